@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { checkStartRules, loadConfig, redactedConfig } from '../config/load.ts';
+import type { ProcessRole } from '../config/settings.ts';
+import { ConfigError, VigilError, describeError } from '../errors.ts';
+import { createLogger } from '../observability/logger.ts';
+import { startVigil } from '../runtime/start.ts';
+import { loadMigrations, migrate, migrationStatus } from '../store/migrate.ts';
+import { openStore } from '../store/store.ts';
+import { VERSION } from '../version.ts';
+
+const USAGE = `vigil ${VERSION}: a clinical data platform
+
+Usage:
+  vigil start [--demo] [--role all|api|worker] [--config FILE]
+      Start Vigil. --role api serves HTTP only, --role worker runs jobs only; both need DATABASE_URL.
+  vigil migrate [--status] [--allow-destructive] [--config FILE]
+      Apply pending database migrations (or, with --status, list them).
+  vigil config check [--config FILE]
+      Print the effective configuration, secrets redacted.
+
+Settings come from environment variables, or a JSON file (--config or VIGIL_CONFIG_FILE) with the same names.
+`;
+
+class UsageError extends Error {}
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(`vigil: ${err.message}`);
+    process.exit(2);
+  }
+  if (err instanceof UsageError) {
+    console.error(`vigil: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (err instanceof VigilError) {
+    console.error(`vigil: ${err.message}`);
+    process.exit(1);
+  }
+  const { err_name, error_code } = describeError(err);
+  console.error(`vigil: failed with ${err_name} (code ${error_code}). Run with LOG_LEVEL=debug and check the log for the location.`);
+  process.exit(1);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      demo: { type: 'boolean', default: false },
+      role: { type: 'string', default: 'all' },
+      config: { type: 'string' },
+      status: { type: 'boolean', default: false },
+      'allow-destructive': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const config = loadConfig({ file: values.config });
+
+  if (command === 'config' && sub === 'check') {
+    console.log(JSON.stringify(redactedConfig(config), null, 2));
+    return;
+  }
+
+  if (command === 'migrate') {
+    const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    try {
+      const production = config.env === 'production';
+      if (values.status) {
+        const status = await migrationStatus(store);
+        console.log(JSON.stringify({ engine: store.engine, ...status, latest: loadMigrations().at(-1)?.version ?? 0 }, null, 2));
+        return;
+      }
+      const { applied } = await migrate(store, { allowDestructive: values['allow-destructive'], guardDestructive: production });
+      console.log(applied.length === 0 ? 'vigil: migrations are current.' : `vigil: applied ${applied.map((m) => `${m.version}_${m.name}`).join(', ')}.`);
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+
+  if (command === 'start') {
+    const role = values.role as ProcessRole;
+    if (!['all', 'api', 'worker'].includes(role)) throw new UsageError(`--role must be all, api or worker (got "${String(values.role).slice(0, 20)}").`);
+    checkStartRules(config, { demo: values.demo, role });
+    const logger = createLogger({ level: config.logLevel, file: config.logFile });
+    const running = await startVigil({ config, role, demo: values.demo, logger });
+    let signals = 0;
+    const onSignal = (): void => {
+      signals += 1;
+      if (signals > 1) process.exit(1);
+      void running.stop().then(({ drained }) => process.exit(drained ? 0 : 1));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    const where = running.store.engine === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL server';
+    if (running.url) console.log(`Vigil ${VERSION} is running (${role}, ${where}${values.demo ? ', demo data' : ''}): open ${running.url}`);
+    else console.log(`Vigil ${VERSION} worker is running (${where}).`);
+    return;
+  }
+
+  throw new UsageError(`unknown command "${command.slice(0, 20)}".`);
+}
+
+process.on('unhandledRejection', (err) => fail(err));
+main(process.argv.slice(2)).catch(fail);

@@ -1,0 +1,45 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics. Labels are closed sets chosen by code (route patterns, status codes, engine names, queue names);
+ * nothing from a request, a message or a row is ever a label value.
+ */
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status_code'>;
+  httpDuration: Histogram<'method' | 'route'>;
+  dbUp: Gauge<'engine'>;
+  migrationsPending: Gauge;
+  jobsProcessed: Counter<'queue' | 'outcome'>;
+  workersActive: Gauge;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'vigil_process_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'vigil_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'vigil_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by method and route pattern.',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    dbUp: new Gauge({ name: 'vigil_database_up', help: '1 when the last database check succeeded.', labelNames: ['engine'], registers: [registry] }),
+    migrationsPending: new Gauge({ name: 'vigil_migrations_pending', help: 'Migrations known to this build but not applied.', registers: [registry] }),
+    jobsProcessed: new Counter({
+      name: 'vigil_jobs_processed_total',
+      help: 'Background jobs finished, by queue and outcome (done, retry, dead).',
+      labelNames: ['queue', 'outcome'],
+      registers: [registry],
+    }),
+    workersActive: new Gauge({ name: 'vigil_workers_active', help: 'Worker processes with a recent heartbeat.', registers: [registry] }),
+  };
+}

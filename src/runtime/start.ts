@@ -1,0 +1,156 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type VigilApp } from '../api/app.ts';
+import type { ProcessRole, VigilConfig } from '../config/settings.ts';
+import { ensureInstance } from '../demo/seed.ts';
+import { describeError } from '../errors.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { migrate } from '../store/migrate.ts';
+import { openStore, type Store } from '../store/store.ts';
+import { VERSION } from '../version.ts';
+import { HealthService } from './health.ts';
+import { Worker, type JobHandler } from './worker.ts';
+
+export interface StartOptions {
+  config: VigilConfig;
+  role: ProcessRole;
+  demo: boolean;
+  logger?: Logger;
+  /** Job handlers this process runs when it has the worker role. */
+  jobHandlers?: ReadonlyMap<string, JobHandler>;
+  /** Extra routes (tests). */
+  extendApp?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+export interface RunningVigil {
+  /** http://host:port when this process serves HTTP. */
+  url: string | undefined;
+  app: VigilApp | undefined;
+  metrics: Metrics;
+  logger: Logger;
+  store: Store;
+  /** Resolves once the database is reachable and migrated. */
+  ready: Promise<void>;
+  worker: () => Worker | undefined;
+  /** Drains HTTP requests and jobs (within shutdownGraceMs), then closes the database. */
+  stop(): Promise<{ drained: boolean }>;
+}
+
+/**
+ * Brings one Vigil process up. On the embedded database the data folder is locked and migrated before anything
+ * listens. On a server the HTTP side listens at once (liveness answers, readiness says why it is not ready) while the
+ * database is retried with backoff, so a process started before its database still comes up when the database does.
+ */
+export async function startVigil(options: StartOptions): Promise<RunningVigil> {
+  const { config, role } = options;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, file: config.logFile });
+  const log = logger.child({ component: 'runtime', role });
+  const metrics = createMetrics();
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  let stopping = false;
+  let readyStore: Store | undefined;
+  let worker: Worker | undefined;
+  const aborter = new AbortController();
+
+  const health = new HealthService({
+    store,
+    metrics,
+    version: VERSION,
+    role,
+    heartbeatMs: config.workerHeartbeatMs,
+    isStopping: () => stopping,
+  });
+
+  async function bringUpDatabase(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.ping();
+        const production = config.env === 'production';
+        const { applied } = await migrate(store, { allowDestructive: !production, guardDestructive: production });
+        if (applied.length > 0) log.info('migrations.applied', { count: applied.length, version: applied.at(-1)!.version });
+        await ensureInstance(store, { demo: options.demo, production });
+        readyStore = store;
+        log.info('database.ready', { engine: store.engine, attempt });
+        break;
+      } catch (err) {
+        const info = describeError(err);
+        // Errors the database will not outgrow (an edited migration, demo data in production) stop the process.
+        if (store.engine === 'pglite' || (err as { status?: number }).status === 500) throw err;
+        const delay = Math.min(250 * 2 ** Math.min(attempt - 1, 10), config.dbRetryMaxMs);
+        log.warn('database.unavailable', { ...info, attempt, delay_ms: delay, engine: store.engine });
+        await sleep(delay, undefined, { signal: aborter.signal }).catch(() => undefined);
+        if (aborter.signal.aborted) throw new Error('stopped before the database was reachable');
+      }
+    }
+    if (role === 'all' || role === 'worker') {
+      worker = new Worker(store, logger, metrics, {
+        role: role === 'all' ? 'all' : 'worker',
+        heartbeatMs: config.workerHeartbeatMs,
+        pollMs: config.workerPollMs,
+        handlers: options.jobHandlers ?? new Map(),
+      });
+      await worker.start();
+    }
+  }
+
+  const ready = bringUpDatabase();
+  // Embedded: nothing to wait for, and a failure (lock, migration) must stop start-up before anything listens.
+  if (store.engine === 'pglite') {
+    try {
+      await ready;
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  } else {
+    ready.catch((err) => {
+      if (!aborter.signal.aborted) log.fatal('database.failed', describeError(err));
+    });
+  }
+
+  let app: VigilApp | undefined;
+  let url: string | undefined;
+  if (role !== 'worker') {
+    app = await buildApp({ config, logger, metrics, health, store: () => readyStore, version: VERSION }, options.extendApp);
+    await app.app.listen({ host: config.host, port: config.port });
+    const address = app.app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const shownHost = config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    url = `http://${shownHost}:${port}`;
+    log.info('http.listening', { port });
+  }
+
+  let stopped: Promise<{ drained: boolean }> | undefined;
+  async function stop(): Promise<{ drained: boolean }> {
+    stopping = true;
+    aborter.abort();
+    log.info('shutdown.started', { role });
+    let drained = true;
+    if (app) {
+      const closed = app.app.close().then(() => true);
+      const inTime = await Promise.race([closed, sleep(config.shutdownGraceMs).then(() => false)]);
+      if (!inTime) {
+        app.app.server.closeAllConnections();
+        drained = false;
+      }
+    }
+    await ready.catch(() => undefined);
+    if (worker) drained = (await worker.stop(config.shutdownGraceMs)).drained && drained;
+    await store.close().catch(() => undefined);
+    log.info('shutdown.finished', { role, status: drained ? 0 : 1 });
+    await logger.flush();
+    return { drained };
+  }
+
+  return {
+    url,
+    app,
+    metrics,
+    logger,
+    store,
+    ready: ready.then(() => undefined),
+    worker: () => worker,
+    stop: () => (stopped ??= stop()),
+  };
+}
