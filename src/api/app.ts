@@ -23,6 +23,8 @@ export interface AppDeps {
   /** Undefined until the database is reachable and migrated; routes that need it answer 503 meanwhile. */
   store: () => Store | undefined;
   version: string;
+  /** True once shutdown began: answers then ask clients to close their keep-alive connections. */
+  isStopping: () => boolean;
 }
 
 export interface VigilApp {
@@ -58,7 +60,9 @@ export async function buildApp(deps: AppDeps, extend?: (app: FastifyInstance) =>
 
   await app.register(helmet, {
     contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"] },
+      // Helmet's defaults add upgrade-insecure-requests, which breaks the page over plain HTTP on a real host name.
+      useDefaults: false,
+      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], fontSrc: ["'self'"], objectSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'self'"], formAction: ["'self'"] },
     },
     hsts: false,
   });
@@ -73,6 +77,11 @@ export async function buildApp(deps: AppDeps, extend?: (app: FastifyInstance) =>
     reply.header('x-request-id', request.id);
     // Responses may carry patient data: no shared cache may keep them. Static assets override this.
     reply.header('cache-control', 'no-store');
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (deps.isStopping()) reply.header('connection', 'close');
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -45,7 +45,6 @@ const int = (min: number, max: number) => (raw: string): number | undefined => {
 const oneOf = <T extends string>(...values: T[]) => (raw: string): T | undefined =>
   (values as string[]).includes(raw.trim()) ? (raw.trim() as T) : undefined;
 const path = (raw: string): string | undefined => (raw.trim() === '' ? undefined : resolve(raw.trim()));
-const text = (raw: string): string | undefined => (raw.trim() === '' ? undefined : raw.trim());
 
 const postgresUrl = (raw: string): string | undefined => {
   try {

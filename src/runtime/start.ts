@@ -111,25 +111,18 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
 
   let app: VigilApp | undefined;
   let url: string | undefined;
-  if (role !== 'worker') {
-    app = await buildApp({ config, logger, metrics, health, store: () => readyStore, version: VERSION }, options.extendApp);
-    await app.app.listen({ host: config.host, port: config.port });
-    const address = app.app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const shownHost = config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-    url = `http://${shownHost}:${port}`;
-    log.info('http.listening', { port });
-  }
-
   let stopped: Promise<{ drained: boolean }> | undefined;
   async function stop(): Promise<{ drained: boolean }> {
     stopping = true;
     aborter.abort();
     log.info('shutdown.started', { role });
     let drained = true;
-    if (app) {
+    if (app?.app.server.listening) {
+      const server = app.app.server;
       const closed = app.app.close().then(() => true);
-      const inTime = await Promise.race([closed, sleep(config.shutdownGraceMs).then(() => false)]);
+      // Connections that were busy when close() began become idle later; close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const inTime = await Promise.race([closed, sleep(config.shutdownGraceMs).then(() => false)]).finally(() => clearInterval(sweep));
       if (!inTime) {
         app.app.server.closeAllConnections();
         drained = false;
@@ -141,6 +134,22 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     log.info('shutdown.finished', { role, status: drained ? 0 : 1 });
     await logger.flush();
     return { drained };
+  }
+
+  if (role !== 'worker') {
+    try {
+      app = await buildApp({ config, logger, metrics, health, store: () => readyStore, version: VERSION, isStopping: () => stopping }, options.extendApp);
+      await app.app.listen({ host: config.host, port: config.port });
+    } catch (err) {
+      // Nothing may keep running half-started: the worker, the pool and the data folder lock go too.
+      await stop();
+      throw err;
+    }
+    const address = app.app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const shownHost = config.host === '127.0.0.1' || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    url = `http://${shownHost}:${port}`;
+    log.info('http.listening', { port });
   }
 
   return {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import { ServiceUnavailableError } from '../../errors.ts';
+import { NotFoundError, ServiceUnavailableError } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
 
 /** Serves the built React app (dist/web) from the same server: index.html at / and hashed assets. */
@@ -22,6 +22,7 @@ export const webRoutes =
 
     app.get('/assets/*', { config: { policy }, schema: { hide: true } }, async (request, reply) => {
       const file = (request.params as { '*': string })['*'];
+      if (file.includes('..') || !existsSync(join(root, 'assets', file))) throw new NotFoundError('No such asset.');
       // Asset names carry a content hash, so they may be cached for good.
       reply.header('cache-control', 'public, max-age=31536000, immutable');
       return reply.sendFile(join('assets', file));

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** A database made for one bench run on the server named by DATABASE_URL, dropped afterwards. */
+export interface BenchDatabase {
+  name: string;
+  /** DATABASE_URL pointing at the fresh database. */
+  url: string;
+  /** The server's version, e.g. "PostgreSQL 15.18 (Debian 15.18-0+deb12u1)", for the results file. */
+  serverVersion: string;
+  drop(): Promise<void>;
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'vigil-bench', connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates `vigil_bench_<random>` using the server and credentials of `adminUrl`. */
+export async function createBenchDatabase(adminUrl: string): Promise<BenchDatabase> {
+  const name = `vigil_bench_${randomBytes(6).toString('hex')}`;
+  const serverVersion = await withClient(adminUrl, async (client) => {
+    // The name is generated above from hex digits only, so it is safe to place in the statement.
+    await client.query(`CREATE DATABASE ${name}`);
+    const result = await client.query<{ version: string }>('SELECT version() AS version');
+    // "PostgreSQL 15.18 (Debian ...) on x86_64-pc-linux-gnu, compiled by ...": the part before " on " is enough.
+    return (result.rows[0]?.version ?? 'unknown').split(' on ')[0]!;
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    name,
+    url: url.toString(),
+    serverVersion,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      // FORCE (PostgreSQL 13+) ends any connection a crashed target may have left behind.
+      await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/** The URL with any password hidden, for printing. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '*****';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
