@@ -84,3 +84,39 @@ test('help lists the commands', () => {
   assert.equal(r.code, 0);
   for (const word of ['vigil start', 'vigil migrate', 'vigil config check', '--role all|api|worker']) assert.ok(r.stdout.includes(word), word);
 });
+
+test('vigil keys: publish the signing public key, then rotate the KEK and the signing key', async () => {
+  const { randomBytes } = await import('node:crypto');
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = tempDir();
+  const k1 = randomBytes(32).toString('base64');
+  const k2 = randomBytes(32).toString('base64');
+  const kekFile = join(dir, 'kek.json');
+  writeFileSync(kekFile, JSON.stringify({ active: 'k1', keys: { k1 } }));
+  const where: Record<string, string> = db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : { VIGIL_DATA_DIR: join(dir, 'data') };
+  const env = { ...where, VIGIL_KEK_FILE: kekFile };
+  const published = vigil(['keys', 'public'], env);
+  assert.equal(published.code, 0, published.stderr);
+  const keys = JSON.parse(published.stdout) as { keyId: string; publicKeyPem: string; retiredAt: string | null }[];
+  assert.equal(keys.filter((k) => k.retiredAt === null).length, 1);
+  assert.match(keys[0]!.publicKeyPem, /BEGIN PUBLIC KEY/);
+
+  writeFileSync(kekFile, JSON.stringify({ active: 'k2', keys: { k1, k2 } }));
+  const rotated = vigil(['keys', 'rotate', '--signing'], env);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.match(rotated.stdout, /re-wrapped \d+ patient data key\(s\) and \d+ signing key\(s\) under k2/);
+  assert.match(rotated.stdout, /new audit signing key ed25519-[0-9a-f]{16}; earlier public keys are kept/);
+  assert.ok(!rotated.stdout.includes(k1) && !rotated.stdout.includes(k2), 'key material is never printed');
+
+  // k1 can go now: everything is wrapped by k2.
+  writeFileSync(kekFile, JSON.stringify({ active: 'k2', keys: { k2 } }));
+  const after = vigil(['keys', 'public'], env);
+  assert.equal(after.code, 0, after.stderr);
+  const afterKeys = JSON.parse(after.stdout) as { keyId: string; retiredAt: string | null }[];
+  assert.ok(afterKeys.some((k) => k.keyId === keys[0]!.keyId && k.retiredAt !== null), 'the old public key is still published');
+
+  const broken = vigil(['start'], { ...where, VIGIL_KEK_FILE: join(dir, 'missing.json') });
+  assert.equal(broken.code, 2);
+  assert.match(broken.stderr, /VIGIL_KEK_FILE: cannot read/);
+});

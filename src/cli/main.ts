@@ -2,6 +2,9 @@ import { parseArgs } from 'node:util';
 import { checkStartRules, loadConfig, redactedConfig } from '../config/load.ts';
 import type { ProcessRole } from '../config/settings.ts';
 import { ConfigError, VigilError, describeError } from '../errors.ts';
+import { loadKeyring } from '../controls/keys/keyring.ts';
+import { rewrapPatientKeys } from '../controls/keys/patient-keys.ts';
+import { SigningKeys } from '../controls/keys/signing-keys.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startVigil } from '../runtime/start.ts';
 import { loadMigrations, migrate, migrationStatus } from '../store/migrate.ts';
@@ -17,6 +20,11 @@ Usage:
       Apply pending database migrations (or, with --status, list them).
   vigil config check [--config FILE]
       Print the effective configuration, secrets redacted.
+  vigil keys rotate [--signing]
+      Re-wrap every stored data key under the active key-encryption key (VIGIL_KEK_FILE's "active" key);
+      with --signing, also retire the audit signing key and make a new one (old public keys are kept).
+  vigil keys public
+      Print the audit signing public keys (PEM, with ids and dates) for offline verification.
 
 Settings come from environment variables, or a JSON file (--config or VIGIL_CONFIG_FILE) with the same names.
 `;
@@ -51,6 +59,7 @@ async function main(argv: string[]): Promise<void> {
       config: { type: 'string' },
       status: { type: 'boolean', default: false },
       'allow-destructive': { type: 'boolean', default: false },
+      signing: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -77,6 +86,27 @@ async function main(argv: string[]): Promise<void> {
       }
       const { applied } = await migrate(store, { allowDestructive: values['allow-destructive'], guardDestructive: production });
       console.log(applied.length === 0 ? 'vigil: migrations are current.' : `vigil: applied ${applied.map((m) => `${m.version}_${m.name}`).join(', ')}.`);
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+
+  if (command === 'keys' && (sub === 'rotate' || sub === 'public')) {
+    const keyring = loadKeyring(config);
+    const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    try {
+      await migrate(store, { allowDestructive: false, guardDestructive: config.env === 'production' });
+      const signing = new SigningKeys(keyring);
+      if (sub === 'public') {
+        await signing.active(store);
+        console.log(JSON.stringify(await signing.publicKeys(store.db), null, 2));
+        return;
+      }
+      const dataKeys = await rewrapPatientKeys(store, keyring);
+      const signingKeys = await signing.rewrap(store);
+      console.log(`vigil: re-wrapped ${dataKeys} patient data key(s) and ${signingKeys} signing key(s) under ${keyring.activeKekId}.`);
+      if (values.signing) console.log(`vigil: new audit signing key ${await signing.rotate(store)}; earlier public keys are kept.`);
     } finally {
       await store.close();
     }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type VigilApp } from '../api/app.ts';
 import type { ProcessRole, VigilConfig } from '../config/settings.ts';
+import { loadKeyring } from '../controls/keys/keyring.ts';
 import { ensureInstance } from '../demo/seed.ts';
 import { describeError } from '../errors.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -47,6 +48,8 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, file: config.logFile });
   const log = logger.child({ component: 'runtime', role });
   const metrics = createMetrics();
+  // A bad key file must stop start-up now, not when the first record is encrypted.
+  if (config.kek || config.kekFile) loadKeyring(config);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   let stopping = false;
   let readyStore: Store | undefined;

@@ -45,9 +45,30 @@ export interface JobsTable {
   finished_at: Date | null;
 }
 
+export interface PatientDataKeysTable {
+  patient_id: string;
+  kek_id: string;
+  wrapped_key: Uint8Array | null;
+  created_at: Generated<Date>;
+  rewrapped_at: Date | null;
+  shredded_at: Date | null;
+}
+
+export interface SigningKeysTable {
+  key_id: string;
+  algorithm: Generated<string>;
+  public_key_spki: Uint8Array;
+  private_kek_id: string;
+  private_key_wrapped: Uint8Array;
+  created_at: Generated<Date>;
+  retired_at: Date | null;
+}
+
 export interface Database {
   vigil_schema_migrations: SchemaMigrationsTable;
   vigil_instance: InstanceTable;
   worker_heartbeats: WorkerHeartbeatsTable;
   jobs: JobsTable;
+  patient_data_keys: PatientDataKeysTable;
+  signing_keys: SigningKeysTable;
 }
