@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { PGlite } from '@electric-sql/pglite';
 import { loadConfig } from '../../src/config/load.ts';
 import type { VigilConfig } from '../../src/config/settings.ts';
@@ -142,4 +143,22 @@ export function testConfig(db: Pick<TestDatabase, 'databaseUrl' | 'dataDir'>, ov
       ...overrides,
     },
   });
+}
+
+/** Gives the calling test file one migrated store for all its tests, closed and dropped after them. */
+export function useTestStore(): () => Store {
+  let db: TestDatabase | undefined;
+  let store: Store | undefined;
+  before(async () => {
+    db = await createTestDatabase();
+    store = await db.open();
+  });
+  after(async () => {
+    await store?.close();
+    await db?.dispose();
+  });
+  return () => {
+    if (!store) throw new Error('useTestStore: the store exists only inside tests');
+    return store;
+  };
 }

@@ -2,26 +2,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { ConfigError } from '../../errors.ts';
-import type { Store } from '../../store/store.ts';
-import { createTestDatabase, tempDir, type TestDatabase } from '../../../test/support/test-db.ts';
+import { tempDir, useTestStore } from '../../../test/support/test-db.ts';
 import { CANARY_PATIENT } from '../../../test/support/canaries.ts';
 import { DecryptionError, open, seal } from './envelope.ts';
 import { LocalKeyring, UnknownKekError, loadKeyring, parseKeyringFile } from './keyring.ts';
 import { PatientDataShreddedError, PatientKeys, rewrapPatientKeys } from './patient-keys.ts';
 import { SigningKeys, signWith, verifySignature } from './signing-keys.ts';
 
-let db: TestDatabase;
-let store: Store;
-before(async () => {
-  db = await createTestDatabase();
-  store = await db.open();
-});
-after(async () => {
-  await store.close();
-  await db.dispose();
-});
+const testStore = useTestStore();
 
 // One deployment, one KEK: every patient key in this file's database is wrapped by k1 until the rotation test.
 const k1 = randomBytes(32);
@@ -87,23 +77,23 @@ test('outside production a development key is made once in the data folder, read
 
 test("a patient's data is encrypted under their own key, and another patient's key cannot open it", async () => {
   const keys = new PatientKeys(ring1);
-  const blob = await keys.encrypt(store.db, PATIENT, record, 'raw-message');
-  assert.deepEqual(await keys.decrypt(store.db, PATIENT, blob, 'raw-message'), record);
-  await keys.encrypt(store.db, OTHER, Buffer.from('x'), 'raw-message');
-  await assert.rejects(keys.decrypt(store.db, OTHER, blob, 'raw-message'), DecryptionError);
-  await assert.rejects(keys.decrypt(store.db, PATIENT, blob, 'export'), DecryptionError, 'a blob cannot be read as another purpose');
-  const stored = await store.db.selectFrom('patient_data_keys').select(['wrapped_key']).where('patient_id', '=', PATIENT).executeTakeFirstOrThrow();
+  const blob = await keys.encrypt(testStore().db, PATIENT, record, 'raw-message');
+  assert.deepEqual(await keys.decrypt(testStore().db, PATIENT, blob, 'raw-message'), record);
+  await keys.encrypt(testStore().db, OTHER, Buffer.from('x'), 'raw-message');
+  await assert.rejects(keys.decrypt(testStore().db, OTHER, blob, 'raw-message'), DecryptionError);
+  await assert.rejects(keys.decrypt(testStore().db, PATIENT, blob, 'export'), DecryptionError, 'a blob cannot be read as another purpose');
+  const stored = await testStore().db.selectFrom('patient_data_keys').select(['wrapped_key']).where('patient_id', '=', PATIENT).executeTakeFirstOrThrow();
   assert.equal(Buffer.from(stored.wrapped_key!).length, 1 + 12 + 16 + 32, 'only the wrapped key is stored');
 });
 
 test('crypto-shredding makes every copy of the data unreadable, and says so', async () => {
   const keys = new PatientKeys(ring1);
   const patient = '01900000-0000-7000-8000-00000000b001';
-  const backupCopy = await keys.encrypt(store.db, patient, record, 'archive');
-  assert.equal(await keys.shred(store.db, patient), true);
-  assert.equal(await keys.shred(store.db, patient), false, 'shredding twice is a no-op');
-  await assert.rejects(keys.decrypt(store.db, patient, backupCopy, 'archive'), PatientDataShreddedError);
-  await assert.rejects(keys.encrypt(store.db, patient, record, 'archive'), PatientDataShreddedError, 'no new data under a shredded key');
+  const backupCopy = await keys.encrypt(testStore().db, patient, record, 'archive');
+  assert.equal(await keys.shred(testStore().db, patient), true);
+  assert.equal(await keys.shred(testStore().db, patient), false, 'shredding twice is a no-op');
+  await assert.rejects(keys.decrypt(testStore().db, patient, backupCopy, 'archive'), PatientDataShreddedError);
+  await assert.rejects(keys.encrypt(testStore().db, patient, record, 'archive'), PatientDataShreddedError, 'no new data under a shredded key');
 });
 
 test('rotation re-wraps data keys under the new KEK without re-encrypting data; the old KEK can then go', async () => {
@@ -111,27 +101,27 @@ test('rotation re-wraps data keys under the new KEK without re-encrypting data; 
   const before = ring1;
   const keys = new PatientKeys(before);
   const patient = '01900000-0000-7000-8000-00000000c001';
-  const blob = await keys.encrypt(store.db, patient, record, 'raw-message');
+  const blob = await keys.encrypt(testStore().db, patient, record, 'raw-message');
   const both = new LocalKeyring(new Map([['k1', k1], ['k2', k2]]), 'k2');
-  const rewrapped = await rewrapPatientKeys(store, both);
+  const rewrapped = await rewrapPatientKeys(testStore(), both);
   assert.ok(rewrapped >= 1);
-  assert.equal(await rewrapPatientKeys(store, both), 0, 'a second run finds nothing to do');
+  assert.equal(await rewrapPatientKeys(testStore(), both), 0, 'a second run finds nothing to do');
   const onlyNew = new PatientKeys(new LocalKeyring(new Map([['k2', k2]]), 'k2'));
-  assert.deepEqual(await onlyNew.decrypt(store.db, patient, blob, 'raw-message'), record, 'the same ciphertext opens under the new KEK');
-  await assert.rejects(new PatientKeys(before).decrypt(store.db, patient, blob, 'raw-message'), UnknownKekError);
+  assert.deepEqual(await onlyNew.decrypt(testStore().db, patient, blob, 'raw-message'), record, 'the same ciphertext opens under the new KEK');
+  await assert.rejects(new PatientKeys(before).decrypt(testStore().db, patient, blob, 'raw-message'), UnknownKekError);
 });
 
 test('signing keys: one active key signs; rotation keeps the old public key so old signatures still verify', async () => {
   const kek = LocalKeyring.single(randomBytes(32));
   const signing = new SigningKeys(kek);
-  const first = await signing.active(store);
-  assert.equal((await signing.active(store)).keyId, first.keyId, 'the same key until rotated');
+  const first = await signing.active(testStore());
+  assert.equal((await signing.active(testStore())).keyId, first.keyId, 'the same key until rotated');
   const checkpoint = Buffer.from('tree_size=10 root=abc');
   const sig = signWith(first, checkpoint);
-  const newId = await signing.rotate(store);
+  const newId = await signing.rotate(testStore());
   assert.notEqual(newId, first.keyId);
-  assert.equal((await signing.active(store)).keyId, newId);
-  const published = await signing.publicKeys(store.db);
+  assert.equal((await signing.active(testStore())).keyId, newId);
+  const published = await signing.publicKeys(testStore().db);
   const old = published.find((k) => k.keyId === first.keyId)!;
   assert.ok(old.retiredAt);
   assert.equal(published.filter((k) => k.retiredAt === null).length, 1);
