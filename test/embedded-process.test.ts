@@ -73,3 +73,22 @@ test('SIGTERM stops the server cleanly: exit 0, lock released, and it starts aga
     await db.dispose();
   }
 });
+
+test('after stop() nothing keeps the process alive: it exits by itself, well before the grace period', async () => {
+  const db = await createTestDatabase();
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve('test/fixtures/start-stop.ts'), db.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  // The fixture's grace period is 60 s; a leftover timer or socket would hold the process that long.
+  const exited = await new Promise<number | null | 'still running'>((done) => {
+    const timer = setTimeout(() => done('still running'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done(code);
+    });
+  });
+  if (exited === 'still running') child.kill('SIGKILL');
+  await db.dispose();
+  assert.match(out, /stopped/);
+  assert.equal(exited, 0);
+});

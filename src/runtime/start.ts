@@ -12,6 +12,7 @@ import { openStore, type Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { HealthService } from './health.ts';
 import { Worker, type JobHandler } from './worker.ts';
+import { settlesWithin } from './within.ts';
 
 export interface StartOptions {
   config: VigilConfig;
@@ -125,7 +126,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       const closed = app.app.close().then(() => true);
       // Connections that were busy when close() began become idle later; close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 100);
-      const inTime = await Promise.race([closed, sleep(config.shutdownGraceMs).then(() => false)]).finally(() => clearInterval(sweep));
+      const inTime = await settlesWithin(closed, config.shutdownGraceMs).finally(() => clearInterval(sweep));
       if (!inTime) {
         app.app.server.closeAllConnections();
         drained = false;

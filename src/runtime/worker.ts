@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { claimJobs, completeJob, failJob, releaseJob, type ClaimedJob } from '../store/job-queue.ts';
 import type { Store } from '../store/store.ts';
+import { settlesWithin } from './within.ts';
 
 export interface JobContext {
   jobId: string;
@@ -66,7 +67,7 @@ export class Worker {
     this.wake.abort();
     await Promise.allSettled(this.loops);
     const all = Promise.allSettled([...this.inFlight.values()]);
-    const drained = await Promise.race([all.then(() => true), sleep(graceMs).then(() => false)]);
+    const drained = await settlesWithin(all, graceMs);
     if (!drained) {
       this.abort.abort();
       for (const id of this.inFlight.keys()) await releaseJob(this.store.db, id, this.id).catch(() => undefined);
