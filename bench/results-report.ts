@@ -58,6 +58,8 @@ const fmtRatio = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const pct = (fraction: number) => `${Math.round(fraction * 100)}%`;
 /** Server time per request implied by a throughput, in microseconds (meaningful when the server is the bottleneck). */
 const usPerRequest = (rps: number) => 1e6 / rps;
+/** Text that may come from an error message, made safe for one Markdown table cell. */
+const cell = (text: string) => text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
 
 function byKey(cases: CaseResult[], key: CaseKey): LoadFigures | undefined {
   return cases.find((c) => c.key === key)?.figures;
@@ -77,7 +79,7 @@ function caseTable(report: RunReport): string[] {
   ];
   for (const c of report.cases) {
     if (!c.figures) {
-      lines.push(`| ${c.name} | ${c.engine} | \`GET ${c.route}\` | ${c.logging} | not measured: ${c.error ?? 'unknown reason'} | | | | | | |`);
+      lines.push(`| ${c.name} | ${c.engine} | \`GET ${c.route}\` | ${c.logging} | not measured: ${cell(c.error ?? 'unknown reason')} | | | | | | |`);
       continue;
     }
     const f = c.figures;
@@ -119,7 +121,10 @@ function explanation(report: RunReport): string[] {
         ` The same baseline measured again at the end of the run gave ${fmtInt(repeat.requestsPerSecond)} req/s (${pct(drift)} apart): ` +
         `differences between cases smaller than about ${pct(Math.max(drift, 0.05))}, or than a case's own ± sd, are noise.`;
       if (drift > 0.2) {
-        line += ` **That is a large drift: something else was using the CPU during the run (load average above), so treat every ratio here with caution and run the bench again on a quiet machine.**`;
+        line +=
+          ` **That is a large gap: either other work used the CPU during the run (see the load average at the start) or the ` +
+          `baseline is unsteady on this machine (on 2 shared cores, where the scheduler places client and server matters); ` +
+          `small differences between cases mean nothing in this run.**`;
       }
     }
     out.push(line);
@@ -159,6 +164,7 @@ function explanation(report: RunReport): string[] {
     const change = (info: LoadFigures, silent: LoadFigures) => {
       const delta = info.requestsPerSecond / silent.requestsPerSecond - 1;
       const us = usPerRequest(info.requestsPerSecond) - usPerRequest(silent.requestsPerSecond);
+      if (Math.abs(delta) < 0.005) return 'less than 1% (no measurable change)';
       return `${delta >= 0 ? '+' : '−'}${pct(Math.abs(delta))} (${us >= 0 ? '+' : '−'}${fmtInt(Math.abs(us))} µs per request)`;
     };
     out.push(
@@ -235,7 +241,7 @@ export function renderResults(report: RunReport): string {
     '|---|---:|---|',
     ...report.startups.map((t) =>
       t.error
-        ? `| ${t.name} | failed: ${t.error} | |`
+        ? `| ${t.name} | failed: ${cell(t.error)} | |`
         : `| ${t.name} | ${t.startMs === undefined ? 'n/a' : `${fmtInt(t.startMs)} ms`} | ${t.drained ? 'drained' : 'not drained'}; ${t.exitedOnItsOwn ? 'process exited on its own' : `process still alive ${EXIT_TIMEOUT_MS / 1000} s after stop() returned, killed`} |`,
     ),
     '',

@@ -65,6 +65,7 @@ export interface Logger {
 class SafeLogger implements Logger {
   constructor(private readonly pino: PinoLogger) {}
   private write(level: 'debug' | 'info' | 'warn' | 'error' | 'fatal', event: string, fields?: LogFields): void {
+    if (!this.pino.isLevelEnabled(level)) return;
     const name = EVENT_NAME.test(event) ? event : 'invalid.event-name';
     this.pino[level](cleanFields(fields), name);
   }
