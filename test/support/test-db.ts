@@ -28,7 +28,6 @@ function migrationsKey(): string {
   return createHash('sha256').update(loadMigrations().map((m) => m.checksum).join(',')).digest('hex').slice(0, 12);
 }
 
-
 export function tempDir(prefix = 'vigil-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
