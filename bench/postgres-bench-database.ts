@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { redactDatabaseUrl } from '../src/config/load.ts';
+import { databaseUrlFor } from '../src/store/store.ts';
 
 /** A database made for one bench run on the server named by DATABASE_URL, dropped afterwards. */
 export interface BenchDatabase {
@@ -31,12 +33,10 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     // "PostgreSQL 15.18 (Debian ...) on x86_64-pc-linux-gnu, compiled by ...": the part before " on " is enough.
     return (result.rows[0]?.version ?? 'unknown').split(' on ')[0]!;
   });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
   let dropped = false;
   return {
     name,
-    url: url.toString(),
+    url: databaseUrlFor(adminUrl, name),
     serverVersion,
     async drop() {
       if (dropped) return;
@@ -48,12 +48,4 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
 }
 
 /** The URL with any password hidden, for printing. */
-export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = '*****';
-    return url.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
+export const redactUrl = redactDatabaseUrl;

@@ -97,14 +97,16 @@ export function redactedConfig(config: VigilConfig): Record<string, string> {
 }
 
 function redactSecret(name: string, value: string): string {
-  if (name === 'DATABASE_URL') {
-    try {
-      const url = new URL(value);
-      if (url.password) url.password = '*****';
-      return url.toString();
-    } catch {
-      return '*****';
-    }
+  return name === 'DATABASE_URL' ? redactDatabaseUrl(value) : '*****';
+}
+
+/** A database URL fit to print: the password, if any, replaced. */
+export function redactDatabaseUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '*****';
+    return url.toString();
+  } catch {
+    return '*****';
   }
-  return '*****';
 }

@@ -100,3 +100,10 @@ async function openPGlite(options: StoreOptions): Promise<Store> {
 export function pgliteOf(store: Store): PGlite | undefined {
   return (store as Store & { pglite?: PGlite }).pglite;
 }
+
+/** The URL of another database on the same server (tests and benchmarks make throwaway ones). */
+export function databaseUrlFor(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}

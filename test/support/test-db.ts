@@ -7,7 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { loadConfig } from '../../src/config/load.ts';
 import type { VigilConfig } from '../../src/config/settings.ts';
 import { loadMigrations, migrate } from '../../src/store/migrate.ts';
-import { openStore, pgliteOf, type Store } from '../../src/store/store.ts';
+import { databaseUrlFor, openStore, pgliteOf, type Store } from '../../src/store/store.ts';
 
 /**
  * An isolated, migrated database for one test, on whichever engine the run uses: a PostgreSQL database cloned from a
@@ -63,7 +63,7 @@ async function postgresTemplate(adminUrl: string): Promise<string> {
       await client.connect();
       try {
         await client.query(`CREATE DATABASE ${building}`);
-        const tpl = await openStore({ databaseUrl: withDatabase(adminUrl, building), poolSize: 1 });
+        const tpl = await openStore({ databaseUrl: databaseUrlFor(adminUrl, building), poolSize: 1 });
         await migrate(tpl, { allowDestructive: true, guardDestructive: false });
         await tpl.close();
         await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`);
@@ -77,12 +77,6 @@ async function postgresTemplate(adminUrl: string): Promise<string> {
   return name;
 }
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env.DATABASE_URL;
   const dataDir = tempDir();
@@ -94,7 +88,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await client.connect();
     await client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
     await client.end();
-    const databaseUrl = withDatabase(adminUrl, name);
+    const databaseUrl = databaseUrlFor(adminUrl, name);
     return {
       engine: 'postgres',
       databaseUrl,
