@@ -4,13 +4,14 @@
  * Benchmark 1 measures the fixed cost of a request through Vigil against bare Fastify (the peer and the physical
  * limit of this machine), on the embedded database and, when DATABASE_URL is set, on a PostgreSQL server.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, type LoadSettings } from './http-load.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { createBenchDatabase, redactUrl, type BenchDatabase } from './postgres-bench-database.ts';
+import { writeHead } from './results-sections.ts';
 import { renderResults, type CaseKey, type CaseResult, type TargetStartup } from './results-report.ts';
 import { EXIT_TIMEOUT_MS, killAllTargets, startTarget } from './target-process.ts';
 import type { TargetSpec } from './target-server.ts';
@@ -191,7 +192,7 @@ async function main(): Promise<number> {
 
   const totalSeconds = (performance.now() - began) / 1000;
   const loadAverages = { before: loadBefore, after: loadAverage() };
-  writeFileSync(RESULTS_FILE, renderResults({ date, totalSeconds, machine, loadAverages, settings, cases, startups, engineNotes, postgresServer }));
+  writeHead(RESULTS_FILE, renderResults({ date, totalSeconds, machine, loadAverages, settings, cases, startups, engineNotes, postgresServer }));
   console.log(`\nwrote ${RESULTS_FILE} (${Math.round(totalSeconds)} s)`);
   if (failures > 0) console.log(`${failures} case(s) failed; see RESULTS.md`);
   return failures > 0 ? 1 : 0;

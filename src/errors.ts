@@ -56,3 +56,19 @@ export function describeError(err: unknown): { err_name: string; error_code: str
   }
   return { err_name: typeof err, error_code: 'unknown' };
 }
+
+/** No valid credential came with the request. */
+export class UnauthenticatedError extends VigilError {
+  constructor(message = 'Sign in first: send a valid bearer token or session cookie.') {
+    super('unauthenticated', 401, message);
+  }
+}
+
+/** The policy decision point said no. `reason` is a reason code from the PDP, safe to show. */
+export class ForbiddenError extends VigilError {
+  readonly reason: string;
+  constructor(reason: string, message = 'You are not allowed to do this.') {
+    super('forbidden', 403, message);
+    this.reason = reason;
+  }
+}

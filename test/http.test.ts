@@ -5,7 +5,7 @@ import { startTestVigil, type TestVigil } from './support/in-process.ts';
 
 let t: TestVigil;
 before(async () => {
-  t = await startTestVigil({ overrides: { VIGIL_BODY_LIMIT_BYTES: '2048' } });
+  t = await startTestVigil({ demo: true, overrides: { VIGIL_BODY_LIMIT_BYTES: '2048' } });
 });
 after(async () => {
   await t.close();
@@ -89,7 +89,7 @@ test('a prototype-poisoning body is refused', async () => {
 });
 
 test('errors under /fhir are FHIR OperationOutcomes', async () => {
-  const res = await fetch(`${t.url}/fhir/R4/Patient/${CANARY_PATIENT.mrn}`);
+  const res = await fetch(`${t.url}/fhir/R4/NoSuchResource/${CANARY_PATIENT.mrn}`);
   assert.equal(res.status, 404);
   assert.match(res.headers.get('content-type') ?? '', /^application\/fhir\+json/);
   const text = await res.text();
@@ -98,6 +98,11 @@ test('errors under /fhir are FHIR OperationOutcomes', async () => {
   assert.equal(body.resourceType, 'OperationOutcome');
   assert.equal(body.issue[0]!.code, 'not-found');
   assert.equal(body.issue[0]!.severity, 'error');
+  const unauthenticated = await fetch(`${t.url}/fhir/R4/Patient/${CANARY_PATIENT.mrn}`);
+  assert.equal(unauthenticated.status, 401);
+  const outcome = JSON.parse(await unauthenticated.text()) as { resourceType: string; issue: { code: string }[] };
+  assert.equal(outcome.resourceType, 'OperationOutcome');
+  assert.equal(outcome.issue[0]!.code, 'login');
 });
 
 test('/metrics is Prometheus text whose labels are route patterns, never raw paths', async () => {

@@ -26,3 +26,23 @@ test('a route registered without a policy stops the server from building', async
     (err: unknown) => err instanceof UndeclaredRouteError && /GET \/api\/v1\/undeclared declares no policy/.test(err.message),
   );
 });
+
+test('every declared action is one the access policy defines, and every non-public route refuses a caller without a credential', async () => {
+  const t = await startTestVigil();
+  try {
+    const { isAction } = await import('../src/controls/access/policy.ts');
+    const routes = t.vigil.app!.routes.filter((r) => r.method !== 'HEAD');
+    const refusedToAnonymous: string[] = [];
+    for (const r of routes) {
+      if (!r.policy || 'public' in r.policy) continue;
+      assert.ok(isAction(r.policy.action), `${r.method} ${r.url} declares "${r.policy.action}", which the policy does not define`);
+      const path = r.url.replace(/:[A-Za-z]+/g, '01890000-0000-7000-8000-000000000001');
+      const res = await fetch(`${t.url}${path}`, { method: r.method, ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { headers: { 'content-type': 'application/json' }, body: '{}' }) });
+      await res.arrayBuffer();
+      if (res.status !== 401) refusedToAnonymous.push(`${r.method} ${r.url} answered ${res.status}`);
+    }
+    assert.deepEqual(refusedToAnonymous, []);
+  } finally {
+    await t.close();
+  }
+});

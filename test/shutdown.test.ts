@@ -32,10 +32,10 @@ test('stopping lets a running job finish and records it done', async () => {
   let started!: () => void;
   const running = new Promise<void>((done) => (started = done));
   const handlers = new Map<string, JobHandler>([
-    ['test.slow', async () => {
+    ['test.slow', { policy: { action: 'system.test', resource: 'Job' }, run: async () => {
       started();
       await sleep(500);
-    }],
+    } }],
   ]);
   const t = await startTestVigil({ jobHandlers: handlers });
   const id = await enqueueJob(t.vigil.store.db, 'test.slow', {});
@@ -57,10 +57,10 @@ test('stopping lets a running job finish and records it done', async () => {
 
 test('a job that outlives the grace period is given back to the queue, not lost', async () => {
   const handlers = new Map<string, JobHandler>([
-    ['test.stuck', async (_p, ctx) => {
+    ['test.stuck', { policy: { action: 'system.test', resource: 'Job' }, run: async (_p, ctx) => {
       await sleep(30_000, undefined, { signal: ctx.signal }).catch(() => undefined);
       throw new Error('aborted');
-    }],
+    } }],
   ]);
   const t = await startTestVigil({ jobHandlers: handlers, overrides: { VIGIL_SHUTDOWN_GRACE_MS: '300' } });
   const id = await enqueueJob(t.vigil.store.db, 'test.stuck', {});
@@ -83,10 +83,10 @@ test('a job that outlives the grace period is given back to the queue, not lost'
 test('a failing job is retried with backoff and ends dead after its attempts, recording only an error code', async () => {
   let calls = 0;
   const handlers = new Map<string, JobHandler>([
-    ['test.fails', async () => {
+    ['test.fails', { policy: { action: 'system.test', resource: 'Job' }, run: async () => {
       calls += 1;
       throw Object.assign(new Error('upstream said no for patient Vantablack-Quorrin'), { code: 'UPSTREAM_REFUSED' });
-    }],
+    } }],
   ]);
   const t = await startTestVigil({ jobHandlers: handlers });
   try {

@@ -3,14 +3,27 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { VigilConfig } from '../config/settings.ts';
+import type { Subject } from '../controls/access/subject.ts';
+import type { KeyEncryptionService } from '../controls/keys/keyring.ts';
 import { describeError } from '../errors.ts';
 import { stackFrames, type Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { HealthService } from '../runtime/health.ts';
 import type { Store } from '../store/store.ts';
+import { installAuthentication } from './authenticate.ts';
 import { parseJsonBody } from './json-body.ts';
 import { sendProblem, toProblem } from './problem.ts';
 import { enforceRoutePolicies, type RegisteredRoute } from './route-policy.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { auditProofRoutes } from './routes/audit-proofs.ts';
+import { authRoutes } from './routes/auth.ts';
+import { oauth2Routes } from './routes/oauth2.ts';
+import { installGuard } from './guard.ts';
+import { accessCheckRoutes } from './routes/access-check.ts';
+import { auditSearchRoutes } from './routes/audit-search.ts';
+import { breakGlassRoutes } from './routes/break-glass.ts';
+import { directoryRoutes } from './routes/directory.ts';
+import { fhirPatientRoutes } from './routes/fhir-patient.ts';
 import { healthRoutes } from './routes/health.ts';
 import { instanceRoutes } from './routes/instance.ts';
 import { webRoutes } from './routes/web.ts';
@@ -23,8 +36,17 @@ export interface AppDeps {
   /** Undefined until the database is reachable and migrated; routes that need it answer 503 meanwhile. */
   store: () => Store | undefined;
   version: string;
+  /** The key-encryption keys (KMS-shaped): everything that wraps or unwraps key material goes through it. */
+  keyring: KeyEncryptionService;
   /** True once shutdown began: answers then ask clients to close their keep-alive connections. */
   isStopping: () => boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is asking, set by authentication before any handler runs; null when the request carries no valid credential. */
+    subject: Subject | null;
+  }
 }
 
 export interface VigilApp {
@@ -44,10 +66,14 @@ export async function buildApp(deps: AppDeps, extend?: (app: FastifyInstance) =>
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     forceCloseConnections: 'idle',
+    // A misspelt field must be a 400 the caller sees, not silently dropped (Fastify's default removes it).
+    ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
   const routes = enforceRoutePolicies(app);
+  app.decorateRequest('subject', null);
+  installGuard(app, deps);
 
   app.removeContentTypeParser(['application/json']);
   app.addContentTypeParser(['application/json', 'application/fhir+json'], { parseAs: 'string' }, (_req, body, done) => {
@@ -109,8 +135,19 @@ export async function buildApp(deps: AppDeps, extend?: (app: FastifyInstance) =>
     sendProblem(request, reply, toProblem({ code: 'FST_ERR_NOT_FOUND', statusCode: 404 }, request.id)),
   );
 
+  // After the request-id hook (so refusals carry an id), before every route: sets request.subject for the guard.
+  installAuthentication(app, deps);
+  await app.register(authRoutes(deps));
+  await app.register(oauth2Routes(deps));
+  await app.register(accountRoutes(deps));
   await app.register(healthRoutes(deps));
   await app.register(instanceRoutes(deps));
+  await app.register(fhirPatientRoutes(deps));
+  await app.register(breakGlassRoutes(deps));
+  await app.register(directoryRoutes(deps));
+  await app.register(accessCheckRoutes(deps));
+  await app.register(auditSearchRoutes(deps));
+  await app.register(auditProofRoutes(deps));
   app.get('/openapi.json', { config: { policy: { public: true, why: 'API description, no data' } }, schema: { hide: true } }, async () => app.swagger());
   await app.register(webRoutes(deps));
   if (extend) await extend(app);

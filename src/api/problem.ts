@@ -13,6 +13,8 @@ export interface Problem {
   detail: string;
   code: string;
   requestId: string;
+  /** The decision point's reason code on a 403, so a client can offer break-glass or explain. */
+  reason?: string;
   errors?: { pointer: string; detail: string }[];
 }
 
@@ -49,7 +51,12 @@ export function toProblem(err: unknown, requestId: string): Problem {
     code,
     requestId,
   });
-  if (err instanceof VigilError) return base(err.status, err.code, err.message);
+  if (err instanceof VigilError) {
+    const problem = base(err.status, err.code, err.message);
+    const reason = (err as { reason?: unknown }).reason;
+    if (typeof reason === 'string') problem.reason = reason;
+    return problem;
+  }
   const fe = err as Partial<FastifyError>;
   if (Array.isArray(fe.validation)) {
     const problem = base(400, 'invalid-request', 'The request does not match the schema of this endpoint; see errors.');
@@ -77,7 +84,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
         {
           severity: problem.status >= 500 ? 'fatal' : 'error',
           code: FHIR_ISSUE_CODES[problem.status] ?? 'exception',
-          details: { coding: [{ system: 'urn:vigil:problem', code: problem.code }], text: problem.detail },
+          details: { coding: [{ system: 'urn:vigil:problem', code: problem.code }, ...(problem.reason ? [{ system: 'urn:vigil:access-reason', code: problem.reason }] : [])], text: problem.detail },
           diagnostics: `request id ${problem.requestId}`,
         },
       ],

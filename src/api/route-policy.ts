@@ -5,7 +5,17 @@ import type { FastifyInstance } from 'fastify';
  * decision point rules on, or that it is public and why. A route registered without a declaration stops the server
  * from building (deny by default starts at registration).
  */
-export type RoutePolicy = { public: true; why: string } | { action: string; resource: string };
+export type RoutePolicy =
+  | { public: true; why: string }
+  | {
+      action: string;
+      resource: string;
+      /**
+       * The route's access depends on which patient it touches: the guard only checks that the subject may do the
+       * action somewhere, and the handler asks the decision point again with the patient, inside its transaction.
+       */
+      patient?: true;
+    };
 
 declare module 'fastify' {
   interface FastifyContextConfig {

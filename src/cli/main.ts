@@ -2,6 +2,10 @@ import { parseArgs } from 'node:util';
 import { checkStartRules, loadConfig, redactedConfig } from '../config/load.ts';
 import type { ProcessRole } from '../config/settings.ts';
 import { ConfigError, VigilError, describeError } from '../errors.ts';
+import { recordAudit, SYSTEM_FACTS } from '../controls/audit/audit-event.ts';
+import { ADMIN_USAGE, adminCommand, cliOperator } from './admin-command.ts';
+import { AUDIT_USAGE, auditCommand } from './audit-command.ts';
+import { CLIENTS_USAGE, clientsCommand } from './clients-command.ts';
 import { loadKeyring } from '../controls/keys/keyring.ts';
 import { rewrapPatientKeys } from '../controls/keys/patient-keys.ts';
 import { SigningKeys } from '../controls/keys/signing-keys.ts';
@@ -20,11 +24,15 @@ Usage:
       Apply pending database migrations (or, with --status, list them).
   vigil config check [--config FILE]
       Print the effective configuration, secrets redacted.
-  vigil keys rotate [--signing]
+  vigil keys rotate [--signing] [--token]
       Re-wrap every stored data key under the active key-encryption key (VIGIL_KEK_FILE's "active" key);
-      with --signing, also retire the audit signing key and make a new one (old public keys are kept).
+      with --signing, also retire the audit signing key and make a new one (old public keys are kept);
+      with --token, replace the access-token signing key (every outstanding access token stops working).
   vigil keys public
       Print the audit signing public keys (PEM, with ids and dates) for offline verification.
+${AUDIT_USAGE}
+${CLIENTS_USAGE}
+${ADMIN_USAGE}
 
 Settings come from environment variables, or a JSON file (--config or VIGIL_CONFIG_FILE) with the same names.
 `;
@@ -50,11 +58,25 @@ function fail(err: unknown): never {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // The audit commands parse their own options (--out, --public-key, --live, …).
+  if (argv[0] === 'audit') {
+    process.exitCode = await auditCommand(argv.slice(1));
+    return;
+  }
+  if (argv[0] === 'admin') {
+    process.exitCode = await adminCommand(argv.slice(1));
+    return;
+  }
+  if (argv[0] === 'clients') {
+    process.exitCode = await clientsCommand(argv.slice(1));
+    return;
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       demo: { type: 'boolean', default: false },
+      token: { type: 'boolean', default: false },
       role: { type: 'string', default: 'all' },
       config: { type: 'string' },
       status: { type: 'boolean', default: false },
@@ -106,7 +128,24 @@ async function main(argv: string[]): Promise<void> {
       const dataKeys = await rewrapPatientKeys(store, keyring);
       const signingKeys = await signing.rewrap(store);
       console.log(`vigil: re-wrapped ${dataKeys} patient data key(s) and ${signingKeys} signing key(s) under ${keyring.activeKekId}.`);
-      if (values.signing) console.log(`vigil: new audit signing key ${await signing.rotate(store)}; earlier public keys are kept.`);
+      const rotated: Record<string, string> = {};
+      if (values.signing) {
+        rotated.audit = await signing.rotate(store);
+        console.log(`vigil: new audit signing key ${rotated.audit}; earlier public keys are kept.`);
+      }
+      if (values.token) {
+        rotated.token = await new SigningKeys(keyring, 'token').rotate(store);
+        console.log(`vigil: new access-token signing key ${rotated.token}; tokens signed by the old one stop working at once (people sign in again).`);
+      }
+      await recordAudit(store.db, null, SYSTEM_FACTS, {
+        action: 'keys.rotate',
+        actionCode: 'U',
+        resourceType: 'Key',
+        resourceIds: Object.values(rotated),
+        outcome: 'success',
+        actor: { actorType: 'system', actorId: 'cli', actorName: cliOperator() },
+        details: { kek_id: keyring.activeKekId, data_keys_rewrapped: dataKeys, signing_keys_rewrapped: signingKeys, rotated: Object.keys(rotated) },
+      });
     } finally {
       await store.close();
     }
@@ -130,6 +169,15 @@ async function main(argv: string[]): Promise<void> {
     const where = running.store.engine === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL server';
     if (running.url) console.log(`Vigil ${VERSION} is running (${role}, ${where}${values.demo ? ', demo data' : ''}): open ${running.url}`);
     else console.log(`Vigil ${VERSION} worker is running (${where}).`);
+    if (values.demo) {
+      void running.ready.then(
+        () => {
+          const file = running.demoCredentialsFile();
+          if (file) console.log(`Demo accounts (usernames, passwords, TOTP secrets) are in ${file}; sign in at ${running.url ?? 'the API process'}.`);
+        },
+        () => undefined,
+      );
+    }
     return;
   }
 

@@ -26,6 +26,14 @@ export interface VigilConfig {
   kek: string | undefined;
   kekFile: string | undefined;
   webDir: string;
+  accessTokenTtlSeconds: number;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  publicUrl: string | undefined;
+  auditSealIntervalMs: number;
+  auditCheckpointEvents: number;
+  auditCheckpointSeconds: number;
+  auditRetentionDays: number;
 }
 
 export interface SettingSpec<K extends keyof VigilConfig> {
@@ -60,6 +68,17 @@ const base64Key = (raw: string): string | undefined => {
   return /^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) && Buffer.from(trimmed, 'base64').length === 32 ? trimmed : undefined;
 };
 
+// The address clients use to reach Vigil (behind a proxy it differs from HOST:PORT): an http(s) URL with no query.
+const publicUrl = (raw: string): string | undefined => {
+  try {
+    const url = new URL(raw.trim());
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username || url.password) return undefined;
+    return url.toString().replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
+};
+
 const host = (raw: string): string | undefined => (/^[A-Za-z0-9.:\-[\]]{1,253}$/.test(raw.trim()) ? raw.trim() : undefined);
 
 function spec<K extends keyof VigilConfig>(s: SettingSpec<K>): SettingSpec<K> {
@@ -83,6 +102,15 @@ export const SETTINGS = [
   spec({ key: 'kek', env: 'VIGIL_KEK', allowed: 'a base64 key of exactly 32 bytes', secret: true, default: () => undefined, parse: base64Key }),
   spec({ key: 'kekFile', env: 'VIGIL_KEK_FILE', allowed: 'a path to a file holding a base64 key of 32 bytes', default: () => undefined, parse: path }),
   spec({ key: 'webDir', env: 'VIGIL_WEB_DIR', allowed: 'a folder path', default: () => resolve('dist/web'), parse: (raw) => (isAbsolute(raw) || raw.trim() !== '' ? resolve(raw.trim()) : undefined) }),
+  spec({ key: 'auditSealIntervalMs', env: 'VIGIL_AUDIT_SEAL_INTERVAL_MS', allowed: 'an integer from 10 to 60000 (milliseconds)', default: () => 250, parse: int(10, 60_000) }),
+  spec({ key: 'auditCheckpointEvents', env: 'VIGIL_AUDIT_CHECKPOINT_EVENTS', allowed: 'an integer from 1 to 1000000 (events)', default: () => 1000, parse: int(1, 1_000_000) }),
+  spec({ key: 'auditCheckpointSeconds', env: 'VIGIL_AUDIT_CHECKPOINT_SECONDS', allowed: 'an integer from 1 to 86400 (seconds)', default: () => 10, parse: int(1, 86_400) }),
+  // Nothing deletes audit events: this is the promise made to auditors (docs/audit.md). Archive with `vigil audit export`.
+  spec({ key: 'auditRetentionDays', env: 'VIGIL_AUDIT_RETENTION_DAYS', allowed: 'an integer from 1 to 36500 (days)', default: () => 2192, parse: int(1, 36_500) }),
+  spec({ key: 'accessTokenTtlSeconds', env: 'VIGIL_ACCESS_TOKEN_TTL_SECONDS', allowed: 'an integer from 60 to 900 (seconds; access tokens live at most 15 minutes)', default: () => 600, parse: int(60, 900) }),
+  spec({ key: 'sessionIdleMinutes', env: 'VIGIL_SESSION_IDLE_MINUTES', allowed: 'an integer from 1 to 1440 (minutes without a request before a session ends)', default: () => 15, parse: int(1, 1440) }),
+  spec({ key: 'sessionAbsoluteHours', env: 'VIGIL_SESSION_ABSOLUTE_HOURS', allowed: 'an integer from 1 to 168 (hours after sign-in when a session ends whatever happens)', default: () => 12, parse: int(1, 168) }),
+  spec({ key: 'publicUrl', env: 'VIGIL_PUBLIC_URL', allowed: 'an http:// or https:// URL without query, e.g. https://vigil.example.org', default: () => undefined, parse: publicUrl }),
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ] as const satisfies readonly SettingSpec<any>[];
 

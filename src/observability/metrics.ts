@@ -12,6 +12,8 @@ export interface Metrics {
   migrationsPending: Gauge;
   jobsProcessed: Counter<'queue' | 'outcome'>;
   workersActive: Gauge;
+  auditUnsealed: Gauge;
+  auditSealLag: Histogram;
 }
 
 export function createMetrics(): Metrics {
@@ -41,5 +43,12 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     workersActive: new Gauge({ name: 'vigil_workers_active', help: 'Worker processes with a recent heartbeat.', registers: [registry] }),
+    auditUnsealed: new Gauge({ name: 'vigil_audit_unsealed_events', help: 'Audit events written but not yet sealed into the log.', registers: [registry] }),
+    auditSealLag: new Histogram({
+      name: 'vigil_audit_seal_lag_seconds',
+      help: 'Time from an audit event being recorded to its seal.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
   };
 }

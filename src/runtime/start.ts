@@ -2,7 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type VigilApp } from '../api/app.ts';
 import type { ProcessRole, VigilConfig } from '../config/settings.ts';
-import { loadKeyring } from '../controls/keys/keyring.ts';
+import { AuditSealer } from '../controls/audit/sealer.ts';
+import { loadKeyring, type KeyEncryptionService } from '../controls/keys/keyring.ts';
+import { SigningKeys } from '../controls/keys/signing-keys.ts';
+import { seedDemoHospital } from '../demo/demo-hospital.ts';
 import { ensureInstance } from '../demo/seed.ts';
 import { describeError } from '../errors.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -32,6 +35,10 @@ export interface RunningVigil {
   metrics: Metrics;
   logger: Logger;
   store: Store;
+  config: VigilConfig;
+  keyring: KeyEncryptionService;
+  /** Where the demo accounts' passwords and TOTP secrets were written (demo mode, once the database is ready). */
+  demoCredentialsFile: () => string | undefined;
   /** Resolves once the database is reachable and migrated. */
   ready: Promise<void>;
   worker: () => Worker | undefined;
@@ -50,11 +57,13 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
   const log = logger.child({ component: 'runtime', role });
   const metrics = createMetrics();
   // A bad key file must stop start-up now, not when the first record is encrypted.
-  if (config.kek || config.kekFile) loadKeyring(config);
+  const keyring = loadKeyring(config);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   let stopping = false;
   let readyStore: Store | undefined;
   let worker: Worker | undefined;
+  let auditSealer: AuditSealer | undefined;
+  let demoCredentialsFile: string | undefined;
   const aborter = new AbortController();
 
   const health = new HealthService({
@@ -74,6 +83,10 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
         const { applied } = await migrate(store, { allowDestructive: !production, guardDestructive: production });
         if (applied.length > 0) log.info('migrations.applied', { count: applied.length, version: applied.at(-1)!.version });
         await ensureInstance(store, { demo: options.demo, production });
+        if (options.demo) {
+          const seeded = await seedDemoHospital(store, keyring, { dataDir: config.dataDir, production, logger });
+          demoCredentialsFile = seeded.credentialsFile;
+        }
         readyStore = store;
         log.info('database.ready', { engine: store.engine, attempt });
         break;
@@ -95,6 +108,15 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
         handlers: options.jobHandlers ?? new Map(),
       });
       await worker.start();
+      // Seals audit events behind the request path; with several workers one seals at a time (advisory lock).
+      auditSealer = new AuditSealer(store, new SigningKeys(keyring, 'audit'), {
+        intervalMs: config.auditSealIntervalMs,
+        checkpointEvents: config.auditCheckpointEvents,
+        checkpointSeconds: config.auditCheckpointSeconds,
+        metrics,
+        logger,
+      });
+      auditSealer.start();
     }
   }
 
@@ -134,6 +156,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     }
     await ready.catch(() => undefined);
     if (worker) drained = (await worker.stop(config.shutdownGraceMs)).drained && drained;
+    if (auditSealer) drained = (await auditSealer.stop(config.shutdownGraceMs)).drained && drained;
     await store.close().catch(() => undefined);
     log.info('shutdown.finished', { role, status: drained ? 0 : 1 });
     await logger.flush();
@@ -142,7 +165,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
 
   if (role !== 'worker') {
     try {
-      app = await buildApp({ config, logger, metrics, health, store: () => readyStore, version: VERSION, isStopping: () => stopping }, options.extendApp);
+      app = await buildApp({ config, logger, metrics, health, store: () => readyStore, version: VERSION, keyring, isStopping: () => stopping }, options.extendApp);
       await app.app.listen({ host: config.host, port: config.port });
     } catch (err) {
       // Nothing may keep running half-started: the worker, the pool and the data folder lock go too.
@@ -162,6 +185,9 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     metrics,
     logger,
     store,
+    config,
+    keyring,
+    demoCredentialsFile: () => demoCredentialsFile,
     ready: ready.then(() => undefined),
     worker: () => worker,
     stop: () => (stopped ??= stop()),

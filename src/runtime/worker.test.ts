@@ -5,7 +5,7 @@ import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { claimJobs, enqueueJob } from '../store/job-queue.ts';
 import { createTestDatabase } from '../../test/support/test-db.ts';
-import { Worker, type JobHandler } from './worker.ts';
+import { UndeclaredJobError, Worker, type JobHandler } from './worker.ts';
 
 const quiet = createLogger({ level: 'silent' });
 
@@ -14,10 +14,13 @@ test('two workers share one queue and run every job exactly once', async () => {
   // On PostgreSQL each worker has its own pool, as separate processes would; the embedded store has one connection.
   const stores = db.engine === 'postgres' ? [await db.open(), await db.open()] : [await db.open()];
   const seen = new Map<number, number>();
-  const handler: JobHandler = async (payload) => {
-    const n = (payload as { n: number }).n;
-    seen.set(n, (seen.get(n) ?? 0) + 1);
-    await sleep(2);
+  const handler: JobHandler = {
+    policy: { action: 'system.test', resource: 'Job' },
+    run: async (payload) => {
+      const n = (payload as { n: number }).n;
+      seen.set(n, (seen.get(n) ?? 0) + 1);
+      await sleep(2);
+    },
   };
   const handlers = new Map([['test.count', handler]]);
   const total = 120;
@@ -61,4 +64,12 @@ test('a job whose worker died is claimed again once its lease runs out', async (
     await store.close();
     await db.dispose();
   }
+});
+
+test('a job handler that declares no policy stops the worker from being built', () => {
+  const undeclared = new Map([['test.undeclared', { run: async () => undefined } as unknown as JobHandler]]);
+  assert.throws(
+    () => new Worker({} as never, createLogger({ level: 'silent' }), createMetrics(), { role: 'worker', heartbeatMs: 1000, pollMs: 20, handlers: undeclared }),
+    (err: unknown) => err instanceof UndeclaredJobError && /test\.undeclared/.test((err as Error).message),
+  );
 });

@@ -16,7 +16,22 @@ export interface JobContext {
   signal: AbortSignal;
 }
 
-export type JobHandler = (payload: unknown, ctx: JobContext) => Promise<void>;
+/**
+ * A kind of job and what it does, declared like a route: the action and resource it performs (from the access
+ * policy, or a `system.*` action for housekeeping that touches no patient data). A worker refuses to start with a
+ * handler that declares nothing.
+ */
+export interface JobHandler {
+  policy: { action: string; resource: string };
+  run(payload: unknown, ctx: JobContext): Promise<void>;
+}
+
+export class UndeclaredJobError extends Error {
+  constructor(queue: string) {
+    super(`Job handler "${queue}" declares no policy: give it { policy: { action, resource }, run }.`);
+    this.name = 'UndeclaredJobError';
+  }
+}
 
 export interface WorkerOptions {
   role: 'all' | 'worker';
@@ -46,6 +61,10 @@ export class Worker {
     private readonly metrics: Metrics,
     private readonly options: WorkerOptions,
   ) {
+    for (const [queue, handler] of options.handlers) {
+      const policy = (handler as Partial<JobHandler> | undefined)?.policy;
+      if (!policy?.action || !policy.resource || typeof handler.run !== 'function') throw new UndeclaredJobError(queue);
+    }
     this.log = logger.child({ component: 'worker', worker_id: this.id });
   }
 
@@ -122,7 +141,7 @@ export class Worker {
     const started = performance.now();
     const task = (async () => {
       try {
-        await handler(job.payload, { jobId: job.id, attempt: job.attempts, signal: this.abort.signal });
+        await handler.run(job.payload, { jobId: job.id, attempt: job.attempts, signal: this.abort.signal });
         await completeJob(this.store.db, job.id, this.id);
         this.metrics.jobsProcessed.inc({ queue: job.queue, outcome: 'done' });
         this.log.debug('job.done', { job_id: job.id, queue: job.queue, duration_ms: Math.round(performance.now() - started) });

@@ -22,7 +22,7 @@ export async function startTestVigil(
   const vigil = await startVigil({
     config: testConfig(db, options.overrides),
     role: 'all',
-    demo: options.demo ?? true,
+    demo: options.demo ?? false,
     logger,
     ...(options.extendApp ? { extendApp: options.extendApp } : {}),
     ...(options.jobHandlers ? { jobHandlers: options.jobHandlers } : {}),

@@ -40,8 +40,14 @@ export function verifySignature(publicKeyPem: string, data: Uint8Array, signatur
   }
 }
 
+export type SigningPurpose = 'audit' | 'token';
+
 export class SigningKeys {
-  constructor(private readonly kek: KeyEncryptionService) {}
+  /** `audit` keys sign checkpoints (kept for ever); `token` keys sign access tokens. Each purpose rotates alone. */
+  constructor(
+    private readonly kek: KeyEncryptionService,
+    private readonly purpose: SigningPurpose = 'audit',
+  ) {}
 
   private async insert(db: Db | Tx): Promise<string> {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
@@ -55,6 +61,7 @@ export class SigningKeys {
         private_kek_id: wrapped.kekId,
         private_key_wrapped: wrapped.blob,
         retired_at: null,
+        purpose: this.purpose,
       })
       .execute();
     return keyId;
@@ -63,8 +70,8 @@ export class SigningKeys {
   /** The key that signs now; the first call on a new database creates it. */
   async active(store: Store): Promise<ActiveSigningKey> {
     const row = await store.tx(async (trx) => {
-      await sql`select pg_advisory_xact_lock(7150913)`.execute(trx);
-      let found = await trx.selectFrom('signing_keys').selectAll().where('retired_at', 'is', null).executeTakeFirst();
+      await sql`select pg_advisory_xact_lock(7150913, ${this.purpose === 'audit' ? 1 : 2})`.execute(trx);
+      let found = await trx.selectFrom('signing_keys').selectAll().where('retired_at', 'is', null).where('purpose', '=', this.purpose).executeTakeFirst();
       if (!found) {
         const keyId = await this.insert(trx);
         found = await trx.selectFrom('signing_keys').selectAll().where('key_id', '=', keyId).executeTakeFirstOrThrow();
@@ -82,14 +89,14 @@ export class SigningKeys {
   /** Retires the active key and makes a new one. Returns the new key id. */
   async rotate(store: Store): Promise<string> {
     return store.tx(async (trx) => {
-      await sql`select pg_advisory_xact_lock(7150913)`.execute(trx);
-      await trx.updateTable('signing_keys').set({ retired_at: sql`now()` }).where('retired_at', 'is', null).execute();
+      await sql`select pg_advisory_xact_lock(7150913, ${this.purpose === 'audit' ? 1 : 2})`.execute(trx);
+      await trx.updateTable('signing_keys').set({ retired_at: sql`now()` }).where('retired_at', 'is', null).where('purpose', '=', this.purpose).execute();
       return this.insert(trx);
     });
   }
 
   async publicKeys(db: Db): Promise<PublicSigningKey[]> {
-    const rows = await db.selectFrom('signing_keys').select(['key_id', 'public_key_spki', 'created_at', 'retired_at']).orderBy('created_at').execute();
+    const rows = await db.selectFrom('signing_keys').select(['key_id', 'public_key_spki', 'created_at', 'retired_at']).where('purpose', '=', this.purpose).orderBy('created_at').execute();
     return rows.map((r) => ({
       keyId: r.key_id,
       algorithm: 'Ed25519' as const,
