@@ -3,7 +3,7 @@ import { decide, type Decision } from '../controls/access/pdp.ts';
 import { recordAudit } from '../controls/audit/audit-event.ts';
 import { ForbiddenError, UnauthenticatedError } from '../errors.ts';
 import type { AppDeps } from './app.ts';
-import { requestFacts } from './request-facts.ts';
+import { declaredPurpose, requestFacts } from './request-facts.ts';
 import type { RoutePolicy } from './route-policy.ts';
 
 declare module 'fastify' {
@@ -13,7 +13,11 @@ declare module 'fastify' {
   }
 }
 
+/** Refusals that do not depend on the patient: a patient route stops at the gate for these. */
+const GATE_REASONS = new Set(['deny-role', 'deny-scope', 'deny-unknown-action', 'deny-purpose']);
+
 const DENIALS_MESSAGE: Record<string, string> = {
+  'deny-purpose': 'None of your roles may act under the purpose of use this request declares (X-Purpose-Of-Use).',
   'deny-role': 'Your roles do not include this action.',
   'deny-scope': 'This client was not granted a scope that allows this action.',
   'deny-unknown-action': 'This action is not in the access policy.',
@@ -36,9 +40,9 @@ export function installGuard(app: FastifyInstance, deps: AppDeps): void {
     if (!policy || 'public' in policy) return;
     const subject = request.subject;
     if (!subject) throw new UnauthenticatedError();
-    const decision = decide({ subject, action: policy.action });
+    const decision = decide({ subject, action: policy.action, purposeOfUse: declaredPurpose(request) });
     // A patient route passes the gate when the subject may do the action for some patient; the handler decides for this one.
-    const passes = decision.permit || (policy.patient === true && decision.reason !== 'deny-role' && decision.reason !== 'deny-scope' && decision.reason !== 'deny-unknown-action');
+    const passes = decision.permit || (policy.patient === true && !GATE_REASONS.has(decision.reason));
     if (!passes) {
       const store = deps.store();
       if (store) {

@@ -15,7 +15,7 @@ before(async () => {
 });
 after(() => vigil?.close());
 
-async function act(role: string, target: string, what: 'unlock' | 'reset-mfa') {
+async function act(role: string, target: string, what: 'unlock' | 'reset-mfa' | 'issue-credentials') {
   const res = await fetch(`${vigil.url}/api/accounts/${fixture.people.get(target)!.id}/${what}`, { method: 'POST', headers: { authorization: `Bearer ${token.get(role)}` } });
   const body = (await res.json().catch(() => ({}))) as { reason?: string };
   return { status: res.status, reason: body.reason };
@@ -37,4 +37,30 @@ test('support may not unlock or reset a privileged account; the refusal is recor
 test('a security admin may reset a privacy officer but never their own account', async () => {
   assert.equal((await act('security-admin', 'privacy-officer', 'reset-mfa')).status, 200);
   assert.deepEqual(await act('security-admin', 'security-admin', 'reset-mfa'), { status: 403, reason: 'deny-own-account' });
+});
+
+test('a security admin issues new credentials once: the old password and sessions stop working, the new ones sign in', async () => {
+  const nurse = fixture.people.get('nurse')!;
+  const nurseToken = await signIn(vigil.url, nurse);
+  const res = await fetch(`${vigil.url}/api/accounts/${nurse.id}/issue-credentials`, { method: 'POST', headers: { authorization: `Bearer ${token.get('security-admin')}` } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  const issued = (await res.json()) as { username: string; password: string; totpSecret: string; otpauthUri: string };
+  assert.equal(issued.username, nurse.username);
+  assert.match(issued.otpauthUri, /^otpauth:\/\/totp\//);
+  const old = await fetch(`${vigil.url}/auth/me`, { headers: { authorization: `Bearer ${nurseToken}` } });
+  assert.equal(old.status, 401, 'open sessions end when credentials are re-issued');
+  await old.arrayBuffer();
+  const login = (password: string) => fetch(`${vigil.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: nurse.username, password }) });
+  assert.equal((await login(nurse.password)).status, 401);
+  assert.equal((await login(issued.password)).status, 200);
+  assert.deepEqual(await act('support-staff', 'nurse', 'issue-credentials'), { status: 403, reason: 'deny-role' });
+});
+
+test('support finds accounts by username and sees account data only', async () => {
+  const res = await fetch(`${vigil.url}/api/accounts?username=nur`, { headers: { authorization: `Bearer ${token.get('support-staff')}` } });
+  assert.equal(res.status, 200);
+  const { accounts } = (await res.json()) as { accounts: Record<string, unknown>[] };
+  assert.equal(accounts.length, 1);
+  assert.deepEqual(Object.keys(accounts[0]!).sort(), ['displayName', 'lastLoginAt', 'locked', 'personId', 'roles', 'status', 'username']);
 });

@@ -4,8 +4,10 @@ import { listSessions, revokeSessionsOf } from '../../controls/access/auth/sessi
 import { clearTotp } from '../../controls/access/auth/totp.ts';
 import type { Subject } from '../../controls/access/subject.ts';
 import { recordAudit } from '../../controls/audit/audit-event.ts';
+import { randomBytes } from 'node:crypto';
+import { enrollTotp, setPassword, totpUri } from '../../controls/access/auth/credentials.ts';
 import { decide } from '../../controls/access/pdp.ts';
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../errors.ts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, VigilError } from '../../errors.ts';
 import type { Tx } from '../../store/store.ts';
 import type { AppDeps } from '../app.ts';
 import { authServices } from '../authenticate.ts';
@@ -38,7 +40,7 @@ async function personOrNotFound(trx: Tx, personId: string, forUpdate = true) {
 }
 
 /** Refuses (and records) an unlock or MFA reset the decision point will not allow on this particular person. */
-async function assertMayActOn(deps: AppDeps, request: FastifyRequest, action: 'account.unlock' | 'account.reset-mfa', personId: string): Promise<void> {
+async function assertMayActOn(deps: AppDeps, request: FastifyRequest, action: 'account.unlock' | 'account.reset-mfa' | 'account.issue-credentials', personId: string): Promise<void> {
   const subject = subjectOf(request);
   const store = requireStore(deps);
   const roles = await store.db.selectFrom('person_roles').select('role').where('person_id', '=', personId).execute();
@@ -129,6 +131,73 @@ export const accountRoutes =
             action: 'account.reset-mfa', actionCode: 'U', resourceType: 'Account', resourceIds: [person.id], outcome: 'success', details: { wasEnrolled: person.totp_secret_wrapped !== null },
           });
           return { personId: person.id, mfaEnrolled: false };
+        });
+      },
+    );
+
+    app.get<{ Querystring: { username?: string; limit?: number } }>(
+      '/api/accounts',
+      {
+        config: { policy: { action: 'account.read', resource: 'Account' } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'Find accounts by username prefix (account data only: username, name, status, roles)',
+          querystring: { type: 'object', additionalProperties: false, properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 } } },
+        },
+      },
+      async (request) => {
+        const subject = subjectOf(request);
+        const store = requireStore(deps);
+        const prefix = (request.query.username ?? '').toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+        return store.tx(async (trx) => {
+          const people = await trx
+            .selectFrom('people')
+            .select(['id', 'username', 'display_name', 'status', 'locked_until', 'last_login_at'])
+            .where('username', 'like', `${prefix}%`)
+            .orderBy('username')
+            .limit(request.query.limit ?? 25)
+            .execute();
+          const roles = people.length === 0 ? [] : await trx.selectFrom('person_roles').select(['person_id', 'role']).where('person_id', 'in', people.map((p) => p.id)).execute();
+          await recordAudit(trx, subject, requestFacts(request), { action: 'account.read', actionCode: 'E', resourceType: 'Account', resourceIds: people.map((p) => p.id), outcome: 'success' });
+          const now = Date.now();
+          return {
+            accounts: people.map((p) => ({
+              personId: p.id,
+              username: p.username,
+              displayName: p.display_name,
+              status: p.status,
+              locked: p.locked_until !== null && new Date(p.locked_until).getTime() > now,
+              lastLoginAt: p.last_login_at ? new Date(p.last_login_at).toISOString() : null,
+              roles: roles.filter((r) => r.person_id === p.id).map((r) => r.role).sort(),
+            })),
+          };
+        });
+      },
+    );
+
+    app.post<Params>(
+      '/api/accounts/:personId/issue-credentials',
+      {
+        config: { policy: { action: 'account.issue-credentials', resource: 'Account' } },
+        schema: { tags: ['accounts'], summary: 'Issue a new password and authenticator secret (shown once, to hand over); ends open sessions', params },
+      },
+      async (request) => {
+        await assertMayActOn(deps, request, 'account.issue-credentials', request.params.personId);
+        const subject = subjectOf(request);
+        const store = requireStore(deps);
+        const password = randomBytes(18).toString('base64url');
+        return store.tx(async (trx) => {
+          const person = await personOrNotFound(trx, request.params.personId);
+          if (person.status !== 'active') throw new VigilError('account-disabled', 409, 'This account is disabled; enable it before issuing credentials.');
+          await setPassword(trx, person.id, password);
+          const totpSecret = await enrollTotp(trx, deps.keyring, person.id);
+          await clearFailures(trx, person.id);
+          const revoked = await revokeSessionsOf(trx, person.id, 'credentials-reissued', new Date());
+          await recordAudit(trx, subject, requestFacts(request), {
+            action: 'account.issue-credentials', actionCode: 'U', resourceType: 'Account', resourceIds: [person.id], outcome: 'success', details: { sessionsRevoked: revoked },
+          });
+          // The one time these are shown: nothing stores them in the clear, and the answer is never cached (no-store).
+          return { personId: person.id, username: person.username, password, totpSecret, otpauthUri: totpUri(totpSecret, person.username) };
         });
       },
     );

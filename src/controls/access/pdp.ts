@@ -5,6 +5,8 @@ import {
   isRole,
   PATIENT_FIELD_GROUPS,
   PRIVILEGED_ROLES,
+  ROLE_PURPOSES,
+  ROLES,
   PATIENT_FIELDS_BY_ROLE,
   ROLE_GRANTS,
   SCOPE_ACTIONS,
@@ -55,6 +57,7 @@ export type ReasonCode =
   | 'deny-sensitive-label'
   | 'deny-no-active-encounter'
   | 'deny-own-account'
+  | 'deny-purpose'
   | 'deny-privileged-target';
 
 export interface Decision {
@@ -74,12 +77,14 @@ export interface DecisionInput {
   action: string;
   /** Required for patient-scoped actions. */
   patient?: PatientRelation;
+  /** The HL7 PurposeOfUse the caller declared; a person may only act under a purpose one of their roles allows. */
+  purposeOfUse?: string | null;
   /** For account actions: the person acted upon. */
   accountTarget?: { id: string; roles: readonly string[] };
 }
 
 const NO_FIELDS: readonly string[] = [];
-const ACCOUNT_TAKEOVER_ACTIONS = new Set<Action>(['account.unlock', 'account.reset-mfa']);
+const ACCOUNT_TAKEOVER_ACTIONS = new Set<Action>(['account.unlock', 'account.reset-mfa', 'account.issue-credentials']);
 const CLIENT_FIELDS = fieldsOf(CLIENT_PATIENT_FIELDS);
 
 function deny(reason: ReasonCode): Decision {
@@ -108,6 +113,27 @@ function patientFieldsFor(roles: readonly string[]): readonly string[] {
     fieldCache.set(key, fields);
   }
   return fields;
+}
+
+const purposeCache = new Map<string, readonly string[]>();
+/** Every purpose a set of roles may act under; the first is the default (roles in policy order). */
+export function purposesOf(roles: readonly string[]): readonly string[] {
+  const key = roles.join(',');
+  let purposes = purposeCache.get(key);
+  if (!purposes) {
+    const out = new Set<string>();
+    for (const role of ROLES) if (roles.includes(role)) for (const p of ROLE_PURPOSES[role]) out.add(p);
+    purposes = [...out];
+    purposeCache.set(key, purposes);
+  }
+  return purposes;
+}
+
+/** The purpose a request acts under: what the caller declared, else the default of their roles (TREAT for clients). */
+export function effectivePurpose(subject: Subject | null, declared: string | null): string {
+  if (declared) return declared;
+  if (!subject || subject.kind === 'client') return 'TREAT';
+  return purposesOf(subject.roles)[0] ?? 'TREAT';
 }
 
 /** The reaches through which a person's roles grant an action; `null` reach = granted without a patient scope. */
@@ -148,6 +174,7 @@ export function decide(input: DecisionInput): Decision {
 
   const reaches = reachesFor(subject.roles, action);
   if (reaches.size === 0) return deny('deny-role');
+  if (input.purposeOfUse && !purposesOf(subject.roles).includes(input.purposeOfUse)) return deny('deny-purpose');
   if (!spec.patientScoped) {
     const target = input.accountTarget;
     if (target && ACCOUNT_TAKEOVER_ACTIONS.has(action)) {

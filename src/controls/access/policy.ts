@@ -72,6 +72,7 @@ export const ACTIONS = {
   'account.unlock': adminWrite,
   'account.reset-mfa': adminWrite,
   'account.revoke-sessions': adminWrite,
+  'account.issue-credentials': adminWrite,
   // Security administration.
   'directory.read': admin,
   'directory.write': adminWrite,
@@ -132,9 +133,25 @@ export const ROLE_GRANTS: Record<Role, readonly Grant[]> = {
     { reach: 'organization', actions: ['patient.read', 'patient.search', 'patient.export'] },
     { actions: ['self.read', 'audit.read', 'audit.export', 'audit.verify', 'break-glass.review'] },
   ],
-  'security-admin': [{ actions: ['self.read', 'directory.read', 'directory.write', 'client.manage', 'keys.manage', 'account.read', 'account.unlock', 'account.reset-mfa', 'account.revoke-sessions', 'audit.verify'] }],
+  'security-admin': [{ actions: ['self.read', 'directory.read', 'directory.write', 'client.manage', 'keys.manage', 'account.read', 'account.unlock', 'account.reset-mfa', 'account.revoke-sessions', 'account.issue-credentials', 'audit.verify'] }],
   // Carries no patients of its own: it lifts the security labels below for patients its holder may already open.
   'behavioral-health': [{ actions: ['self.read'] }],
+};
+
+/**
+ * The purposes (HL7 v3 PurposeOfUse) each role may act under. A caller may declare one with the X-Purpose-Of-Use
+ * header; without it the role's first purpose is assumed. The effective purpose goes onto every audit event.
+ */
+export const ROLE_PURPOSES: Record<Role, readonly string[]> = {
+  physician: ['TREAT', 'ETREAT', 'COC', 'PATRQT'],
+  nurse: ['TREAT', 'ETREAT', 'COC'],
+  'covering-clinician': ['TREAT', 'ETREAT', 'COC'],
+  'billing-specialist': ['HPAYMT', 'HOPERAT'],
+  'support-staff': ['HSYSADMIN'],
+  'integration-operator': ['HOPERAT', 'HSYSADMIN'],
+  'privacy-officer': ['HCOMPL', 'PATRQT', 'HOPERAT'],
+  'security-admin': ['HSYSADMIN'],
+  'behavioral-health': ['TREAT', 'ETREAT', 'COC'],
 };
 
 /** Security labels (HL7 v3 ActCode sensitivity) and the role that may open records carrying each. */

@@ -64,36 +64,43 @@ export async function recordAudit(db: Db | Tx, subject: Subject | null | undefin
   const id = uuidv7();
   // Millisecond precision, set here: the sealed bytes must be reproducible from the row on either engine.
   const recordedAt = new Date();
+  // One statement for the event and its place in the sealer's queue: one round trip on the request path.
   await db
-    .insertInto('audit.events')
-    .values({
-      id,
-      recorded_at: recordedAt,
-      action: event.action,
-      action_code: event.actionCode,
-      resource_type: event.resourceType,
-      resource_ids: [...(event.resourceIds ?? [])],
-      patient_id: event.patientId ?? null,
-      actor_type: actor.actorType,
-      actor_id: actor.actorId,
-      actor_name: actor.actorName,
-      actor_roles: [...actor.actorRoles],
-      on_behalf_of: actor.onBehalfOf,
-      outcome: event.outcome,
-      reason_code: event.reasonCode ?? null,
-      purpose_of_use: facts.purposeOfUse,
-      break_glass: event.breakGlass ?? false,
-      organization_id: actor.organizationId,
-      facility_id: event.facilityId ?? null,
-      session_id: actor.sessionId,
-      client_ip: facts.clientIp,
-      user_agent: facts.userAgent,
-      source_system: event.sourceSystem ?? null,
-      request_id: facts.requestId,
-      query: event.query ? JSON.stringify(event.query) : null,
-      details: event.details ? JSON.stringify(event.details) : null,
-    })
+    .with('event', (qb) =>
+      qb
+        .insertInto('audit.events')
+        .values({
+          id,
+          recorded_at: recordedAt,
+          action: event.action,
+          action_code: event.actionCode,
+          resource_type: event.resourceType,
+          resource_ids: [...(event.resourceIds ?? [])],
+          patient_id: event.patientId ?? null,
+          actor_type: actor.actorType,
+          actor_id: actor.actorId,
+          actor_name: actor.actorName,
+          actor_roles: [...actor.actorRoles],
+          on_behalf_of: actor.onBehalfOf,
+          outcome: event.outcome,
+          reason_code: event.reasonCode ?? null,
+          purpose_of_use: facts.purposeOfUse,
+          break_glass: event.breakGlass ?? false,
+          organization_id: actor.organizationId,
+          facility_id: event.facilityId ?? null,
+          session_id: actor.sessionId,
+          client_ip: facts.clientIp,
+          user_agent: facts.userAgent,
+          source_system: event.sourceSystem ?? null,
+          request_id: facts.requestId,
+          query: event.query ? JSON.stringify(event.query) : null,
+          details: event.details ? JSON.stringify(event.details) : null,
+        })
+        .returning(['id', 'recorded_at']),
+    )
+    .insertInto('audit.pending')
+    .columns(['event_id', 'recorded_at'])
+    .expression((eb) => eb.selectFrom('event').select(['event.id', 'event.recorded_at']))
     .execute();
-  await db.insertInto('audit.pending').values({ event_id: id, recorded_at: recordedAt }).execute();
   return id;
 }

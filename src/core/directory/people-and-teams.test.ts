@@ -91,17 +91,18 @@ test('a person is created with roles and facilities, audited, and answered witho
 });
 
 test('bad people are refused with a code that says which rule, without echoing the value', async () => {
-  const cases: [Promise<unknown>, string][] = [
-    [person('x', ['nurse']), 'invalid-username'],
-    [person('has space', ['nurse']), 'invalid-username'],
-    [person('ok.name', ['surgeon']), 'unknown-role'],
-    [person('ok.name', ['nurse'], [uuidv7()]), 'unknown-facility'],
-    [person('ok.name', ['nurse'], [elsewhere]), 'facility-other-organization'],
-    [createPerson(testStore(), ctx, { username: 'ok.name', displayName: '   ', organizationId: org, roles: [], facilityIds: [] }), 'invalid-name'],
-    [createPerson(testStore(), ctx, { username: 'ok.name', displayName: 'Ok', organizationId: uuidv7(), roles: [], facilityIds: [] }), 'unknown-organization'],
+  // Each case starts only when awaited: a rejection must never sit unhandled while an earlier one is checked.
+  const cases: [() => Promise<unknown>, string][] = [
+    [() => person('x', ['nurse']), 'invalid-username'],
+    [() => person('has space', ['nurse']), 'invalid-username'],
+    [() => person('ok.name', ['surgeon']), 'unknown-role'],
+    [() => person('ok.name', ['nurse'], [uuidv7()]), 'unknown-facility'],
+    [() => person('ok.name', ['nurse'], [elsewhere]), 'facility-other-organization'],
+    [() => createPerson(testStore(), ctx, { username: 'ok.name', displayName: '   ', organizationId: org, roles: [], facilityIds: [] }), 'invalid-name'],
+    [() => createPerson(testStore(), ctx, { username: 'ok.name', displayName: 'Ok', organizationId: uuidv7(), roles: [], facilityIds: [] }), 'unknown-organization'],
   ];
   for (const [promise, code] of cases) {
-    await assert.rejects(promise, (err: unknown) => {
+    await assert.rejects(promise(), (err: unknown) => {
       assert.ok(err instanceof DirectoryRuleError, `${code}: ${String(err)}`);
       assert.equal(err.code, code);
       assert.equal(err.status, 422);

@@ -84,7 +84,8 @@ export class PatientService {
       const decision = await this.authorize(trx, subject, 'patient.read', patientId);
       const patient = await loadPatient(trx, patientId);
       if (!patient) throw new NotFoundError('No patient has this id.');
-      await recordAudit(trx, subject, facts, {
+      // An access that only break-glass allowed is emergency treatment, whatever the caller declared.
+      await recordAudit(trx, subject, decision.breakGlass ? { ...facts, purposeOfUse: 'ETREAT' } : facts, {
         action: 'patient.read',
         actionCode: 'R',
         resourceType: 'Patient',
