@@ -225,21 +225,70 @@ function matchEvent(r: AuditRecord): void {
   lit(r.action_code);
   lit(P.agent);
 
-  // agent: keys extension, location, name, network, policy, purposeOfUse, requestor, role, type, who
+  // The agent's keys: extension, location, name, network, policy, purposeOfUse, requestor, role, type, who.
   let ext = false;
-  if (r.on_behalf_of !== null) lit(ext ? ',' : '"extension":['), (ext = true), lit(P.onBehalfOf), lit(r.on_behalf_of), lit('"}}');
-  if (r.organization_id !== null) lit(ext ? ',' : '"extension":['), (ext = true), lit(P.organization), lit(r.organization_id), lit('"}}');
-  if (r.user_agent !== null) lit(ext ? ',' : '"extension":['), (ext = true), lit(P.userAgent), lit(r.user_agent), lit('"}');
-  if (r.session_id !== null) lit(ext ? ',' : '"extension":['), (ext = true), lit(P.sessionId), lit(r.session_id), lit('"}');
+  if (r.on_behalf_of !== null) {
+    lit(ext ? ',' : '"extension":[');
+    ext = true;
+    lit(P.onBehalfOf);
+    lit(r.on_behalf_of);
+    lit('"}}');
+  }
+  if (r.organization_id !== null) {
+    lit(ext ? ',' : '"extension":[');
+    ext = true;
+    lit(P.organization);
+    lit(r.organization_id);
+    lit('"}}');
+  }
+  if (r.user_agent !== null) {
+    lit(ext ? ',' : '"extension":[');
+    ext = true;
+    lit(P.userAgent);
+    lit(r.user_agent);
+    lit('"}');
+  }
+  if (r.session_id !== null) {
+    lit(ext ? ',' : '"extension":[');
+    ext = true;
+    lit(P.sessionId);
+    lit(r.session_id);
+    lit('"}');
+  }
   if (ext) lit('],');
-  if (r.facility_id !== null) lit(P.location), lit(r.facility_id), lit('"},');
-  if (r.actor_name !== null) lit(P.name), lit(r.actor_name), lit('",');
-  if (r.client_ip !== null) lit(P.network), lit(r.client_ip), lit(isIpAddress(r.client_ip) ? P.ip : P.notIp);
-  if (r.session_id !== null) lit(P.policy), lit(r.session_id), lit('"],');
-  if (r.purpose_of_use !== null) lit(P.purposeOfUse), lit(r.purpose_of_use), lit(P.purposeTail), lit(',');
+  if (r.facility_id !== null) {
+    lit(P.location);
+    lit(r.facility_id);
+    lit('"},');
+  }
+  if (r.actor_name !== null) {
+    lit(P.name);
+    lit(r.actor_name);
+    lit('",');
+  }
+  if (r.client_ip !== null) {
+    lit(P.network);
+    lit(r.client_ip);
+    lit(isIpAddress(r.client_ip) ? P.ip : P.notIp);
+  }
+  if (r.session_id !== null) {
+    lit(P.policy);
+    lit(r.session_id);
+    lit('"],');
+  }
+  if (r.purpose_of_use !== null) {
+    lit(P.purposeOfUse);
+    lit(r.purpose_of_use);
+    lit(P.purposeTail);
+    lit(',');
+  }
   lit(P.requestor);
   const roles = r.actor_roles;
-  for (let k = 0; k < roles.length; k++) lit(k === 0 ? P.firstRole : P.nextRole), lit(roles[k]!), lit(P.roleTail);
+  for (let k = 0; k < roles.length; k++) {
+    lit(k === 0 ? P.firstRole : P.nextRole);
+    lit(roles[k]!);
+    lit(P.roleTail);
+  }
   if (roles.length > 0) lit(']');
   if (r.actor_type === 'person') lit(P.person);
   else if (r.actor_type === 'client' || r.actor_type === 'system') lit(P.application);
@@ -248,38 +297,89 @@ function matchEvent(r: AuditRecord): void {
   if (r.actor_id !== null && r.actor_type === 'person') kind = 'Practitioner/';
   else if (r.actor_id !== null && (r.actor_type === 'client' || r.actor_type === 'system')) kind = 'Device/';
   else if (display === null) display = r.actor_type === 'system' ? 'Vigil' : r.actor_type === 'anonymous' ? 'anonymous' : null;
-  if (display !== null) lit(P.whoDisplay), lit(display), lit(kind === '' ? '"}' : P.whoDisplayReference);
-  else if (kind !== '') lit(P.whoReference);
-  if (kind !== '') lit(kind), lit(r.actor_id!), lit('"}');
+  if (display !== null) {
+    lit(P.whoDisplay);
+    lit(display);
+    lit(kind === '' ? '"}' : P.whoDisplayReference);
+  } else if (kind !== '') {
+    lit(P.whoReference);
+  }
+  if (kind !== '') {
+    lit(kind);
+    lit(r.actor_id!);
+    lit('"}');
+  }
 
   lit(P.entity);
   let entity = false;
-  if (r.patient_id !== null) (entity = true), lit(P.patientEntity), lit(r.patient_id), lit('"}}');
+  if (r.patient_id !== null) {
+    entity = true;
+    lit(P.patientEntity);
+    lit(r.patient_id);
+    lit('"}}');
+  }
   for (const id of r.resource_ids) {
     if (r.resource_type === 'Patient' && id === r.patient_id) continue;
     if (entity) lit(',');
-    (entity = true), lit(P.objectEntity), lit(r.resource_type), lit('/'), lit(id), lit('"}}');
+    entity = true;
+    lit(P.objectEntity);
+    lit(r.resource_type);
+    lit('/');
+    lit(id);
+    lit('"}}');
   }
   if (r.query !== null) {
     if (entity) lit(',');
-    (entity = true), lit(P.queryEntity), lit(r.resource_type), lit(P.query);
+    entity = true;
+    lit(P.queryEntity);
+    lit(r.resource_type);
+    lit(P.query);
     lit(Buffer.from(canonicalJson(r.query), 'utf8').toString('base64'));
     lit(P.queryTail);
   }
-  if (!entity) lit(P.queryEntity), lit(r.resource_type), lit(P.emptyEntityTail);
+  if (!entity) {
+    lit(P.queryEntity);
+    lit(r.resource_type);
+    lit(P.emptyEntityTail);
+  }
 
   lit(P.extensionBreakGlass);
   lit(r.break_glass ? 'true}' : 'false}');
-  if (r.request_id !== null) lit(P.requestId), lit(r.request_id), lit('"}');
-  if (r.source_system !== null) lit(P.sourceSystem), lit(r.source_system), lit('"}');
-  if (r.details !== null) lit(P.details), lit(q(canonicalJson(r.details))), lit('}');
-  if (r.reason_code !== null) lit(P.reasonCode), lit(r.reason_code), lit('"}');
+  if (r.request_id !== null) {
+    lit(P.requestId);
+    lit(r.request_id);
+    lit('"}');
+  }
+  if (r.source_system !== null) {
+    lit(P.sourceSystem);
+    lit(r.source_system);
+    lit('"}');
+  }
+  if (r.details !== null) {
+    lit(P.details);
+    lit(q(canonicalJson(r.details)));
+    lit('}');
+  }
+  if (r.reason_code !== null) {
+    lit(P.reasonCode);
+    lit(r.reason_code);
+    lit('"}');
+  }
   lit(P.id);
   lit(r.id);
   lit(P.outcome[r.outcome]);
-  if (r.reason_code !== null) lit(': '), lit(r.reason_code);
-  if (r.purpose_of_use !== null) lit(P.purposeOfEvent), lit(r.purpose_of_use), lit(P.purposeTail), lit(P.recordedAfterPurpose);
-  else lit(P.recorded);
+  if (r.reason_code !== null) {
+    lit(': ');
+    lit(r.reason_code);
+  }
+  if (r.purpose_of_use !== null) {
+    lit(P.purposeOfEvent);
+    lit(r.purpose_of_use);
+    lit(P.purposeTail);
+    lit(P.recordedAfterPurpose);
+  } else {
+    lit(P.recorded);
+  }
   lit(r.recorded_at);
   lit(P.sourceSubtype);
   lit(r.action);

@@ -6,14 +6,17 @@
  * full check in verify.ts decides and names the problem, so this path can only make verification faster, never
  * change its answer (a test runs both over valid files and every tamper case).
  *
- * Why it is fast: one regular expression reads the whole canonical record (the common case has no escapes in its
- * strings, so each captured text is the value itself), instead of JSON.parse, a field-by-field validation and a
- * re-serialisation to prove the record canonical; and the AuditEvent is written straight to its canonical text
- * (fhirAuditEventJson) and compared as a string, instead of built as objects and serialised.
+ * Why it is fast (measured with --cpu-prof on a 100k-event export): one regular expression reads the whole canonical
+ * record (the common case has no escapes in its strings, so each captured text is the value itself), instead of
+ * JSON.parse, a field-by-field validation and a re-serialisation to prove the record canonical; the AuditEvent is
+ * compared in place with the record's mapping (matchFhirAuditEventJson) instead of built as objects and serialised,
+ * which alone cost more than everything else; the leaf hash is taken over the record's own text; hashes are one-shot
+ * (crypto.hash) over reused buffers.
  */
 import { hash } from 'node:crypto';
 import { canonicalJson, isRecordJsonValue, type AuditRecord, type JsonValue } from './canonical.ts';
 import { matchFhirAuditEventJson } from './fhir-audit-event.ts';
+import type { MerkleAccumulator } from './merkle.ts';
 
 // A JSON string as JSON.stringify writes it when nothing in it needs escaping: no quote, backslash, control character
 // or surrogate (a lone surrogate is escaped by JSON.stringify; a pair is not, but such strings take the full check).
@@ -24,11 +27,12 @@ const HASH = String.raw`"([A-Za-z0-9+/]{43}=)"`;
 
 // The event line up to the value of `query`, in the exporter's key order and the record's field order (canonical.ts
 // FIELDS). Group numbers are the indexes below.
-export const LINE_HEAD = new RegExp(
+const LINE_HEAD = new RegExp(
   [
     String.raw`^\{"type":"event","seq":(0|[1-9]\d{0,15}),"leaf_hash":${HASH},"chain_hash":${HASH},"record":\{"v":1`,
     `"id":${STR}`,
-    String.raw`"recorded_at":"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)"`,
+    // A time of day that exists (see validTimestamp), so only the date needs Date's check.
+    String.raw`"recorded_at":"(\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z)"`,
     `"action":${STR}`,
     `"action_code":"([CRUDE])"`,
     `"resource_type":${STR}`,
@@ -63,6 +67,24 @@ const LEAF_PREFIX = '\u0000';
 const nullable = (text: string): string | null => (text === 'null' ? null : text.slice(1, -1));
 const list = (text: string): string[] => (text === '' ? [] : text.slice(1, -1).split('","'));
 
+// The date of the last timestamp that passed the full check. Events in a file are in time order, so most share it.
+let validDay = '';
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/**
+ * parseRecord's check of recorded_at: the text Date#toISOString writes for some instant. With a time of day from
+ * 00:00:00.000 to 23:59:59.999 only the calendar date can be wrong, and a date already checked needs no second look.
+ */
+export function validTimestamp(text: string): boolean {
+  if (!TIMESTAMP.test(text)) return false;
+  if (text.slice(0, 10) === validDay) return true;
+  const time = Date.parse(text);
+  if (Number.isNaN(time) || new Date(time).toISOString() !== text) return false;
+  validDay = text.slice(0, 10);
+  return true;
+}
+
 export interface FastEvent {
   leaf: Buffer;
   chain: Buffer;
@@ -76,8 +98,7 @@ export function fastEventLine(text: string, seq: number, prevChain: Uint8Array):
   const m = LINE_HEAD.exec(text);
   if (m === null || Number(m[1]) !== seq || prevChain.length !== 32) return undefined;
   const recordedAt = m[5]!;
-  const time = Date.parse(recordedAt);
-  if (Number.isNaN(time) || new Date(time).toISOString() !== recordedAt) return undefined;
+  if (!validTimestamp(recordedAt)) return undefined;
 
   // query and details are free-form JSON: the common case is both null; otherwise parse them and prove the text
   // is their canonical JSON. Inside JSON strings quotes are escaped, and the AuditEvent carries query and details only
@@ -145,4 +166,49 @@ export function fastEventLine(text: string, seq: number, prevChain: Uint8Array):
   const chain = hash('sha256', chainInput, 'buffer');
   if (chain.toString('base64') !== m[3]) return undefined;
   return { leaf, chain };
+}
+
+const EMPTY_ROOT = hash('sha256', '', 'buffer');
+// Reused for an interior node's hash input (0x01 ‖ left ‖ right); the hash copies it.
+const nodeInput = Buffer.alloc(65, 0x01);
+
+function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 33);
+  return hash('sha256', nodeInput, 'buffer');
+}
+
+/**
+ * The offline verifier's Merkle accumulator: the same tree as merkle.ts's MerkleAccumulator (RFC 6962, the right
+ * frontier of perfect subtrees), started from one, with one-shot hashes over a reused buffer and no defensive copies:
+ * it takes only the leaf hashes the verifier has just computed itself. A test holds its root to MerkleAccumulator's.
+ */
+export class VerifierAccumulator {
+  #size: number;
+  readonly #frontier: Buffer[];
+
+  constructor(from: MerkleAccumulator) {
+    const state = from.toJSON();
+    this.#size = state.size;
+    this.#frontier = state.frontier.map((h) => Buffer.from(h, 'hex'));
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds the next leaf hash (32 bytes, not modified afterwards by the caller). */
+  append(leaf: Buffer): void {
+    let carry = leaf;
+    for (let s = this.#size; s % 2 === 1; s = Math.floor(s / 2)) carry = nodeHash(this.#frontier.pop()!, carry);
+    this.#frontier.push(carry);
+    this.#size += 1;
+  }
+
+  root(): Buffer {
+    if (this.#frontier.length === 0) return Buffer.from(EMPTY_ROOT);
+    let right = this.#frontier[this.#frontier.length - 1]!;
+    for (let i = this.#frontier.length - 2; i >= 0; i--) right = nodeHash(this.#frontier[i]!, right);
+    return Buffer.from(right);
+  }
 }

@@ -53,6 +53,8 @@ async function verifyLines(changed: string[], keysText = pem) {
   const file = join(dir, `tampered-${n++}.ndjson`);
   writeFileSync(file, changed.join('\n') + '\n');
   const report = await verifyExportFile(file, parsePublicKeys(keysText));
+  // Every tamper case also goes through the reference path (every line fully parsed and checked): same report.
+  assert.deepEqual(report, await verifyExportFile(file, parsePublicKeys(keysText), { fastPath: false }), 'the fast path and the reference path agree');
   const text = report.problems.map(formatProblem).join('\n');
   // Whatever was tampered with, the report names positions and checks, never what an event said.
   assert.ok(!text.includes(CANARY_PATIENT.family) && !text.includes(CANARY_PATIENT.birthDate), 'no event content in the report');
@@ -82,6 +84,16 @@ test('an untouched export verifies: every event, every checkpoint, the signed ma
   for (const size of checkpointSizes()) assert.equal(lineOfCheckpoint(size), lineOfSeq(size - 1) + 1);
 });
 
+test('the fast path and the reference path give the same report on untouched exports', async () => {
+  const fast = await verifyExportFile(exportFile, publicKeys());
+  assert.equal(fast.ok, true);
+  assert.deepEqual(fast, await verifyExportFile(exportFile, publicKeys(), { fastPath: false }));
+  // The same file re-serialized by another tool (other key order, whitespace) takes the reference path and still verifies.
+  const reordered = lines.map((l, i) => (i === 0 ? l : JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(l) as Line).reverse()), null, 0).replace(/,"/g, ', "')));
+  const { report } = await verifyLines(reordered);
+  assert.equal(report.ok, true, report.problems.map(formatProblem).join('; '));
+});
+
 test('an export of a time window starts mid-log from a signed frontier and verifies on its own', async () => {
   const store = testStore();
   const seals = await store.db.selectFrom('audit.seals as s').innerJoin('audit.events as e', 'e.id', 's.event_id').select(['s.seq', 'e.recorded_at']).orderBy('s.seq').execute();
@@ -93,6 +105,7 @@ test('an export of a time window starts mid-log from a signed frontier and verif
   const report = await verifyExportFile(file, publicKeys());
   assert.equal(report.ok, true, report.problems.map(formatProblem).join('; '));
   assert.equal(report.fromSeq, manifest.from_seq);
+  assert.deepEqual(report, await verifyExportFile(file, publicKeys(), { fastPath: false }));
 
   const empty = join(dir, 'empty.ndjson');
   await exportAudit(store, keys, empty, { from: new Date('2000-01-01T00:00:00Z'), to: new Date('2000-01-02T00:00:00Z'), seal: SEAL });

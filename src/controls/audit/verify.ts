@@ -19,7 +19,7 @@ import { EXPORT_TYPE, EXPORT_VERSION } from './export.ts';
 import { toFhirAuditEvent } from './fhir-audit-event.ts';
 import { MerkleAccumulator, leafHash, type MerkleAccumulatorState } from './merkle.ts';
 import { chainHash } from './sealer.ts';
-import { fastEventLine } from './verify-fast.ts';
+import { fastEventLine, VerifierAccumulator } from './verify-fast.ts';
 
 export interface VerifyProblem {
   line?: number;
@@ -100,7 +100,7 @@ export async function verifyExportFile(file: string, publicKeys: ReadonlyMap<str
   let seqAt: number | undefined;
   try {
     let manifest: ReturnType<typeof checkManifest> | undefined;
-    let accumulator = new MerkleAccumulator();
+    let accumulator = new VerifierAccumulator(new MerkleAccumulator());
     let prevChain: Buffer = Buffer.alloc(0);
     let nextSeq = 0;
     for await (const text of lines) {
@@ -129,7 +129,7 @@ export async function verifyExportFile(file: string, publicKeys: ReadonlyMap<str
       if (!manifest) {
         manifest = checkManifest(obj, publicKeys, lineNo);
         keyIds.add(manifest.key_id);
-        accumulator = manifest.accumulator;
+        accumulator = new VerifierAccumulator(manifest.accumulator);
         prevChain = Buffer.from(manifest.prev_chain_hash, 'base64');
         nextSeq = manifest.from_seq;
         report.fromSeq = manifest.from_seq;
@@ -272,7 +272,7 @@ function checkManifest(obj: Record<string, unknown>, keys: ReadonlyMap<string, K
 function checkCheckpoint(
   c: Record<string, unknown>,
   keys: ReadonlyMap<string, KeyObject>,
-  accumulator: MerkleAccumulator,
+  accumulator: { readonly size: number; root(): Buffer },
   chainB64: string,
   bad: (message: string) => void,
 ): void {
