@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
@@ -12,6 +11,7 @@ import { createOrganization, createPerson, withinTransaction, type DirectoryCont
 import { ConfigError, VigilError, describeError } from '../errors.ts';
 import { migrate } from '../store/migrate.ts';
 import { openStore } from '../store/store.ts';
+import { cliOperator } from './operator.ts';
 
 /**
  * `vigil admin create`: the first security admin of a new installation, who then manages everyone else through the
@@ -22,15 +22,6 @@ export const ADMIN_USAGE = `  vigil admin create --username NAME --display-name 
       has none. The password and TOTP secret are written to FILE (mode 0600); hand them over, then delete the file.`;
 
 class AdminUsageError extends Error {}
-
-/** The OS account that ran a CLI command, for the audit trail (a name, never a secret). */
-export function cliOperator(): string | null {
-  try {
-    return userInfo().username.slice(0, 64);
-  } catch {
-    return null;
-  }
-}
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -1,5 +1,4 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
@@ -15,6 +14,7 @@ import {
 import { recordAudit, SYSTEM_FACTS } from '../controls/audit/audit-event.ts';
 import { ConfigError, VigilError, describeError } from '../errors.ts';
 import { migrate } from '../store/migrate.ts';
+import { cliOperator } from './operator.ts';
 import { openStore, type Store, type Tx } from '../store/store.ts';
 
 /**
@@ -100,15 +100,9 @@ async function withStore<T>(config: VigilConfig, fn: (store: Store) => Promise<T
 }
 
 function audit(trx: Tx, action: string, actionCode: 'C' | 'U', clientId: string, details: Record<string, unknown>): Promise<string> {
-  let operator: string | null = null;
-  try {
-    operator = userInfo().username.slice(0, 64);
-  } catch {
-    operator = null;
-  }
   return recordAudit(trx, null, SYSTEM_FACTS, {
     action, actionCode, resourceType: 'SystemClient', resourceIds: [clientId], outcome: 'success', details,
-    actor: { actorType: 'system', actorId: 'vigil-cli', actorName: operator },
+    actor: { actorType: 'system', actorId: 'vigil-cli', actorName: cliOperator() },
   });
 }
 

@@ -3,7 +3,8 @@ import { checkStartRules, loadConfig, redactedConfig } from '../config/load.ts';
 import type { ProcessRole } from '../config/settings.ts';
 import { ConfigError, VigilError, describeError } from '../errors.ts';
 import { recordAudit, SYSTEM_FACTS } from '../controls/audit/audit-event.ts';
-import { ADMIN_USAGE, adminCommand, cliOperator } from './admin-command.ts';
+import { ADMIN_USAGE, adminCommand } from './admin-command.ts';
+import { cliOperator } from './operator.ts';
 import { AUDIT_USAGE, auditCommand } from './audit-command.ts';
 import { CLIENTS_USAGE, clientsCommand } from './clients-command.ts';
 import { loadKeyring } from '../controls/keys/keyring.ts';
@@ -143,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
         resourceType: 'Key',
         resourceIds: Object.values(rotated),
         outcome: 'success',
-        actor: { actorType: 'system', actorId: 'cli', actorName: cliOperator() },
+        actor: { actorType: 'system', actorId: 'vigil-cli', actorName: cliOperator() },
         details: { kek_id: keyring.activeKekId, data_keys_rewrapped: dataKeys, signing_keys_rewrapped: signingKeys, rotated: Object.keys(rotated) },
       });
     } finally {
