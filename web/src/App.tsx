@@ -1,30 +1,27 @@
+import { useEffect } from 'react';
 import { AboutVigil } from './components/AboutVigil.tsx';
-import { SiteHeader } from './components/SiteHeader.tsx';
 import { SystemHealth } from './components/SystemHealth.tsx';
-import { useInstance } from './status/use-instance.ts';
+import { useInstanceContext } from './status/instance-context.tsx';
 import { useReadiness } from './status/use-readiness.ts';
 
-export function App({ pollMs }: { pollMs: number }) {
+/** The start page: what Vigil is and live system health. Everyone may see it, signed in or not; it shows no patient data. */
+export function StartPage({ pollMs }: { pollMs: number }) {
   const observation = useReadiness(pollMs);
   const databaseReadyAt =
     observation.kind === 'answered' && observation.readiness.checks.database.status === 'up' ? observation.checkedAt.getTime() : undefined;
-  const instance = useInstance(databaseReadyAt);
+  const { reportDatabaseReady } = useInstanceContext();
+  useEffect(() => {
+    if (databaseReadyAt !== undefined) reportDatabaseReady(databaseReadyAt);
+  }, [databaseReadyAt, reportDatabaseReady]);
+  useEffect(() => {
+    document.title = 'Vigil';
+  }, []);
 
   return (
-    <>
-      <SiteHeader instance={instance} />
-      <main className="page">
-        <AboutVigil />
-        <SystemHealth observation={observation} pollMs={pollMs} />
-      </main>
-      <footer className="site-footer">
-        <p>This page shows no patient data.</p>
-        <nav aria-label="For integration engineers">
-          <a href="/health/ready">Readiness (JSON)</a>
-          <a href="/openapi.json">API description (OpenAPI)</a>
-          <a href="/metrics">Metrics</a>
-        </nav>
-      </footer>
-    </>
+    <div className="start">
+      <AboutVigil />
+      <SystemHealth observation={observation} pollMs={pollMs} />
+      <p className="start__note">This page shows no patient data.</p>
+    </div>
   );
 }
