@@ -54,23 +54,8 @@ export async function loadPatientRelation(db: Db | Tx, subject: Subject, patient
     const row = await db.selectFrom('patients').select(['id', 'security_labels', 'managing_facility_id']).where('id', '=', patientId).executeTakeFirst();
     return row ? { ...none, exists: true, securityLabels: row.security_labels, facilityIds: row.managing_facility_id ? [row.managing_facility_id] : [] } : none;
   }
-  const me = subject.id;
-  const p = sql`p.id`;
-  const result = await sql<RelationRow>`
-    select p.id, p.security_labels, p.managing_facility_id,
-           (select array_agg(distinct e.facility_id::text) from encounters e where e.patient_id = p.id and e.status = 'active') as active_encounter_facilities,
-           ${inCareOf(p, me)} as in_care,
-           (select case when count(*) = 0 then null when bool_or(c.ends_at > now()) then 'active' else 'ended' end
-              from coverage c
-             where c.covering_person_id = ${me}::uuid and c.starts_at <= now()
-               and ${activeAssignment(p, sql`c.covered_person_id`)}) as coverage,
-           g.id as grant_id, g.expires_at as grant_expires_at
-      from patients p
-      left join lateral (
-        select g.id, g.expires_at from break_glass_grants g
-         where g.person_id = ${me}::uuid and g.patient_id = p.id and g.ended_at is null and g.expires_at > now()
-         order by g.expires_at desc limit 1) g on true
-     where p.id = ${patientId}::uuid`.execute(db);
+  // The rules live in access_patient_relation (migration 0005), planned once per connection.
+  const result = await sql<RelationRow>`select * from access_patient_relation(${subject.id}::uuid, ${patientId}::uuid)`.execute(db);
   const row = result.rows[0];
   if (!row) return none;
   const encounterFacilities = row.active_encounter_facilities ?? [];
