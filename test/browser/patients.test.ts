@@ -152,7 +152,8 @@ describe('patients, break-glass and its review', () => {
     await page.getByLabel('Patient id').fill(patient.id);
     await page.getByLabel('Emergency (break-glass) access only').check();
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    const results = page.getByTestId('audit-results');
+    // The unfiltered first page stays on screen while the filtered search loads: wait for the rows of this search.
+    const results = page.locator('[data-testid="audit-results"][data-state="ok"][data-query*="break_glass=true"]');
     await results.locator('tr[data-action="break-glass.start"]').waitFor({ timeout: WAIT_MS });
     assert.ok((await results.locator('tr[data-action="patient.read"]').count()) >= 1, 'the read under break-glass is listed');
     assert.equal(await results.locator('tbody tr').filter({ hasNotText: 'Break-glass' }).count(), 0, 'every listed event carries the break-glass flag');

@@ -1,4 +1,6 @@
+import type { Insertable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
+import type { AuditEventsTable } from '../../store/schema.ts';
 import type { Db, Tx } from '../../store/store.ts';
 import type { RequestFacts, Subject } from '../access/subject.ts';
 
@@ -55,52 +57,58 @@ export function actorOf(subject: Subject | null | undefined): AuditActor {
 
 export const SYSTEM_FACTS: RequestFacts = { requestId: 'system', clientIp: null, userAgent: null, purposeOfUse: 'TREAT' };
 
-/**
- * Writes one event and queues it for sealing. Call it with the transaction that reads or writes the data: if the
- * event cannot be written the transaction fails and the data is not returned (no audit, no data).
- */
-export async function recordAudit(db: Db | Tx, subject: Subject | null | undefined, facts: RequestFacts, event: AuditEventInput): Promise<string> {
+function rowOf(subject: Subject | null | undefined, facts: RequestFacts, event: AuditEventInput, recordedAt: Date): Insertable<AuditEventsTable> {
   const actor = { ...actorOf(subject), ...event.actor };
-  const id = uuidv7();
+  return {
+    id: uuidv7(),
+    recorded_at: recordedAt,
+    action: event.action,
+    action_code: event.actionCode,
+    resource_type: event.resourceType,
+    resource_ids: [...(event.resourceIds ?? [])],
+    patient_id: event.patientId ?? null,
+    actor_type: actor.actorType,
+    actor_id: actor.actorId,
+    actor_name: actor.actorName,
+    actor_roles: [...actor.actorRoles],
+    on_behalf_of: actor.onBehalfOf,
+    outcome: event.outcome,
+    reason_code: event.reasonCode ?? null,
+    purpose_of_use: facts.purposeOfUse,
+    break_glass: event.breakGlass ?? false,
+    organization_id: actor.organizationId,
+    facility_id: event.facilityId ?? null,
+    session_id: actor.sessionId,
+    client_ip: facts.clientIp,
+    user_agent: facts.userAgent,
+    source_system: event.sourceSystem ?? null,
+    request_id: facts.requestId,
+    query: event.query ? JSON.stringify(event.query) : null,
+    details: event.details ? JSON.stringify(event.details) : null,
+  };
+}
+
+/**
+ * Writes events and queues them for sealing, in one statement (one round trip on the request path). Call it with
+ * the transaction that reads or writes the data: if the events cannot be written the transaction fails and the data
+ * is not returned (no audit, no data).
+ */
+export async function recordAuditMany(db: Db | Tx, subject: Subject | null | undefined, facts: RequestFacts, events: readonly AuditEventInput[]): Promise<string[]> {
+  if (events.length === 0) return [];
   // Millisecond precision, set here: the sealed bytes must be reproducible from the row on either engine.
   const recordedAt = new Date();
-  // One statement for the event and its place in the sealer's queue: one round trip on the request path.
+  const rows = events.map((event) => rowOf(subject, facts, event, recordedAt));
   await db
-    .with('event', (qb) =>
-      qb
-        .insertInto('audit.events')
-        .values({
-          id,
-          recorded_at: recordedAt,
-          action: event.action,
-          action_code: event.actionCode,
-          resource_type: event.resourceType,
-          resource_ids: [...(event.resourceIds ?? [])],
-          patient_id: event.patientId ?? null,
-          actor_type: actor.actorType,
-          actor_id: actor.actorId,
-          actor_name: actor.actorName,
-          actor_roles: [...actor.actorRoles],
-          on_behalf_of: actor.onBehalfOf,
-          outcome: event.outcome,
-          reason_code: event.reasonCode ?? null,
-          purpose_of_use: facts.purposeOfUse,
-          break_glass: event.breakGlass ?? false,
-          organization_id: actor.organizationId,
-          facility_id: event.facilityId ?? null,
-          session_id: actor.sessionId,
-          client_ip: facts.clientIp,
-          user_agent: facts.userAgent,
-          source_system: event.sourceSystem ?? null,
-          request_id: facts.requestId,
-          query: event.query ? JSON.stringify(event.query) : null,
-          details: event.details ? JSON.stringify(event.details) : null,
-        })
-        .returning(['id', 'recorded_at']),
-    )
+    .with('event', (qb) => qb.insertInto('audit.events').values(rows).returning(['id', 'recorded_at']))
     .insertInto('audit.pending')
     .columns(['event_id', 'recorded_at'])
     .expression((eb) => eb.selectFrom('event').select(['event.id', 'event.recorded_at']))
     .execute();
-  return id;
+  return rows.map((r) => r.id);
+}
+
+/** Writes one event in the caller's transaction (see recordAuditMany). */
+export async function recordAudit(db: Db | Tx, subject: Subject | null | undefined, facts: RequestFacts, event: AuditEventInput): Promise<string> {
+  const [id] = await recordAuditMany(db, subject, facts, [event]);
+  return id!;
 }

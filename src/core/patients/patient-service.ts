@@ -2,7 +2,7 @@ import { sql, type SqlBool } from 'kysely';
 import { decide, patientFieldsOf, type Decision } from '../../controls/access/pdp.ts';
 import { loadPatientRelation, patientRowFilter } from '../../controls/access/relations.ts';
 import type { RequestFacts, Subject } from '../../controls/access/subject.ts';
-import { recordAudit, type AuditEventInput } from '../../controls/audit/audit-event.ts';
+import { recordAudit, recordAuditMany, type AuditEventInput } from '../../controls/audit/audit-event.ts';
 import { ForbiddenError, NotFoundError } from '../../errors.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import { projectPatient, toFhirPatient, type FhirPatient } from './fhir-patient.ts';
@@ -133,19 +133,19 @@ export class PatientService {
         if (patient) patients.push(projectPatient(patient, fields));
       }
       const ids = patients.map((p) => p.id);
-      await recordAudit(trx, subject, facts, {
-        action: 'patient.search',
-        actionCode: 'E',
-        resourceType: 'Patient',
-        resourceIds: ids,
-        outcome: 'success',
-        query: { ...query },
-        details: { total: Number(total), returned: ids.length },
-      });
-      // Each patient shown is an access to that patient's record: the access report must list it.
-      for (const id of ids) {
-        await recordAudit(trx, subject, facts, { action: 'patient.search-hit', actionCode: 'R', resourceType: 'Patient', resourceIds: [id], patientId: id, outcome: 'success' });
-      }
+      // The search, and each patient shown (an access to that patient's record: the access report lists it).
+      await recordAuditMany(trx, subject, facts, [
+        {
+          action: 'patient.search',
+          actionCode: 'E',
+          resourceType: 'Patient',
+          resourceIds: ids,
+          outcome: 'success',
+          query: { ...query },
+          details: { total: Number(total), returned: ids.length },
+        },
+        ...ids.map((id) => ({ action: 'patient.search-hit', actionCode: 'R' as const, resourceType: 'Patient', resourceIds: [id], patientId: id, outcome: 'success' as const })),
+      ]);
       return { total: Number(total), patients };
     });
   }

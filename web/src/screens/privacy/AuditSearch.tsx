@@ -148,7 +148,7 @@ export function AuditSearch() {
         ) : null}
       </div>
 
-      {page && page.events.length > 0 ? <AuditTable events={page.events} /> : null}
+      {page && page.events.length > 0 ? <AuditTable events={page.events} loaded={{ state: result.state, query: appliedKey }} /> : null}
 
       {page && (cursor || page.nextCursor) ? (
         <nav className="pager" aria-label="Result pages">
@@ -169,9 +169,10 @@ export function AuditSearch() {
   );
 }
 
-export function AuditTable({ events, showPatient = true }: { events: AuditEventView[]; showPatient?: boolean }) {
+/** `loaded` says which search the rows answer and whether a newer one is still loading (tests wait on it). */
+export function AuditTable({ events, showPatient = true, loaded }: { events: AuditEventView[]; showPatient?: boolean; loaded?: { state: string; query: string } }) {
   return (
-    <table className="table table--dense" data-testid="audit-results">
+    <table className="table table--dense" data-testid="audit-results" data-state={loaded?.state} data-query={loaded?.query}>
       <thead>
         <tr>
           <th scope="col">When</th>
