@@ -95,7 +95,7 @@ export async function buildApp(deps: AppDeps, extend?: (app: FastifyInstance) =>
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Vigil API', version: deps.version, description: 'Clinical data platform: health, operations and (soon) clinical APIs.' },
+      info: { title: 'Vigil API', version: deps.version, description: 'Clinical data platform: health, sign-in, access control, audit trail, directory and patient APIs. Every route declares the action it performs.' },
     },
   });
 
