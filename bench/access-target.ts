@@ -23,11 +23,11 @@ import { requestFacts } from '../src/api/request-facts.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { Decision } from '../src/controls/access/pdp.ts';
 import { PATIENT_FIELD_GROUPS } from '../src/controls/access/policy.ts';
-import { toFhirPatient, projectPatient, type FhirPatient } from '../src/core/patients/fhir-patient.ts';
-import { PatientService } from '../src/core/patients/patient-service.ts';
+import { projectPatient } from '../src/core/patients/fhir-patient.ts';
+import { loadPatient, PatientService } from '../src/core/patients/patient-service.ts';
 import { NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../src/errors.ts';
 import { startVigil, type RunningVigil } from '../src/runtime/start.ts';
-import type { Store, Tx } from '../src/store/store.ts';
+import type { Store } from '../src/store/store.ts';
 import { buildAccessFixture, type FixturePerson } from '../test/support/access-fixture.ts';
 import { percentile } from './http-load.ts';
 
@@ -86,17 +86,6 @@ class PolicySkippedPatientService extends PatientService {
   override async authorize(): Promise<Decision> {
     return PolicySkippedPatientService.decision;
   }
-}
-
-/**
- * A copy of patient-service.ts's private loadPatient (the same two statements). The unaudited peer cannot call read(),
- * whose audit write is the thing it leaves out; if loadPatient changes, this copy must follow or the comparison drifts.
- */
-async function loadPatient(trx: Tx, id: string): Promise<FhirPatient | undefined> {
-  const row = await trx.selectFrom('patients').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) return undefined;
-  const identifiers = await trx.selectFrom('patient_identifiers').select(['system', 'value']).where('patient_id', '=', id).orderBy('system').orderBy('value').execute();
-  return toFhirPatient(row, identifiers);
 }
 
 function benchRoutes(store: () => Store | undefined) {

@@ -19,7 +19,8 @@ import { signIn } from '../test/support/access-fixture.ts';
 import { runDecisionBench, type DecisionBenchResult } from './access-decisions.ts';
 import { measureWithHeaders } from './access-load.ts';
 import { GOALS, renderAccessResults, type Engine, type EngineRun, type HttpCase, type HttpCaseKey } from './access-report.ts';
-import { killAccessTargets, startAccessTarget, type AccessTarget } from './access-target-process.ts';
+import { startAccessTarget, type AccessTarget } from './access-target-process.ts';
+import { killAllTargets } from './target-process.ts';
 import type { LoadSettings } from './http-load.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { createBenchDatabase, redactUrl, type BenchDatabase } from './postgres-bench-database.ts';
@@ -177,7 +178,7 @@ async function main(): Promise<number> {
     if (interrupted) return;
     interrupted = true;
     console.log('\ninterrupted: stopping servers and removing the bench database and data folder');
-    killAccessTargets();
+    killAllTargets();
     void (postgres?.drop() ?? Promise.resolve())
       .catch(() => undefined)
       .finally(() => {

@@ -28,13 +28,24 @@ export function killAllTargets(): void {
   for (const child of children) child.kill('SIGKILL');
 }
 
-function nextMessage(child: ChildProcess, timeoutMs: number, waitingFor: string): Promise<TargetMessage> {
+/** Forks a bench child script with the same Node flags and stdio for every target, tracked for killAllTargets. */
+export function forkTarget(script: string, spec: unknown): ChildProcess {
+  const child = fork(script, [JSON.stringify(spec)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** The next IPC message `accept` takes, or an error when the child exits or stays silent past the timeout. */
+export function nextMessage<M>(child: ChildProcess, timeoutMs: number, waitingFor: string, accept: (m: M) => boolean = () => true): Promise<M> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`the target process did not report "${waitingFor}" within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (message: TargetMessage) => finish(undefined, message);
+    const onMessage = (message: M) => {
+      if (accept(message)) finish(undefined, message);
+    };
     const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
       finish(new Error(`the target process exited (code ${code ?? 'none'}, signal ${signal ?? 'none'}) before "${waitingFor}"`));
-    function finish(err: Error | undefined, message?: TargetMessage) {
+    function finish(err: Error | undefined, message?: M) {
       clearTimeout(timer);
       child.off('message', onMessage);
       child.off('exit', onExit);
@@ -46,24 +57,20 @@ function nextMessage(child: ChildProcess, timeoutMs: number, waitingFor: string)
   });
 }
 
-async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+export async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;
   const exited = once(child, 'exit').then(() => true);
   const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
   return Promise.race([exited, timedOut]);
 }
 
-/** Forks bench/target-server.ts with the same Node flags for every target, and waits until it listens. */
-export async function startTarget(spec: TargetSpec): Promise<TargetProcess> {
-  const child = fork(TARGET_SCRIPT, [JSON.stringify(spec)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let first: TargetMessage;
+type StartupMessage = { type: 'listening' } | { type: 'failed'; message: string } | { type: string };
+
+/** Waits for the child's first message; anything but "listening" ends the child and throws. */
+export async function awaitListening<M extends StartupMessage>(child: ChildProcess, timeoutMs: number): Promise<Extract<M, { type: 'listening' }>> {
+  let first: M;
   try {
-    first = await nextMessage(child, START_TIMEOUT_MS, 'listening');
+    first = await nextMessage<M>(child, timeoutMs, 'listening');
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -71,28 +78,33 @@ export async function startTarget(spec: TargetSpec): Promise<TargetProcess> {
   if (first.type !== 'listening') {
     await waitForExit(child, EXIT_TIMEOUT_MS);
     child.kill('SIGKILL');
-    throw new Error(first.type === 'failed' ? first.message : `unexpected message "${first.type}" from the target process`);
+    throw new Error(first.type === 'failed' && 'message' in first ? String(first.message) : `unexpected message "${first.type}" from the target process`);
   }
+  return first as Extract<M, { type: 'listening' }>;
+}
+
+/** Asks the child to stop gracefully, then makes sure it is gone (killed when it does not end by itself). */
+export async function stopTarget(child: ChildProcess): Promise<{ drained: boolean; exitedOnItsOwn: boolean }> {
+  let drained = false;
+  try {
+    const reply = nextMessage<{ type: string; drained?: boolean }>(child, STOP_TIMEOUT_MS, 'stopped', (m) => m.type === 'stopped');
+    child.send({ type: 'stop' });
+    drained = (await reply).drained === true;
+  } catch {
+    drained = false;
+  }
+  const exitedOnItsOwn = await waitForExit(child, EXIT_TIMEOUT_MS);
+  if (!exitedOnItsOwn) {
+    child.kill('SIGKILL');
+    await waitForExit(child, EXIT_TIMEOUT_MS);
+  }
+  return { drained, exitedOnItsOwn };
+}
+
+/** Forks bench/target-server.ts and waits until it listens. */
+export async function startTarget(spec: TargetSpec): Promise<TargetProcess> {
+  const child = forkTarget(TARGET_SCRIPT, spec);
+  const first = await awaitListening<TargetMessage>(child, START_TIMEOUT_MS);
   let stopped: Promise<{ drained: boolean; exitedOnItsOwn: boolean }> | undefined;
-  return {
-    url: first.url,
-    startMs: first.startMs,
-    stop: () =>
-      (stopped ??= (async () => {
-        let drained = false;
-        try {
-          child.send({ type: 'stop' });
-          const reply = await nextMessage(child, STOP_TIMEOUT_MS, 'stopped');
-          drained = reply.type === 'stopped' && reply.drained;
-        } catch {
-          drained = false;
-        }
-        const exitedOnItsOwn = await waitForExit(child, EXIT_TIMEOUT_MS);
-        if (!exitedOnItsOwn) {
-          child.kill('SIGKILL');
-          await waitForExit(child, EXIT_TIMEOUT_MS);
-        }
-        return { drained, exitedOnItsOwn };
-      })()),
-  };
+  return { url: first.url, startMs: first.startMs, stop: () => (stopped ??= stopTarget(child)) };
 }

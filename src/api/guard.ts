@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decide, type Decision } from '../controls/access/pdp.ts';
+import type { Subject } from '../controls/access/subject.ts';
 import { recordAudit } from '../controls/audit/audit-event.ts';
 import { ForbiddenError, UnauthenticatedError } from '../errors.ts';
 import type { AppDeps } from './app.ts';
@@ -22,6 +23,15 @@ const DENIALS_MESSAGE: Record<string, string> = {
   'deny-scope': 'This client was not granted a scope that allows this action.',
   'deny-unknown-action': 'This action is not in the access policy.',
 };
+
+/**
+ * The subject of a request that passed the guard. Non-public routes never run without one; the check keeps the type
+ * honest (and a route wrongly declared public from running anonymously).
+ */
+export function subjectOf(request: FastifyRequest): Subject {
+  if (!request.subject) throw new UnauthenticatedError();
+  return request.subject;
+}
 
 export function policyOf(request: FastifyRequest): RoutePolicy | undefined {
   return (request.routeOptions.config as { policy?: RoutePolicy } | undefined)?.policy;

@@ -8,9 +8,7 @@ import { enrollTotp, setPassword, totpUri } from '../controls/access/auth/creden
 import { SYSTEM_FACTS } from '../controls/audit/audit-event.ts';
 import { loadKeyring } from '../controls/keys/keyring.ts';
 import { createOrganization, createPerson, withinTransaction, type DirectoryContext } from '../core/directory/index.ts';
-import { ConfigError, VigilError, describeError } from '../errors.ts';
-import { migrate } from '../store/migrate.ts';
-import { openStore } from '../store/store.ts';
+import { CommandUsageError, runCommand, withMigratedStore } from './command-support.ts';
 import { cliOperator } from './operator.ts';
 
 /**
@@ -20,8 +18,6 @@ import { cliOperator } from './operator.ts';
 export const ADMIN_USAGE = `  vigil admin create --username NAME --display-name "Full Name" --out FILE [--organization "Org name"]
       Create a security admin (the first one of a new installation). The organization is created when the database
       has none. The password and TOTP secret are written to FILE (mode 0600); hand them over, then delete the file.`;
-
-class AdminUsageError extends Error {}
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -40,35 +36,34 @@ async function run(argv: string[]): Promise<number> {
     console.log(`Usage:\n${ADMIN_USAGE}`);
     return values.help ? 0 : 2;
   }
-  if (!values.username || !values['display-name'] || !values.out) throw new AdminUsageError('--username, --display-name and --out are required.');
+  if (!values.username || !values['display-name'] || !values.out) throw new CommandUsageError('--username, --display-name and --out are required.');
   const out = resolve(values.out);
   const config = loadConfig({ file: values.config });
   const keyring = loadKeyring(config);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
   // Open the file first (exclusive, 0600): a path that exists already must not be overwritten or left half-written.
   let fd: number;
   try {
     fd = openSync(out, 'wx', 0o600);
   } catch {
-    await store.close();
-    throw new AdminUsageError(`cannot create ${out}: it exists already or the folder is not writable.`);
+    throw new CommandUsageError(`cannot create ${out}: it exists already or the folder is not writable.`);
   }
   try {
-    await migrate(store, { allowDestructive: false, guardDestructive: config.env === 'production' });
     const password = randomBytes(18).toString('base64url');
     const ctx: DirectoryContext = { subject: null, facts: SYSTEM_FACTS, actor: { actorType: 'system', actorId: 'vigil-cli', actorName: cliOperator() } };
-    const { username, totpSecret } = await store.tx(async (trx) => {
-      const run = withinTransaction(trx);
-      let org = await trx.selectFrom('organizations').select('id').orderBy('created_at').limit(2).execute();
-      if (org.length === 0) {
-        if (!values.organization) throw new AdminUsageError('this database has no organization yet: give --organization "Name".');
-        org = [{ id: (await createOrganization(run, ctx, { name: values.organization })).id }];
-      }
-      if (org.length > 1) throw new AdminUsageError('this database holds several organizations; create further admins through the admin API.');
-      const person = await createPerson(run, ctx, { id: uuidv7(), username: values.username!, displayName: values['display-name']!, organizationId: org[0]!.id, roles: ['security-admin'], facilityIds: [] });
-      await setPassword(trx, person.id, password);
-      return { username: person.username, totpSecret: await enrollTotp(trx, keyring, person.id) };
-    });
+    const { username, totpSecret } = await withMigratedStore(config, (store) =>
+      store.tx(async (trx) => {
+        const run = withinTransaction(trx);
+        let org = await trx.selectFrom('organizations').select('id').orderBy('created_at').limit(2).execute();
+        if (org.length === 0) {
+          if (!values.organization) throw new CommandUsageError('this database has no organization yet: give --organization "Name".');
+          org = [{ id: (await createOrganization(run, ctx, { name: values.organization })).id }];
+        }
+        if (org.length > 1) throw new CommandUsageError('this database holds several organizations; create further admins through the admin API.');
+        const person = await createPerson(run, ctx, { id: uuidv7(), username: values.username!, displayName: values['display-name']!, organizationId: org[0]!.id, roles: ['security-admin'], facilityIds: [] });
+        await setPassword(trx, person.id, password);
+        return { username: person.username, totpSecret: await enrollTotp(trx, keyring, person.id) };
+      }),
+    );
     writeSync(fd, `${JSON.stringify({ username, password, totpSecret, otpauthUri: totpUri(totpSecret, username), roles: ['security-admin'] }, null, 2)}\n`);
     console.log(`vigil: created security admin ${username}; the password and TOTP secret are in ${out} (mode 0600).`);
     return 0;
@@ -79,24 +74,9 @@ async function run(argv: string[]): Promise<number> {
     throw err;
   } finally {
     if (fd >= 0) closeSync(fd);
-    await store.close();
   }
 }
 
-export async function adminCommand(argv: string[]): Promise<number> {
-  try {
-    return await run(argv);
-  } catch (err) {
-    if (err instanceof AdminUsageError || err instanceof ConfigError) {
-      console.error(`vigil: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof VigilError) {
-      console.error(`vigil: ${err.message}`);
-      return 1;
-    }
-    const { err_name, error_code } = describeError(err);
-    console.error(`vigil: admin failed with ${err_name} (code ${error_code}).`);
-    return 1;
-  }
+export function adminCommand(argv: string[]): Promise<number> {
+  return runCommand('admin', undefined, () => run(argv));
 }

@@ -1,13 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
-import type { VigilConfig } from '../config/settings.ts';
 import { exportAudit } from '../controls/audit/export.ts';
 import { formatProblem, parsePublicKeys, parseWitnesses, verifyExportFile, verifyLive, type VerifyReport, type WitnessCheckpoint } from '../controls/audit/verify.ts';
 import { loadKeyring } from '../controls/keys/keyring.ts';
 import { SigningKeys } from '../controls/keys/signing-keys.ts';
-import { migrate } from '../store/migrate.ts';
-import { openStore, type Store } from '../store/store.ts';
+import { withMigratedStore } from './command-support.ts';
 
 /**
  * `vigil audit …`: export the sealed log, verify an export offline or the database live, print the public keys.
@@ -35,15 +33,6 @@ function isoTime(value: string | undefined, name: string): Date | undefined {
   return date;
 }
 
-async function withStore<T>(config: VigilConfig, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
-  try {
-    await migrate(store, { allowDestructive: false, guardDestructive: config.env === 'production' });
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 function readKeys(file: string | undefined): ReturnType<typeof parsePublicKeys> | undefined {
   if (file === undefined) return undefined;
@@ -117,7 +106,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
       if (from && to && from > to) throw new AuditUsageError('--from must not be later than --to.');
       const out = values.out;
       const keyring = loadKeyring(config);
-      const summary = await withStore(config, (store) =>
+      const summary = await withMigratedStore(config, (store) =>
         exportAudit(store, new SigningKeys(keyring, 'audit'), out, {
           from,
           to,
@@ -134,7 +123,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
       if (values.live) {
         if (rest.length > 0) throw new AuditUsageError('audit verify --live takes no file; drop one or the other.');
         const witnesses = readWitnesses(values.witness);
-        const report = await withStore(config, (store) => verifyLive(store, { ...(keys ? { publicKeys: keys } : {}), ...(witnesses ? { witnesses } : {}) }));
+        const report = await withMigratedStore(config, (store) => verifyLive(store, { ...(keys ? { publicKeys: keys } : {}), ...(witnesses ? { witnesses } : {}) }));
         for (const w of report.warnings) console.error(`vigil: warning: ${w}`);
         if (report.ok) {
           console.log(`vigil: the audit log verifies: ${describe(report)}.`);
@@ -165,7 +154,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
 
     if (sub === 'public-key') {
       if (rest.length > 0) throw new AuditUsageError('audit public-key takes no arguments.');
-      const keys = await withStore(config, async (store) => {
+      const keys = await withMigratedStore(config, async (store) => {
         const signing = new SigningKeys(loadKeyring(config), 'audit');
         // Printing needs no private key; only a new database, which has no key yet, makes (and so unwraps) one.
         const published = await signing.publicKeys(store.db);

@@ -2,7 +2,6 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:f
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
-import type { VigilConfig } from '../config/settings.ts';
 import {
   createSystemClient,
   generateClientKeyPair,
@@ -12,10 +11,9 @@ import {
   rotateClientKey,
 } from '../controls/access/auth/system-clients.ts';
 import { recordAudit, SYSTEM_FACTS } from '../controls/audit/audit-event.ts';
-import { ConfigError, VigilError, describeError } from '../errors.ts';
-import { migrate } from '../store/migrate.ts';
+import { CommandUsageError, runCommand, withMigratedStore } from './command-support.ts';
 import { cliOperator } from './operator.ts';
-import { openStore, type Store, type Tx } from '../store/store.ts';
+import type { Tx } from '../store/store.ts';
 
 /**
  * `vigil clients …`: register, rotate, revoke and list the system clients (EHRs, labs, vendors) that get tokens from
@@ -34,13 +32,12 @@ export const CLIENTS_USAGE = `  vigil clients create --id ID --name NAME --scope
   vigil clients list
       Print every client with its scopes and keys (ids, dates, state; no key material).`;
 
-class ClientsUsageError extends Error {}
 
 const DAY_MS = 86_400_000;
 
 function days(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new ClientsUsageError(`${name} must be a whole number of days from ${min} to ${max}.`);
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new CommandUsageError(`${name} must be a whole number of days from ${min} to ${max}.`);
   return Number(value);
 }
 
@@ -49,12 +46,12 @@ function readJwk(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new ClientsUsageError(`cannot read the public key file ${file}.`);
+    throw new CommandUsageError(`cannot read the public key file ${file}.`);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new ClientsUsageError(`${file} is not JSON: give a public key as a JWK file.`);
+    throw new CommandUsageError(`${file} is not JSON: give a public key as a JWK file.`);
   }
 }
 
@@ -63,16 +60,16 @@ function readJwk(file: string): unknown {
  * database accepted the public half (and the file is claimed first, so an existing file is never overwritten).
  */
 async function keyMaterial(publicKeyFile: string | undefined, out: string | undefined): Promise<{ publicJwk: unknown; commit: () => string | undefined; abandon: () => void }> {
-  if (publicKeyFile && out) throw new ClientsUsageError('give either --public-key (the client made its own key pair) or --out (Vigil makes one), not both.');
+  if (publicKeyFile && out) throw new CommandUsageError('give either --public-key (the client made its own key pair) or --out (Vigil makes one), not both.');
   if (publicKeyFile) return { publicJwk: readJwk(publicKeyFile), commit: () => undefined, abandon: () => undefined };
-  if (!out) throw new ClientsUsageError('give --public-key JWK_FILE, or --out FILE to have Vigil make a key pair and write the private key there.');
+  if (!out) throw new CommandUsageError('give --public-key JWK_FILE, or --out FILE to have Vigil make a key pair and write the private key there.');
   const path = resolve(out);
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ClientsUsageError(code === 'EEXIST' ? `${path} exists already: choose a new file for the private key.` : `cannot create ${path} (${code ?? 'error'}).`);
+    throw new CommandUsageError(code === 'EEXIST' ? `${path} exists already: choose a new file for the private key.` : `cannot create ${path} (${code ?? 'error'}).`);
   }
   const pair = await generateClientKeyPair();
   return {
@@ -89,15 +86,6 @@ async function keyMaterial(publicKeyFile: string | undefined, out: string | unde
   };
 }
 
-async function withStore<T>(config: VigilConfig, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
-  try {
-    await migrate(store, { allowDestructive: false, guardDestructive: config.env === 'production' });
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 function audit(trx: Tx, action: string, actionCode: 'C' | 'U', clientId: string, details: Record<string, unknown>): Promise<string> {
   return recordAudit(trx, null, SYSTEM_FACTS, {
@@ -107,7 +95,7 @@ function audit(trx: Tx, action: string, actionCode: 'C' | 'U', clientId: string,
 }
 
 function required(value: string | undefined, name: string): string {
-  if (!value) throw new ClientsUsageError(`${name} is required.`);
+  if (!value) throw new CommandUsageError(`${name} is required.`);
   return value;
 }
 
@@ -132,18 +120,18 @@ async function run(argv: string[]): Promise<number> {
     console.log(`Usage:\n${CLIENTS_USAGE}`);
     return 0;
   }
-  if (!['create', 'rotate', 'revoke', 'list'].includes(sub)) throw new ClientsUsageError(`unknown clients command "${sub.slice(0, 20)}".`);
+  if (!['create', 'rotate', 'revoke', 'list'].includes(sub)) throw new CommandUsageError(`unknown clients command "${sub.slice(0, 20)}".`);
   const config = loadConfig({ file: values.config });
 
   if (sub === 'list') {
-    const clients = await withStore(config, (store) => listSystemClients(store.db));
+    const clients = await withMigratedStore(config, (store) => listSystemClients(store.db));
     console.log(JSON.stringify(clients, null, 2));
     return 0;
   }
 
   const id = required(values.id, '--id');
   if (sub === 'revoke') {
-    const result = await withStore(config, (store) =>
+    const result = await withMigratedStore(config, (store) =>
       store.tx(async (trx) => {
         const r = await revokeSystemClient(trx, id);
         if (!r.alreadyRevoked) await audit(trx, 'client.revoke', 'U', id, {});
@@ -160,11 +148,11 @@ async function run(argv: string[]): Promise<number> {
     const name = required(values.name, '--name');
     const scopeText = required(values.scope, '--scope');
     const parsed = parseScopes(scopeText);
-    if (parsed.invalid > 0 || parsed.scopes.length === 0) throw new ClientsUsageError('--scope takes SMART system scopes separated by spaces, e.g. "system/Patient.read system/Observation.write".');
+    if (parsed.invalid > 0 || parsed.scopes.length === 0) throw new CommandUsageError('--scope takes SMART system scopes separated by spaces, e.g. "system/Patient.read system/Observation.write".');
     const key = await keyMaterial(values['public-key'], values.out);
     let created;
     try {
-      created = await withStore(config, (store) =>
+      created = await withMigratedStore(config, (store) =>
         store.tx(async (trx) => {
           const c = await createSystemClient(trx, { id, name, scopes: parsed.scopes, publicJwk: key.publicJwk, expiresAt });
           await audit(trx, 'client.create', 'C', id, { kid: c.kid, scopes: c.scopes, expiresAt: expiresAt.toISOString() });
@@ -186,7 +174,7 @@ async function run(argv: string[]): Promise<number> {
   const key = await keyMaterial(values['public-key'], values.out);
   let rotated;
   try {
-    rotated = await withStore(config, (store) =>
+    rotated = await withMigratedStore(config, (store) =>
       store.tx(async (trx) => {
         const r = await rotateClientKey(trx, { clientId: id, publicJwk: key.publicJwk, expiresAt, overlapDays });
         await audit(trx, 'client.rotate', 'U', id, { kid: r.kid, retiring: r.retiring, oldKeysExpireAt: r.oldKeysExpireAt.toISOString(), expiresAt: expiresAt.toISOString() });
@@ -203,24 +191,6 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function clientsCommand(argv: string[]): Promise<number> {
-  try {
-    return await run(argv);
-  } catch (err) {
-    if (err instanceof ClientsUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`vigil: ${(err as Error).message}\n\nUsage:\n${CLIENTS_USAGE}`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      console.error(`vigil: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof VigilError) {
-      console.error(`vigil: ${err.message}`);
-      return 1;
-    }
-    const { err_name, error_code } = describeError(err);
-    console.error(`vigil: clients failed with ${err_name} (code ${error_code}).`);
-    return 1;
-  }
+export function clientsCommand(argv: string[]): Promise<number> {
+  return runCommand('clients', CLIENTS_USAGE, () => run(argv));
 }

@@ -4,6 +4,7 @@ import type { ProcessRole } from '../config/settings.ts';
 import { ConfigError, VigilError, describeError } from '../errors.ts';
 import { recordAudit, SYSTEM_FACTS } from '../controls/audit/audit-event.ts';
 import { ADMIN_USAGE, adminCommand } from './admin-command.ts';
+import { withMigratedStore } from './command-support.ts';
 import { cliOperator } from './operator.ts';
 import { AUDIT_USAGE, auditCommand } from './audit-command.ts';
 import { CLIENTS_USAGE, clientsCommand } from './clients-command.ts';
@@ -117,9 +118,7 @@ async function main(argv: string[]): Promise<void> {
 
   if (command === 'keys' && (sub === 'rotate' || sub === 'public')) {
     const keyring = loadKeyring(config);
-    const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
-    try {
-      await migrate(store, { allowDestructive: false, guardDestructive: config.env === 'production' });
+    await withMigratedStore(config, async (store) => {
       const signing = new SigningKeys(keyring);
       if (sub === 'public') {
         await signing.active(store);
@@ -147,9 +146,7 @@ async function main(argv: string[]): Promise<void> {
         actor: { actorType: 'system', actorId: 'vigil-cli', actorName: cliOperator() },
         details: { kek_id: keyring.activeKekId, data_keys_rewrapped: dataKeys, signing_keys_rewrapped: signingKeys, rotated: Object.keys(rotated) },
       });
-    } finally {
-      await store.close();
-    }
+    });
     return;
   }
 

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Hl7ParseError, parseHl7Batch, parseHl7Message, type Hl7Message } from './index.ts';
+import { seededRandom } from '../../../test/support/seeded-random.ts';
 
 const CORPUS = join(import.meta.dirname, '../../../test/fixtures/hl7');
 
@@ -15,17 +16,7 @@ function corpusMessages(): string[] {
   return out;
 }
 
-/** A seeded PRNG (mulberry32) so a failure can be replayed from the seed printed with it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function touchAll(m: Hl7Message): void {
   for (const s of m.segments()) for (let f = 1; f <= s.fieldCount; f++) s.tree(f);
@@ -38,7 +29,7 @@ const messages = corpusMessages();
 describe('HL7 v2 truncation over the corpus', () => {
   it('has corpus messages to cut', () => assert.ok(messages.length >= 160, String(messages.length)));
 
-  it('cuts every message at 12 random byte positions: rejected, or parsed only on a segment boundary', () => {
+  it('cuts every message at 12 random byte positions: rejected, or parsed only on a segment boundary', (t) => {
     const random = rng(0x5eed);
     let rejected = 0;
     let boundary = 0;
@@ -76,7 +67,7 @@ describe('HL7 v2 truncation over the corpus', () => {
       }
     }
     assert.ok(rejected > boundary, `${rejected} rejected, ${boundary} on a boundary`);
-    console.log(`truncation: ${messages.length} messages, ${rejected} cuts rejected, ${boundary} boundary cuts parsed`);
+    t.diagnostic(`truncation: ${messages.length} messages, ${rejected} cuts rejected, ${boundary} boundary cuts parsed`);
   });
 
   it('cuts a batch file: the message that was cut is rejected, the ones before it survive', () => {
@@ -91,7 +82,7 @@ describe('HL7 v2 truncation over the corpus', () => {
 });
 
 describe('HL7 v2 mutation fuzz', () => {
-  it('never crashes or hangs on random byte flips, inserts and deletes (≤ 3 s)', () => {
+  it('never crashes or hangs on random byte flips, inserts and deletes (≤ 3 s)', (t) => {
     const random = rng(0xf022);
     const palette = Buffer.from('|^~\\&\r\nMSHPIDOBXBTSBHS0123456789X.br#');
     const deadline = performance.now() + 2500;
@@ -123,7 +114,7 @@ describe('HL7 v2 mutation fuzz', () => {
       slowest = Math.max(slowest, performance.now() - started);
       runs++;
     }
-    console.log(`fuzz: ${runs} mutated inputs, ${refused} refusals, slowest ${slowest.toFixed(1)} ms`);
+    t.diagnostic(`fuzz: ${runs} mutated inputs, ${refused} refusals, slowest ${slowest.toFixed(1)} ms`);
     assert.ok(runs > 500, `only ${runs} runs`);
     assert.ok(refused > 0);
     assert.ok(slowest < 250, `slowest input took ${slowest.toFixed(1)} ms`);

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { decide } from '../../controls/access/pdp.ts';
 import { isAction } from '../../controls/access/policy.ts';
-import { isUuid, loadPatientRelation } from '../../controls/access/relations.ts';
-import { UnauthenticatedError, VigilError } from '../../errors.ts';
+import { loadPatientRelation } from '../../controls/access/relations.ts';
+import { VigilError } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
+import { subjectOf } from '../guard.ts';
 import { requireStore } from '../require-store.ts';
+import { validate as isUuid } from 'uuid';
 
 /**
  * "May I do this?" for the caller only: the web UI asks it to hide what the server would refuse (the server still
@@ -24,8 +26,7 @@ export const accessCheckRoutes =
         },
       },
       async (request) => {
-        const subject = request.subject;
-        if (!subject) throw new UnauthenticatedError();
+        const subject = subjectOf(request);
         if (!isAction(request.body.action)) throw new VigilError('unknown-action', 400, 'This action is not in the access policy; see GET /auth/me for the actions you hold.');
         const patientId = request.body.patientId;
         if (patientId !== undefined && !isUuid(patientId)) throw new VigilError('invalid-request', 400, 'patientId must be a UUID.');

@@ -2,15 +2,15 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { clearFailures } from '../../controls/access/auth/lockout.ts';
 import { listSessions, revokeSessionsOf } from '../../controls/access/auth/sessions.ts';
 import { clearTotp } from '../../controls/access/auth/totp.ts';
-import type { Subject } from '../../controls/access/subject.ts';
 import { recordAudit } from '../../controls/audit/audit-event.ts';
 import { randomBytes } from 'node:crypto';
 import { enrollTotp, setPassword, totpUri } from '../../controls/access/auth/credentials.ts';
 import { decide } from '../../controls/access/pdp.ts';
-import { ForbiddenError, NotFoundError, UnauthenticatedError, VigilError } from '../../errors.ts';
+import { ForbiddenError, NotFoundError, VigilError } from '../../errors.ts';
 import type { Tx } from '../../store/store.ts';
 import type { AppDeps } from '../app.ts';
 import { authServices } from '../authenticate.ts';
+import { subjectOf } from '../guard.ts';
 import { requestFacts } from '../request-facts.ts';
 import { requireStore } from '../require-store.ts';
 
@@ -22,10 +22,6 @@ import { requireStore } from '../require-store.ts';
 const params = { type: 'object', required: ['personId'], properties: { personId: { type: 'string', format: 'uuid' } } } as const;
 type Params = { Params: { personId: string } };
 
-function subjectOf(request: FastifyRequest): Subject {
-  if (!request.subject) throw new UnauthenticatedError();
-  return request.subject;
-}
 
 async function personOrNotFound(trx: Tx, personId: string, forUpdate = true) {
   let query = trx

@@ -1,14 +1,16 @@
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
 import { toFhirAuditEvent } from '../../controls/audit/fhir-audit-event.ts';
 import { latestCheckpoint } from '../../controls/audit/proofs.ts';
 import { AuditSearch, type AuditQuery } from '../../controls/audit/search.ts';
-import { NotFoundError, UnauthenticatedError, VigilError } from '../../errors.ts';
+import { NotFoundError, VigilError } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
+import { subjectOf } from '../guard.ts';
 import { requestFacts } from '../request-facts.ts';
 import { requireStore } from '../require-store.ts';
 import { fhirBase } from './fhir-patient.ts';
+import { validate as isUuid } from 'uuid';
 
 /** The privacy officer's window on the audit trail: search, detail, streamed export, access report, FHIR AuditEvent. */
 interface SearchParams {
@@ -57,10 +59,6 @@ function toQuery(p: SearchParams): AuditQuery {
   return q;
 }
 
-function subjectOf(request: FastifyRequest) {
-  if (!request.subject) throw new UnauthenticatedError();
-  return request.subject;
-}
 
 /** FHIR date search values: `date=ge2026-01-01&date=lt2026-02-01` (prefix eq/ge/gt/le/lt). */
 function fhirDates(values: string | string[] | undefined): { from?: string; to?: string } {
@@ -185,7 +183,7 @@ export const auditSearchRoutes =
       async (request, reply) => {
         const p = request.query as typeof request.query & { subtype?: string };
         const patient = p.patient?.replace(/^Patient\//, '');
-        if (patient && !/^[0-9a-f-]{36}$/i.test(patient)) throw new VigilError('invalid-request', 400, 'patient must be a Patient id or Patient/<id>.');
+        if (patient && !isUuid(patient)) throw new VigilError('invalid-request', 400, 'patient must be a Patient id or Patient/<id>.');
         const agent = p.agent?.replace(/^(Practitioner|Device)\//, '');
         const outcome = p.outcome === '0' ? 'success' : p.outcome === '4' ? 'denied' : p.outcome === '8' ? 'error' : undefined;
         const count = p._count ?? 50;

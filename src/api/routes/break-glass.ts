@@ -2,14 +2,14 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { BreakGlass, type ReviewOutcome } from '../../controls/access/break-glass.ts';
 import { BREAK_GLASS_DEFAULT_MINUTES, BREAK_GLASS_REASONS } from '../../controls/access/policy.ts';
 import type { PersonSubject } from '../../controls/access/subject.ts';
-import { ForbiddenError, UnauthenticatedError } from '../../errors.ts';
+import { ForbiddenError } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
+import { subjectOf } from '../guard.ts';
 import { requestFacts } from '../request-facts.ts';
 import { requireStore } from '../require-store.ts';
 
 function person(request: FastifyRequest): PersonSubject {
-  const subject = request.subject;
-  if (!subject) throw new UnauthenticatedError();
+  const subject = subjectOf(request);
   if (subject.kind !== 'person') throw new ForbiddenError('deny-role', 'Break-glass is for people; a system client cannot use it.');
   return subject;
 }
@@ -78,7 +78,7 @@ export const breakGlassRoutes =
         config: { policy: { action: 'break-glass.review', resource: 'BreakGlassGrant' } },
         schema: { tags: ['privacy'], summary: 'Break-glass review queue', querystring: { type: 'object', properties: { status: { type: 'string', enum: ['pending', 'reviewed', 'all'], default: 'pending' } } } },
       },
-      async (request) => ({ grants: await service().reviewQueue(request.subject!, requestFacts(request), request.query.status ?? 'pending') }),
+      async (request) => ({ grants: await service().reviewQueue(subjectOf(request), requestFacts(request), request.query.status ?? 'pending') }),
     );
 
     app.post<{ Params: { id: string }; Body: { outcome: ReviewOutcome; note?: string } }>(

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { PatientService } from '../../core/patients/patient-service.ts';
-import { UnauthenticatedError } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
+import { subjectOf } from '../guard.ts';
 import { requestFacts } from '../request-facts.ts';
 import { requireStore } from '../require-store.ts';
 
@@ -34,8 +34,7 @@ export const fhirPatientRoutes =
         schema: { summary: 'Read one patient (fields cut to what your roles may see)', tags: ['fhir'], params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } },
       },
       async (request, reply) => {
-        if (!request.subject) throw new UnauthenticatedError();
-        const { patient } = await service().read(request.subject, requestFacts(request), request.params.id);
+        const { patient } = await service().read(subjectOf(request), requestFacts(request), request.params.id);
         return reply.type(FHIR_JSON).send(patient);
       },
     );
@@ -62,11 +61,10 @@ export const fhirPatientRoutes =
         },
       },
       async (request, reply) => {
-        if (!request.subject) throw new UnauthenticatedError();
         const q = request.query;
         const count = q._count ?? 20;
         const offset = q._offset ?? 0;
-        const page = await service().search(request.subject, requestFacts(request), {
+        const page = await service().search(subjectOf(request), requestFacts(request), {
           ...(q.name ? { name: q.name } : {}),
           ...(q.family ? { family: q.family } : {}),
           ...(q.given ? { given: q.given } : {}),

@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { VigilError, NotFoundError } from '../../errors.ts';
-import type { Store } from '../../store/store.ts';
+import type { Db, Store, Tx } from '../../store/store.ts';
 import { recordAudit } from '../audit/audit-event.ts';
 import type { KeyEncryptionService } from '../keys/keyring.ts';
 import { verifyTotp } from './auth/credentials.ts';
 import { BREAK_GLASS_DEFAULT_MINUTES, BREAK_GLASS_REASONS, type BreakGlassReason } from './policy.ts';
 import type { PersonSubject, RequestFacts, Subject } from './subject.ts';
+import { validate as isUuid } from 'uuid';
 
 /**
  * Emergency access: a clinician outside the care relation opens one patient's chart for a bounded time, after giving a
@@ -81,7 +82,7 @@ export class BreakGlass {
         if (found.length > 1) throw new BreakGlassError('identifier-ambiguous', 409, 'More than one patient carries this identifier; give the assigning authority as system|value.');
         patientId = found[0]?.patient_id;
       }
-      const exists = patientId && /^[0-9a-f-]{36}$/i.test(patientId) ? await trx.selectFrom('patients').select('id').where('id', '=', patientId).executeTakeFirst() : undefined;
+      const exists = patientId && isUuid(patientId) ? await trx.selectFrom('patients').select('id').where('id', '=', patientId).executeTakeFirst() : undefined;
       if (!exists || !patientId) throw new NotFoundError('No patient matches; check the id or identifier.');
       const id = uuidv7();
       await trx
@@ -161,7 +162,7 @@ export class BreakGlass {
   }
 
   private async list(
-    db: Store['db'] | Parameters<Parameters<Store['tx']>[0]>[0],
+    db: Db | Tx,
     filter: { grantId?: string; personId?: string; activeOnly?: boolean; reviewStatus?: 'pending' | 'reviewed' },
   ): Promise<BreakGlassGrantView[]> {
     let q = db

@@ -4,9 +4,10 @@ import type { PatientRelation } from './pdp.ts';
 import { reachesFor, clientMayDo } from './pdp.ts';
 import type { Action } from './policy.ts';
 import type { PersonSubject, Subject } from './subject.ts';
+import { validate as isUuid } from 'uuid';
 
 /**
- * The facts the decision point needs, loaded from the directory in one statement, and the same rules written as a
+ * The facts the decision point needs, loaded by one database function (access_patient_relation), and the same rules written as a
  * SQL condition for searches, so a search is filtered by the database (counts and pages never see other patients).
  * Both must say the same thing: the authorization matrix test runs reads and searches over the same cells.
  */
@@ -49,7 +50,7 @@ interface RelationRow {
 /** One patient's relation to a person. An unknown patient id comes back as `exists: false` with no relation at all. */
 export async function loadPatientRelation(db: Db | Tx, subject: Subject, patientId: string): Promise<PatientRelation> {
   const none: PatientRelation = { patientId, exists: false, securityLabels: [], facilityIds: [], activeEncounterFacilityIds: [], inCare: false, coverage: 'none', breakGlass: null };
-  if (!UUID.test(patientId)) return none;
+  if (!isUuid(patientId)) return none;
   if (subject.kind === 'client') {
     const row = await db.selectFrom('patients').select(['id', 'security_labels', 'managing_facility_id']).where('id', '=', patientId).executeTakeFirst();
     return row ? { ...none, exists: true, securityLabels: row.security_labels, facilityIds: row.managing_facility_id ? [row.managing_facility_id] : [] } : none;
@@ -73,11 +74,6 @@ export async function loadPatientRelation(db: Db | Tx, subject: Subject, patient
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 /**
  * The SQL condition over `patients p` that admits exactly the patients `subject` may reach for `action`, or null when

@@ -11,6 +11,7 @@
 import { VigilError } from '../../errors.ts';
 import type { Db } from '../../store/store.ts';
 import { consistencyProof, inclusionProof } from './merkle.ts';
+import { validate as isUuid } from 'uuid';
 
 export interface CheckpointView {
   tree_size: number;
@@ -56,8 +57,6 @@ export function checkpointView(row: CheckpointRow): CheckpointView {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const CHECKPOINT_COLUMNS = ['tree_size', 'root_hash', 'chain_hash', 'issued_at', 'key_id', 'signature'] as const;
 
 /** Checkpoints, newest first. */
@@ -88,7 +87,7 @@ async function leafHashes(db: Db, treeSize: number): Promise<Buffer[]> {
 
 /** Proves that an event is in the checkpoint of `treeSize` (default: the latest checkpoint, which covers it if any does). */
 export async function eventInclusionProof(db: Db, eventId: string, treeSize?: number): Promise<InclusionProofView> {
-  if (!UUID.test(eventId)) throw new AuditProofError('audit-not-found', 404, 'No audit event has this id (ids are UUIDs).');
+  if (!isUuid(eventId)) throw new AuditProofError('audit-not-found', 404, 'No audit event has this id (ids are UUIDs).');
   const seal = await db.selectFrom('audit.seals').select(['seq', 'leaf_hash']).where('event_id', '=', eventId).executeTakeFirst();
   if (!seal) {
     const pending = await db.selectFrom('audit.pending').select('event_id').where('event_id', '=', eventId).executeTakeFirst();

@@ -5,6 +5,7 @@ import { VigilError } from '../../errors.ts';
 import type { RequestFacts, Subject } from '../access/subject.ts';
 import { recordAudit } from './audit-event.ts';
 import { recordFromRow, type AuditRecord } from './canonical.ts';
+import { validate as isUuid } from 'uuid';
 
 /**
  * The privacy officer's questions: who did what to which patient, when, with what outcome. Every search of the trail
@@ -45,7 +46,7 @@ function encodeCursor(row: { recorded_at: Date | string; id: string }): string {
 
 function decodeCursor(cursor: string): { at: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) throw new AuditCursorError();
+  if (!at || !id || Number.isNaN(Date.parse(at)) || !isUuid(id)) throw new AuditCursorError();
   return { at, id };
 }
 

@@ -6,18 +6,9 @@ import { matchFhirAuditEventJson, toFhirAuditEvent } from './fhir-audit-event.ts
 import { MerkleAccumulator, leafHash } from './merkle.ts';
 import { chainHash } from './sealer.ts';
 import { VerifierAccumulator, fastEventLine, validTimestamp } from './verify-fast.ts';
+import { seededRandom } from '../../../test/support/seeded-random.ts';
 
-// A seeded generator (mulberry32), so a failure names a seed that reproduces it.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const PLAIN = 'abcXYZ019 .:/-_@()+;=~';
 // Text the fast path must hand to the full check: escapes, control characters, a surrogate pair, a lone surrogate.

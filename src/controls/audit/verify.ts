@@ -20,6 +20,7 @@ import { toFhirAuditEvent } from './fhir-audit-event.ts';
 import { MerkleAccumulator, leafHash, type MerkleAccumulatorState } from './merkle.ts';
 import { chainHash } from './sealer.ts';
 import { fastEventLine, VerifierAccumulator } from './verify-fast.ts';
+import type { CheckpointView } from './proofs.ts';
 
 export interface VerifyProblem {
   line?: number;
@@ -295,15 +296,8 @@ function printable(text: string): string {
   return /^[A-Za-z0-9_.:-]{1,64}$/.test(text) ? text : '(unprintable id)';
 }
 
-/** A checkpoint as the API lists it (tree_size, base64 root_hash and chain_hash, issued_at, key_id, signature). */
-export interface WitnessCheckpoint {
-  tree_size: number;
-  root_hash: string;
-  chain_hash: string;
-  issued_at: string;
-  key_id: string;
-  signature: string;
-}
+/** A checkpoint saved earlier from the API (GET /api/audit/checkpoints), in the shape the API lists it. */
+export type WitnessCheckpoint = CheckpointView;
 
 /** Reads witnessed checkpoints from JSON: one checkpoint, a list, or {checkpoints: [...]} as the API answers. */
 export function parseWitnesses(text: string): WitnessCheckpoint[] {

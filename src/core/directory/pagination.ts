@@ -1,4 +1,5 @@
 import { InvalidCursorError } from './errors.ts';
+import { validate as isUuid } from 'uuid';
 
 /**
  * Keyset pagination by id. Ids are UUID v7, so id order is creation order, a page never shifts when rows are added
@@ -17,7 +18,6 @@ export interface Page<T> {
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeCursor(lastId: string): string {
   return Buffer.from(`v1:${lastId}`, 'utf8').toString('base64url');
@@ -27,7 +27,7 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const text = /^[A-Za-z0-9_-]{1,80}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   const id = text.startsWith('v1:') ? text.slice(3) : '';
-  if (!UUID.test(id)) throw new InvalidCursorError();
+  if (!isUuid(id)) throw new InvalidCursorError();
   return id;
 }
 

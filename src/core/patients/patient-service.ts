@@ -36,11 +36,23 @@ export class DeniedAccess extends ForbiddenError {
   }
 }
 
-async function loadPatient(trx: Tx, id: string): Promise<FhirPatient | undefined> {
-  const row = await trx.selectFrom('patients').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) return undefined;
-  const identifiers = await trx.selectFrom('patient_identifiers').select(['system', 'value']).where('patient_id', '=', id).orderBy('system').orderBy('value').execute();
-  return toFhirPatient(row, identifiers);
+/**
+ * Stored patients as FHIR, unprojected (callers must hold a decision and cut each to its fields), in the order of
+ * `ids`: two statements for a whole page, however long.
+ */
+export async function loadPatients(trx: Tx, ids: readonly string[]): Promise<FhirPatient[]> {
+  if (ids.length === 0) return [];
+  const rows = await trx.selectFrom('patients').selectAll().where('id', 'in', [...ids]).execute();
+  const identifiers = await trx.selectFrom('patient_identifiers').select(['patient_id', 'system', 'value']).where('patient_id', 'in', [...ids]).orderBy('system').orderBy('value').execute();
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [toFhirPatient(row, identifiers.filter((i) => i.patient_id === id))] : [];
+  });
+}
+
+export async function loadPatient(trx: Tx, id: string): Promise<FhirPatient | undefined> {
+  return (await loadPatients(trx, [id]))[0];
 }
 
 export class PatientService {
@@ -127,11 +139,7 @@ export class PatientService {
       const { total } = await q.select(sql<string>`count(*)`.as('total')).executeTakeFirstOrThrow();
       const rows = await q.select('p.id').orderBy('p.family_name').orderBy('p.given_names').orderBy('p.id').limit(query.count).offset(query.offset).execute();
       const fields = patientFieldsOf(subject);
-      const patients: FhirPatient[] = [];
-      for (const { id } of rows) {
-        const patient = await loadPatient(trx, id);
-        if (patient) patients.push(projectPatient(patient, fields));
-      }
+      const patients = (await loadPatients(trx, rows.map((r) => r.id))).map((p) => projectPatient(p, fields));
       const ids = patients.map((p) => p.id);
       // The search, and each patient shown (an access to that patient's record: the access report lists it).
       await recordAuditMany(trx, subject, facts, [

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../../store/store.ts';
 import type { PersonSubject, RequestFacts } from '../subject.ts';
+import { validate as isUuid } from 'uuid';
 
 /**
  * Sign-in sessions. An API session holds a chain of refresh tokens, each used once; a web session is held by an
@@ -21,7 +22,6 @@ export type SessionEnd = 'revoked' | 'idle' | 'expired' | 'disabled';
 export const TOUCH_INTERVAL_MS = 30_000;
 
 const SECRET = /^(vgr|vgs|vgc)_[A-Za-z0-9_-]{43}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A random token with a prefix naming its kind (refresh, session cookie, CSRF), so a secret scanner can recognise one
@@ -47,9 +47,6 @@ export function matchesHash(secret: string, storedHash: string | null): boolean 
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
 
 interface SessionTimes {
   revoked_at: Date | null;
