@@ -1,0 +1,194 @@
+import type { QualityFlag } from './quality.ts';
+import type { SourceTime } from './time.ts';
+
+/**
+ * The normalized model: what every adapter produces and what the gateway persists. Names and value sets follow FHIR R4
+ * where they fit; the shapes are Vigil's own so that a source's quirks never reach past its adapter.
+ */
+
+/** A code with its system; `system` is a URI (`http://loinc.org`) or a source-local system (`urn:vigil:source:…`). */
+export interface Coding {
+  system: string;
+  code: string;
+  display?: string;
+}
+
+/** The source's coding is always kept; a mapped coding (RxNorm, LOINC) is added beside it, never in its place. */
+export interface Concept {
+  codings: Coding[];
+  text?: string;
+}
+
+/** An identifier the way FHIR means it: a value within a system named by its assigning authority. */
+export interface Identifier {
+  /** URI of the identifier system, derived from the assigning authority by the source profile. */
+  system: string;
+  value: string;
+  /** Assigning authority as the source named it (PID-3.4), kept for the operator. */
+  authority?: string;
+  /** v2 identifier type code (PID-3.5): MR, PI, SS, … */
+  type?: string;
+}
+
+export type AdministrativeSex = 'female' | 'male' | 'other' | 'unknown';
+
+export interface Address {
+  line?: string;
+  city?: string;
+  postalCode?: string;
+  country?: string;
+}
+
+/** One source's account of a person: what the master patient index links to a Vigil patient. */
+export interface PatientRecordInput {
+  identifiers: Identifier[];
+  family?: string;
+  given: string[];
+  birthDate?: string;
+  sex?: AdministrativeSex;
+  phone?: string;
+  address?: Address;
+  deceased?: boolean;
+  flags: QualityFlag[];
+}
+
+export type EncounterStatus = 'planned' | 'arrived' | 'in-progress' | 'finished' | 'cancelled' | 'entered-in-error';
+export type EncounterClass = 'inpatient' | 'outpatient' | 'emergency' | 'preadmit' | 'recurring' | 'other';
+
+export interface EncounterInput {
+  /** The source's visit number (PV1-19) or another stable key for this encounter at the source. */
+  sourceKey: string;
+  status: EncounterStatus;
+  class: EncounterClass;
+  start?: SourceTime;
+  end?: SourceTime;
+  location?: string;
+  flags: QualityFlag[];
+}
+
+export type FactKind =
+  | 'observation'
+  | 'diagnostic-report'
+  | 'medication-request'
+  | 'medication-administration'
+  | 'medication-statement'
+  | 'medication-dispense'
+  | 'allergy'
+  | 'condition'
+  | 'document';
+
+export type ObservationStatus = 'registered' | 'preliminary' | 'final' | 'amended' | 'corrected' | 'cancelled' | 'entered-in-error' | 'unknown';
+export type MedicationRequestStatus = 'active' | 'on-hold' | 'cancelled' | 'completed' | 'entered-in-error' | 'stopped' | 'draft' | 'unknown';
+export type MedicationAdministrationStatus = 'in-progress' | 'not-done' | 'on-hold' | 'completed' | 'entered-in-error' | 'stopped' | 'unknown';
+
+export interface Quantity {
+  value: number;
+  unit?: string;
+  /** UCUM when the unit is UCUM. */
+  system?: string;
+  code?: string;
+}
+
+export type ObservationValue =
+  | { type: 'quantity'; quantity: Quantity; comparator?: '<' | '<=' | '>=' | '>' }
+  | { type: 'string'; text: string }
+  | { type: 'concept'; concept: Concept }
+  | { type: 'datetime'; time: SourceTime };
+
+export interface ObservationBody {
+  value?: ObservationValue;
+  referenceRange?: string;
+  /** v2/FHIR interpretation codes: H, L, HH, LL, A, N … */
+  interpretation?: string;
+  /** `sourceKey` of the diagnostic report this result belongs to. */
+  reportKey?: string;
+  note?: string;
+}
+
+export interface DiagnosticReportBody {
+  /** Placer and filler order numbers as the source gave them. */
+  placerOrder?: string;
+  fillerOrder?: string;
+  /** v2 diagnostic service section (OBR-24). */
+  category?: string;
+  issued?: SourceTime;
+}
+
+export interface Dosage {
+  text?: string;
+  dose?: Quantity;
+  route?: Concept;
+  frequency?: string;
+}
+
+export interface MedicationBody {
+  dosage?: Dosage;
+  period?: { start?: SourceTime; end?: SourceTime };
+  /** Order the administration or dispense fulfils, by its `sourceKey`. */
+  orderKey?: string;
+  quantity?: Quantity;
+  prescriber?: string;
+}
+
+export interface AllergyBody {
+  category?: 'food' | 'medication' | 'environment' | 'biologic';
+  criticality?: 'low' | 'high' | 'unable-to-assess';
+  reaction?: string;
+}
+
+export interface ConditionBody {
+  onset?: SourceTime;
+  abatement?: SourceTime;
+  category?: 'problem-list-item' | 'encounter-diagnosis';
+}
+
+export interface DocumentBody {
+  title?: string;
+  contentType?: string;
+  /** Document text is kept encrypted with the patient's key; the body carries only its size. */
+  size?: number;
+}
+
+export type FactBody = ObservationBody | DiagnosticReportBody | MedicationBody | AllergyBody | ConditionBody | DocumentBody;
+
+/** One clinical statement from a source, before identity resolution. */
+export interface FactInput {
+  kind: FactKind;
+  /** Stable identity of this fact at its source (e.g. filler order + OBX set id + code). Same key → a new version. */
+  sourceKey: string;
+  /** FHIR status value for the kind. */
+  status: string;
+  code?: Concept;
+  /** Clinically relevant time (observation time, administration time, order time). */
+  effective?: SourceTime;
+  body: FactBody;
+  /** Where in the source message it came from, e.g. `OBX[3]`. */
+  position: string;
+  flags: QualityFlag[];
+}
+
+/** A source's statement that two of its patient records are one person (HL7 ADT A40, FHIR Patient.link replaces). */
+export interface MergeInput {
+  survivor: Identifier;
+  retired: Identifier;
+  position: string;
+}
+
+/** One patient in a message with what the message says about them. */
+export interface PatientGroup {
+  patient: PatientRecordInput;
+  encounter?: EncounterInput;
+  facts: FactInput[];
+  position: string;
+}
+
+/** Everything one source message says, normalized. */
+export interface NormalizedMessage {
+  /** When the source says the message was created (MSH-7), resolved to an instant. Orders competing versions. */
+  sourceTime?: SourceTime;
+  /** The event the message reports, e.g. `ADT^A08`, `ORU^R01`. */
+  event: string;
+  groups: PatientGroup[];
+  merges: MergeInput[];
+  flags: QualityFlag[];
+}
