@@ -158,7 +158,7 @@ function send(message: AccessTargetMessage): void {
 }
 
 async function start(spec: AccessTargetSpec): Promise<{ vigil: RunningVigil; url: string; seedMs: number; person: FixturePerson; patientId: string }> {
-  const env: NodeJS.ProcessEnv = { VIGIL_ENV: 'test', HOST: '127.0.0.1', PORT: '0', VIGIL_DATA_DIR: spec.dataDir, LOG_LEVEL: 'silent' };
+  const env: NodeJS.ProcessEnv = { VIGIL_ENV: 'test', HOST: '127.0.0.1', PORT: '0', MLLP_PORT: 'off', VIGIL_DATA_DIR: spec.dataDir, LOG_LEVEL: 'silent' };
   if (spec.databaseUrl) env.DATABASE_URL = spec.databaseUrl;
   const config = loadConfig({ env });
   // The routes are registered while startVigil builds the app, before its store handle is returned to us.

@@ -55,6 +55,7 @@ async function startVigilTarget(spec: Extract<TargetSpec, { kind: 'vigil' }>): P
     VIGIL_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
+    MLLP_PORT: 'off',
     VIGIL_DATA_DIR: spec.dataDir,
     LOG_LEVEL: spec.logging,
   };

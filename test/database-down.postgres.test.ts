@@ -16,6 +16,7 @@ test('a server started before its database waits, becomes ready when the databas
     VIGIL_DATA_DIR: tempDir(),
     VIGIL_ENV: 'test',
     PORT: '0',
+    MLLP_PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     VIGIL_DB_RETRY_MAX_MS: '300',

@@ -7,7 +7,7 @@ import { createTestDatabase } from './support/test-db.ts';
 import { runVigil, waitForStatus } from './support/vigil-process.ts';
 
 // These tests are about the embedded database, so the child processes never get DATABASE_URL.
-const EMBEDDED = { DATABASE_URL: undefined, LOG_LEVEL: 'info', VIGIL_ENV: 'test', PORT: '0', HOST: '127.0.0.1' };
+const EMBEDDED = { DATABASE_URL: undefined, LOG_LEVEL: 'info', VIGIL_ENV: 'test', PORT: '0', MLLP_PORT: '0', HOST: '127.0.0.1' };
 
 test('a second process on the same embedded data folder refuses to start and the first keeps serving', async () => {
   const db = await createTestDatabase();

@@ -10,7 +10,7 @@ interface Ready {
 
 test('api and worker roles run as separate processes, any number of each, on one PostgreSQL server', async () => {
   const db = await createTestDatabase();
-  const env = { DATABASE_URL: db.databaseUrl!, VIGIL_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', VIGIL_WORKER_HEARTBEAT_MS: '200' };
+  const env = { DATABASE_URL: db.databaseUrl!, VIGIL_ENV: 'test', HOST: '127.0.0.1', PORT: '0', MLLP_PORT: '0', LOG_LEVEL: 'info', VIGIL_WORKER_HEARTBEAT_MS: '200' };
   const apis = [runVigil('roles-api-1', ['start', '--role', 'api'], env), runVigil('roles-api-2', ['start', '--role', 'api'], env)];
   const workers = [runVigil('roles-worker-1', ['start', '--role', 'worker'], env), runVigil('roles-worker-2', ['start', '--role', 'worker'], env)];
   try {

@@ -21,6 +21,7 @@ import { oauth2Routes } from './routes/oauth2.ts';
 import { installGuard } from './guard.ts';
 import { accessCheckRoutes } from './routes/access-check.ts';
 import { auditSearchRoutes } from './routes/audit-search.ts';
+import { gatewayRoutes } from './routes/gateway.ts';
 import { breakGlassRoutes } from './routes/break-glass.ts';
 import { directoryRoutes } from './routes/directory.ts';
 import { fhirPatientRoutes } from './routes/fhir-patient.ts';
@@ -147,6 +148,7 @@ export async function buildApp(deps: AppDeps, extend?: (app: FastifyInstance) =>
   await app.register(directoryRoutes(deps));
   await app.register(accessCheckRoutes(deps));
   await app.register(auditSearchRoutes(deps));
+  await app.register(gatewayRoutes(deps));
   await app.register(auditProofRoutes(deps));
   app.get('/openapi.json', { config: { policy: { public: true, why: 'API description, no data' } }, schema: { hide: true } }, async () => app.swagger());
   await app.register(webRoutes(deps));

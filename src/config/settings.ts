@@ -34,6 +34,18 @@ export interface VigilConfig {
   auditCheckpointEvents: number;
   auditCheckpointSeconds: number;
   auditRetentionDays: number;
+  mllpPort: number | 'off';
+  mllpHost: string;
+  mllpMaxMessageBytes: number;
+  mllpIdleTimeoutMs: number;
+  mllpTlsKeyFile: string | undefined;
+  mllpTlsCertFile: string | undefined;
+  mllpTlsCaFile: string | undefined;
+  gatewayBatchSize: number;
+  gatewayMaxAttempts: number;
+  gatewayRetryBaseMs: number;
+  gatewayFreshnessCheckMs: number;
+  gatewayAlertWebhook: string | undefined;
 }
 
 export interface SettingSpec<K extends keyof VigilConfig> {
@@ -111,6 +123,18 @@ export const SETTINGS = [
   spec({ key: 'sessionIdleMinutes', env: 'VIGIL_SESSION_IDLE_MINUTES', allowed: 'an integer from 1 to 1440 (minutes without a request before a session ends)', default: () => 15, parse: int(1, 1440) }),
   spec({ key: 'sessionAbsoluteHours', env: 'VIGIL_SESSION_ABSOLUTE_HOURS', allowed: 'an integer from 1 to 168 (hours after sign-in when a session ends whatever happens)', default: () => 12, parse: int(1, 168) }),
   spec({ key: 'publicUrl', env: 'VIGIL_PUBLIC_URL', allowed: 'an http:// or https:// URL without query, e.g. https://vigil.example.org', default: () => undefined, parse: publicUrl }),
+  spec({ key: 'mllpPort', env: 'MLLP_PORT', allowed: 'an integer from 0 to 65535, or off', default: () => 2575, parse: (raw) => (raw.trim() === 'off' ? 'off' : int(0, 65535)(raw)) }),
+  spec({ key: 'mllpHost', env: 'VIGIL_MLLP_HOST', allowed: 'a host name or IP address to listen on for MLLP', default: (c) => c.host ?? '127.0.0.1', parse: host }),
+  spec({ key: 'mllpMaxMessageBytes', env: 'VIGIL_MLLP_MAX_MESSAGE_BYTES', allowed: 'an integer from 1024 to 104857600 (bytes)', default: () => 4_194_304, parse: int(1024, 104_857_600) }),
+  spec({ key: 'mllpIdleTimeoutMs', env: 'VIGIL_MLLP_IDLE_TIMEOUT_MS', allowed: 'an integer from 1000 to 86400000 (milliseconds)', default: () => 600_000, parse: int(1000, 86_400_000) }),
+  spec({ key: 'mllpTlsKeyFile', env: 'VIGIL_MLLP_TLS_KEY_FILE', allowed: 'a PEM private key file (MLLP over TLS when set with the certificate)', default: () => undefined, parse: path }),
+  spec({ key: 'mllpTlsCertFile', env: 'VIGIL_MLLP_TLS_CERT_FILE', allowed: 'a PEM certificate file', default: () => undefined, parse: path }),
+  spec({ key: 'mllpTlsCaFile', env: 'VIGIL_MLLP_TLS_CA_FILE', allowed: 'a PEM file of CAs whose client certificates are required', default: () => undefined, parse: path }),
+  spec({ key: 'gatewayBatchSize', env: 'VIGIL_GATEWAY_BATCH_SIZE', allowed: 'an integer from 1 to 1000 (inbox messages per worker transaction)', default: () => 32, parse: int(1, 1000) }),
+  spec({ key: 'gatewayMaxAttempts', env: 'VIGIL_GATEWAY_MAX_ATTEMPTS', allowed: 'an integer from 1 to 100 (tries before a message goes to dead letter)', default: () => 8, parse: int(1, 100) }),
+  spec({ key: 'gatewayRetryBaseMs', env: 'VIGIL_GATEWAY_RETRY_BASE_MS', allowed: 'an integer from 10 to 3600000 (milliseconds; doubles per attempt, with jitter)', default: () => 2_000, parse: int(10, 3_600_000) }),
+  spec({ key: 'gatewayFreshnessCheckMs', env: 'VIGIL_GATEWAY_FRESHNESS_CHECK_MS', allowed: 'an integer from 100 to 3600000 (milliseconds between feed freshness checks)', default: () => 30_000, parse: int(100, 3_600_000) }),
+  spec({ key: 'gatewayAlertWebhook', env: 'VIGIL_GATEWAY_ALERT_WEBHOOK', allowed: 'an http:// or https:// URL that receives stale-feed alerts as JSON', secret: true, default: () => undefined, parse: publicUrl }),
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ] as const satisfies readonly SettingSpec<any>[];
 

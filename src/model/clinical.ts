@@ -35,6 +35,8 @@ export type AdministrativeSex = 'female' | 'male' | 'other' | 'unknown';
 export interface Address {
   line?: string;
   city?: string;
+  /** State, province or region (HL7 XAD.4, FHIR Address.state). */
+  state?: string;
   postalCode?: string;
   country?: string;
 }

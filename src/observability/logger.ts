@@ -29,11 +29,15 @@ export interface LogFields {
   queue?: string;
   setting?: string;
   pid?: number;
+  message_id?: string;
+  source_id?: string;
+  state?: string;
 }
 
 const ALLOWED: ReadonlySet<string> = new Set<keyof LogFields>([
   'method', 'route', 'status', 'duration_ms', 'request_id', 'actor_id', 'error_code', 'err_name', 'err_frames', 'component',
   'role', 'engine', 'version', 'count', 'port', 'attempt', 'delay_ms', 'worker_id', 'job_id', 'queue', 'setting', 'pid',
+  'message_id', 'source_id', 'state',
 ]);
 
 // Route patterns, ids, codes and stack frames fit in this alphabet; names, dates with spaces and phone numbers with

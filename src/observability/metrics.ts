@@ -14,6 +14,12 @@ export interface Metrics {
   workersActive: Gauge;
   auditUnsealed: Gauge;
   auditSealLag: Histogram;
+  gatewayReceived: Counter<'transport' | 'outcome'>;
+  gatewayProcessed: Counter<'outcome'>;
+  gatewayAckSeconds: Histogram<'transport'>;
+  gatewayProcessSeconds: Histogram;
+  gatewayFeedStale: Gauge<'source'>;
+  gatewayBacklog: Gauge<'state'>;
 }
 
 export function createMetrics(): Metrics {
@@ -50,5 +56,32 @@ export function createMetrics(): Metrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers: [registry],
     }),
+    gatewayReceived: new Counter({
+      name: 'vigil_gateway_received_total',
+      help: 'Messages received by the gateway, by transport and outcome (accepted, duplicate, quarantined, refused).',
+      labelNames: ['transport', 'outcome'],
+      registers: [registry],
+    }),
+    gatewayProcessed: new Counter({
+      name: 'vigil_gateway_processed_total',
+      help: 'Inbox messages worked on, by outcome (processed, parked, retrying, dead-letter, quarantined).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    gatewayAckSeconds: new Histogram({
+      name: 'vigil_gateway_ack_seconds',
+      help: 'Time from a message arriving to its acknowledgment being sent (durable before acknowledged).',
+      labelNames: ['transport'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    gatewayProcessSeconds: new Histogram({
+      name: 'vigil_gateway_process_seconds',
+      help: 'Time to normalize and persist one inbox message.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    gatewayFeedStale: new Gauge({ name: 'vigil_gateway_feed_stale', help: '1 while a feed has missed its expected cadence.', labelNames: ['source'], registers: [registry] }),
+    gatewayBacklog: new Gauge({ name: 'vigil_gateway_backlog', help: 'Inbox messages by state awaiting work or a person.', labelNames: ['state'], registers: [registry] }),
   };
 }

@@ -14,6 +14,7 @@ import { migrate } from '../store/migrate.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { HealthService } from './health.ts';
+import { GatewayRuntime } from './gateway.ts';
 import { Worker, type JobHandler } from './worker.ts';
 import { settlesWithin } from './within.ts';
 
@@ -42,6 +43,10 @@ export interface RunningVigil {
   /** Resolves once the database is reachable and migrated. */
   ready: Promise<void>;
   worker: () => Worker | undefined;
+  /** The gateway of this process: source registry, MLLP listener (API role) and inbox processor (worker role). */
+  gateway: GatewayRuntime;
+  /** The MLLP port listened on, when this process listens for HL7 v2. */
+  mllpPort: () => number | undefined;
   /** Drains HTTP requests and jobs (within shutdownGraceMs), then closes the database. */
   stop(): Promise<{ drained: boolean }>;
 }
@@ -65,6 +70,8 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
   let auditSealer: AuditSealer | undefined;
   let demoCredentialsFile: string | undefined;
   const aborter = new AbortController();
+  const gateway = new GatewayRuntime(config, keyring, logger, metrics);
+  let mllpPort: number | undefined;
 
   const health = new HealthService({
     store,
@@ -117,6 +124,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
         logger,
       });
       auditSealer.start();
+      gateway.startProcessor(store, worker.id);
     }
   }
 
@@ -143,6 +151,8 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     aborter.abort();
     log.info('shutdown.started', { role });
     let drained = true;
+    // The listener goes first: a sender must not get an ACK for a message the processor will never see.
+    await gateway.stopListener().catch(() => undefined);
     if (app?.app.server.listening) {
       const server = app.app.server;
       const closed = app.app.close().then(() => true);
@@ -155,6 +165,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       }
     }
     await ready.catch(() => undefined);
+    await gateway.stopProcessor().catch(() => undefined);
     if (worker) drained = (await worker.stop(config.shutdownGraceMs)).drained && drained;
     if (auditSealer) drained = (await auditSealer.stop(config.shutdownGraceMs)).drained && drained;
     await store.close().catch(() => undefined);
@@ -167,6 +178,8 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     try {
       app = await buildApp({ config, logger, metrics, health, store: () => readyStore, version: VERSION, keyring, isStopping: () => stopping }, options.extendApp);
       await app.app.listen({ host: config.host, port: config.port });
+      mllpPort = await gateway.startListener(() => readyStore);
+      if (mllpPort !== undefined) log.info('mllp.listening', { port: mllpPort });
     } catch (err) {
       // Nothing may keep running half-started: the worker, the pool and the data folder lock go too.
       await stop();
@@ -190,6 +203,8 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     demoCredentialsFile: () => demoCredentialsFile,
     ready: ready.then(() => undefined),
     worker: () => worker,
+    gateway,
+    mllpPort: () => mllpPort,
     stop: () => (stopped ??= stop()),
   };
 }

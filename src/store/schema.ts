@@ -142,6 +142,8 @@ export interface PatientsTable {
   payer_member_id: string | null;
   security_labels: Generated<string[]>;
   managing_facility_id: string | null;
+  merged_into: Generated<string | null>;
+  demographics_source_time: Generated<Timestamp | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -150,6 +152,8 @@ export interface PatientIdentifiersTable {
   patient_id: string;
   system: string;
   value: string;
+  /** The source patient record that brought the identifier; NULL when entered in the directory. */
+  record_id: Generated<string | null>;
 }
 
 export interface PatientAssignmentsTable {
@@ -175,11 +179,17 @@ export type EncounterStatus = 'planned' | 'active' | 'finished' | 'cancelled';
 export interface EncountersTable {
   id: string;
   patient_id: string;
-  facility_id: string;
+  facility_id: string | null;
   status: EncounterStatus;
   class: Generated<string>;
   starts_at: Timestamp | null;
   ends_at: Timestamp | null;
+  source_id: Generated<string | null>;
+  source_key: Generated<string | null>;
+  record_id: Generated<string | null>;
+  source_time: Generated<Timestamp | null>;
+  provenance: Generated<JsonColumn | null>;
+  location: Generated<string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -314,6 +324,180 @@ export interface AuditCheckpointsTable {
   signature: Uint8Array;
 }
 
+/** jsonb written as JSON text, read back parsed. */
+type JsonColumn = ColumnType<unknown, string, string>;
+
+export interface GatewaySourcesTable {
+  id: string;
+  name: string;
+  kind: 'hl7v2' | 'fhir' | 'file';
+  msh3: string | null;
+  msh4: string | null;
+  peer_allowlist: Generated<string[]>;
+  client_id: string | null;
+  profile_version: Generated<number>;
+  enabled: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface GatewaySourceProfilesTable {
+  source_id: string;
+  version: number;
+  profile: JsonColumn;
+  changed_by: string;
+  created_at: Generated<Date>;
+}
+
+export interface GatewayArchiveKeysTable {
+  id: string;
+  source_key: string;
+  period: string;
+  kek_id: string;
+  wrapped_key: Buffer | null;
+  created_at: Generated<Date>;
+  shredded_at: Timestamp | null;
+}
+
+export type GatewayMessageState = 'received' | 'processed' | 'parked' | 'retrying' | 'dead-letter' | 'quarantined';
+export type GatewayTransport = 'mllp' | 'fhir' | 'file' | 'operator';
+
+export interface GatewayMessagesTable {
+  id: string;
+  source_id: string | null;
+  transport: GatewayTransport;
+  peer: string | null;
+  received_at: Generated<Date>;
+  message_type: string | null;
+  control_id: string | null;
+  content_hash: Buffer;
+  size_bytes: number;
+  archive_key_id: string;
+  raw: Buffer;
+  state: GatewayMessageState;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Timestamp>;
+  reason_code: string | null;
+  reason: string | null;
+  parked_on: Generated<string[]>;
+  parked_until: Timestamp | null;
+  corrects: string | null;
+  corrected_by: Generated<string | null>;
+  profile_version: number | null;
+  patient_ids: Generated<string[]>;
+  processed_at: Timestamp | null;
+  ack_code: string | null;
+}
+
+export interface GatewayMessageEventsTable {
+  id: Generated<string>;
+  message_id: string;
+  at: Generated<Date>;
+  step: string;
+  detail: JsonColumn | null;
+  actor: string;
+}
+
+export interface GatewayFeedsTable {
+  source_id: string;
+  last_message_at: Timestamp | null;
+  stale_since: Timestamp | null;
+  alerted_at: Timestamp | null;
+  checked_at: Timestamp | null;
+}
+
+export type LinkReason = 'new-patient' | 'same-identifier' | 'probabilistic' | 'source-merge' | 'person';
+
+export interface PatientRecordsTable {
+  id: string;
+  source_id: string;
+  record_key: string;
+  patient_id: string;
+  link_reason: LinkReason;
+  demographics: JsonColumn;
+  source_time: Timestamp | null;
+  content_hash: string;
+  provenance: JsonColumn;
+  retired_into: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface PatientRecordIdentifiersTable {
+  record_id: string;
+  system: string;
+  value: string;
+}
+
+export interface PatientMatchKeysTable {
+  key: string;
+  record_id: string;
+}
+
+export interface IdentityLinkEventsTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  record_id: string;
+  from_patient_id: string | null;
+  to_patient_id: string | null;
+  decision: string;
+  weight: number | null;
+  evidence: JsonColumn | null;
+  actor: string;
+  message_id: string | null;
+  undoes: string | null;
+}
+
+export interface IdentityPossibleMatchesTable {
+  id: string;
+  record_id: string;
+  candidate_patient_id: string;
+  candidate_record_id: string | null;
+  weight: number;
+  evidence: JsonColumn;
+  state: Generated<'open' | 'linked' | 'not-a-match'>;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  created_at: Generated<Date>;
+}
+
+export interface ClinicalFactsTable {
+  id: string;
+  kind: string;
+  source_id: string | null;
+  source_key: string;
+  record_id: string | null;
+  patient_id: string;
+  encounter_id: string | null;
+  status: string;
+  code_system: string | null;
+  code: string | null;
+  code_display: string | null;
+  codings: JsonColumn;
+  effective_at: Timestamp | null;
+  body: JsonColumn;
+  derivation: 'asserted' | 'merged' | 'inferred' | 'entered';
+  confidence: number;
+  source_time: Timestamp | null;
+  content_hash: string;
+  last_confirmed_at: Generated<Timestamp>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ClinicalFactVersionsTable {
+  id: string;
+  fact_id: string;
+  status: string;
+  codings: JsonColumn;
+  effective_at: Timestamp | null;
+  body: JsonColumn;
+  source_time: Timestamp | null;
+  content_hash: string;
+  provenance: JsonColumn;
+  recorded_at: Generated<Date>;
+}
+
 export interface Database {
   vigil_schema_migrations: SchemaMigrationsTable;
   vigil_instance: InstanceTable;
@@ -341,6 +525,19 @@ export interface Database {
   system_client_keys: SystemClientKeysTable;
   client_assertion_jtis: ClientAssertionJtisTable;
   break_glass_grants: BreakGlassGrantsTable;
+  gateway_sources: GatewaySourcesTable;
+  gateway_source_profiles: GatewaySourceProfilesTable;
+  gateway_archive_keys: GatewayArchiveKeysTable;
+  gateway_messages: GatewayMessagesTable;
+  gateway_message_events: GatewayMessageEventsTable;
+  gateway_feeds: GatewayFeedsTable;
+  patient_records: PatientRecordsTable;
+  patient_record_identifiers: PatientRecordIdentifiersTable;
+  patient_match_keys: PatientMatchKeysTable;
+  identity_link_events: IdentityLinkEventsTable;
+  identity_possible_matches: IdentityPossibleMatchesTable;
+  clinical_facts: ClinicalFactsTable;
+  clinical_fact_versions: ClinicalFactVersionsTable;
   'audit.events': AuditEventsTable;
   'audit.pending': AuditPendingTable;
   'audit.seals': AuditSealsTable;

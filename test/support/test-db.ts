@@ -125,6 +125,7 @@ export function testConfig(db: Pick<TestDatabase, 'databaseUrl' | 'dataDir'>, ov
       VIGIL_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: '0',
+      MLLP_PORT: '0',
       VIGIL_DATA_DIR: db.dataDir,
       LOG_LEVEL: 'silent',
       VIGIL_WORKER_HEARTBEAT_MS: '200',

@@ -23,7 +23,8 @@ export function runVigil(logName: string, args: string[], env: Record<string, st
   mkdirSync(LOGS, { recursive: true });
   const log = createWriteStream(join(LOGS, `${logName.replace(/[^a-z0-9-]+/gi, '-')}.log`), { flags: 'a' });
   const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) clean[k] = v;
+  // Processes started side by side must not all claim the default MLLP port.
+  for (const [k, v] of Object.entries({ MLLP_PORT: '0', ...process.env, ...env })) if (v !== undefined) clean[k] = v;
   const child = spawn(process.execPath, [BIN, ...args], { env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   let resolveUrl!: (url: string) => void;

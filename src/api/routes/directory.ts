@@ -63,7 +63,7 @@ const careTeamOut = obj({
 });
 const assignmentOut = obj({ id: str, patientId: str, teamId: strOrNull, personId: strOrNull, startsAt: str, endsAt: strOrNull, active: { type: 'boolean' } });
 const coverageOut = obj({ id: str, coveringPersonId: str, coveredPersonId: str, startsAt: str, endsAt: str, state: str, createdAt: str });
-const encounterOut = obj({ id: str, patientId: str, facilityId: str, status: str, class: str, startsAt: strOrNull, endsAt: strOrNull, createdAt: str, updatedAt: str });
+const encounterOut = obj({ id: str, patientId: str, facilityId: strOrNull, status: str, class: str, startsAt: strOrNull, endsAt: strOrNull, createdAt: str, updatedAt: str });
 
 const read = (resource: string) => ({ policy: { action: 'directory.read', resource } });
 const write = (resource: string) => ({ policy: { action: 'directory.write', resource } });

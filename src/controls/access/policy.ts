@@ -88,6 +88,9 @@ export const ACTIONS = {
   'message.read': admin,
   'message.replay': adminWrite,
   'message.reprocess': adminWrite,
+  // Showing a raw message's content (PHI) to an operator: needs a stated reason, and is audited with it.
+  'message.reveal': adminWrite,
+  'source.manage': adminWrite,
 } as const satisfies Record<string, ActionSpec>;
 export type Action = keyof typeof ACTIONS;
 
@@ -128,7 +131,7 @@ export const ROLE_GRANTS: Record<Role, readonly Grant[]> = {
   ],
   'billing-specialist': [{ reach: 'facility', actions: ['patient.read', 'patient.search'] }, { actions: ['self.read'] }],
   'support-staff': [{ actions: ['self.read', 'account.read', 'account.unlock', 'account.reset-mfa', 'account.revoke-sessions'] }],
-  'integration-operator': [{ actions: ['self.read', 'feed.read', 'message.read', 'message.replay', 'message.reprocess'] }],
+  'integration-operator': [{ actions: ['self.read', 'feed.read', 'message.read', 'message.replay', 'message.reprocess', 'message.reveal', 'source.manage'] }],
   'privacy-officer': [
     { reach: 'organization', actions: ['patient.read', 'patient.search', 'patient.export'] },
     { actions: ['self.read', 'audit.read', 'audit.export', 'audit.verify', 'break-glass.review'] },

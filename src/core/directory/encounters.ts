@@ -26,7 +26,7 @@ export const ENCOUNTER_TRANSITIONS: Readonly<Record<EncounterStatus, readonly En
 export interface Encounter {
   id: string;
   patientId: string;
-  facilityId: string;
+  facilityId: string | null;
   status: EncounterStatus;
   class: string;
   startsAt: string | null;
@@ -58,7 +58,7 @@ export interface UpdateEncounterInput {
   endsAt?: string | Date;
 }
 
-type Row = { id: string; patient_id: string; facility_id: string; status: EncounterStatus; class: string; starts_at: Date | null; ends_at: Date | null; created_at: Date; updated_at: Date };
+type Row = { id: string; patient_id: string; facility_id: string | null; status: EncounterStatus; class: string; starts_at: Date | null; ends_at: Date | null; created_at: Date; updated_at: Date };
 
 const toEncounter = (r: Row): Encounter => ({
   id: r.id,

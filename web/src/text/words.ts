@@ -87,6 +87,8 @@ export const ACTION_TEXT: Record<Action, { area: Area; text: string }> = {
   'message.read': { area: 'Integration', text: 'Look at inbound messages' },
   'message.replay': { area: 'Integration', text: 'Replay messages' },
   'message.reprocess': { area: 'Integration', text: 'Reprocess parked or failed messages' },
+  'message.reveal': { area: 'Integration', text: 'Reveal the content of an inbound message, with a reason' },
+  'source.manage': { area: 'Integration', text: 'Register sending systems and change their profiles' },
 };
 
 export function actionText(action: string): { area: Area | 'Other'; text: string } {

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { Coding, EncounterInput, FactInput } from '../../model/clinical.ts';
+import type { ProvenanceRecord } from '../../model/provenance.ts';
+import { confidenceOf } from '../../model/quality.ts';
+import type { Db, Tx } from '../../store/store.ts';
+
+/**
+ * Writes normalized facts. A fact is identified by (source, kind, source key); every distinct content becomes a
+ * version with its provenance, and the current version is the one with the latest source time (ties: content hash).
+ * Delivering the same message twice, or the versions of a result in any order, therefore ends in the same state.
+ * One statement per fact: the upsert decides the current version, the version row is added beside it.
+ */
+export interface FactTarget {
+  sourceId: string;
+  recordId: string;
+  patientId: string;
+  encounterId: string | null;
+  provenance: ProvenanceRecord;
+}
+
+const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+const instant = (t: { instant: string } | undefined) => (t ? new Date(t.instant) : null);
+
+/** The coding search and display use first: a standard one the profile mapped to, else the source's own. */
+export function primaryCoding(codings: readonly Coding[]): Coding | undefined {
+  return codings.find((c) => !c.system.startsWith('urn:vigil:')) ?? codings[0];
+}
+
+export async function writeFact(db: Db | Tx, target: FactTarget, fact: FactInput, sourceTime: Date | null): Promise<string> {
+  const codings = fact.code?.codings ?? [];
+  const primary = primaryCoding(codings);
+  const effective = instant(fact.effective);
+  const content = { status: fact.status, codings, text: fact.code?.text ?? null, effective: fact.effective?.instant ?? null, body: fact.body };
+  const hash = hashOf(content);
+  const confidence = Math.min(target.provenance.confidence, confidenceOf(fact.flags));
+  const provenance = JSON.stringify({ ...target.provenance, position: fact.position, flags: [...target.provenance.flags, ...fact.flags], confidence });
+  const body = JSON.stringify(fact.body);
+  const codingsJson = JSON.stringify(codings);
+  const newer = sql`(COALESCE(excluded.source_time, '-infinity'::timestamptz), excluded.content_hash) > (COALESCE(clinical_facts.source_time, '-infinity'::timestamptz), clinical_facts.content_hash)`;
+  const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE clinical_facts.${sql.ref(column)} END`;
+  const result = await sql<{ fact_id: string }>`
+    WITH f AS (
+      INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, status, code_system,
+        code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash)
+      VALUES (${uuidv7()}, ${fact.kind}, ${target.sourceId}, ${fact.sourceKey}, ${target.recordId}, ${target.patientId},
+        ${target.encounterId}, ${fact.status}, ${primary?.system ?? null}, ${primary?.code ?? null}, ${primary?.display ?? fact.code?.text ?? null},
+        ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, 'asserted', ${confidence}, ${sourceTime}, ${hash})
+      ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
+        status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
+        code_display = ${pick('code_display')}, codings = ${pick('codings')}, effective_at = ${pick('effective_at')},
+        body = ${pick('body')}, confidence = ${pick('confidence')}, encounter_id = COALESCE(${pick('encounter_id')}, clinical_facts.encounter_id),
+        source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')},
+        updated_at = CASE WHEN ${newer} THEN now() ELSE clinical_facts.updated_at END,
+        last_confirmed_at = now()
+      RETURNING id)
+    INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance)
+    SELECT ${uuidv7()}, f.id, ${fact.status}, ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, ${sourceTime}, ${hash}, ${provenance}::jsonb FROM f
+    ON CONFLICT (fact_id, content_hash) DO NOTHING
+    RETURNING fact_id`.execute(db);
+  if (result.rows[0]) return result.rows[0].fact_id;
+  const existing = await db.selectFrom('clinical_facts').select('id').where('source_id', '=', target.sourceId).where('kind', '=', fact.kind).where('source_key', '=', fact.sourceKey).executeTakeFirstOrThrow();
+  return existing.id;
+}
+
+const ENCOUNTER_STATUS: Record<EncounterInput['status'], 'planned' | 'active' | 'finished' | 'cancelled'> = {
+  planned: 'planned',
+  arrived: 'active',
+  'in-progress': 'active',
+  finished: 'finished',
+  cancelled: 'cancelled',
+  'entered-in-error': 'cancelled',
+};
+
+/** Encounters from a source: one row per visit number, the newest account (by source time) wins. */
+export async function writeEncounter(db: Db | Tx, target: Omit<FactTarget, 'encounterId'> & { facilityId: string | null }, encounter: EncounterInput, sourceTime: Date | null): Promise<string> {
+  const provenance = JSON.stringify({ ...target.provenance, flags: [...target.provenance.flags, ...encounter.flags] });
+  const newer = sql`COALESCE(excluded.source_time, '-infinity'::timestamptz) >= COALESCE(encounters.source_time, '-infinity'::timestamptz)`;
+  const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE encounters.${sql.ref(column)} END`;
+  const row = await sql<{ id: string }>`
+    INSERT INTO encounters (id, patient_id, facility_id, status, class, starts_at, ends_at, source_id, source_key, record_id, source_time, provenance, location)
+    VALUES (${uuidv7()}, ${target.patientId}, ${target.facilityId}, ${ENCOUNTER_STATUS[encounter.status]}, ${encounter.class},
+      ${instant(encounter.start)}, ${instant(encounter.end)}, ${target.sourceId}, ${encounter.sourceKey}, ${target.recordId}, ${sourceTime},
+      ${provenance}::jsonb, ${encounter.location ?? null})
+    ON CONFLICT (source_id, source_key) WHERE source_id IS NOT NULL DO UPDATE SET
+      status = ${pick('status')}, class = ${pick('class')}, starts_at = COALESCE(${pick('starts_at')}, encounters.starts_at),
+      ends_at = ${pick('ends_at')}, location = ${pick('location')}, provenance = ${pick('provenance')},
+      source_time = GREATEST(excluded.source_time, encounters.source_time), updated_at = now()
+    RETURNING id`.execute(db);
+  return row.rows[0]!.id;
+}

@@ -1,0 +1,125 @@
+import type { SourceProfile } from '../adapters/source-profile.ts';
+import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
+import { writeEncounter, writeFact } from '../core/clinical/fact-writer.ts';
+import { waitKey } from '../core/identity/keys.ts';
+import type { MatchEngine } from '../core/identity/match-engine.ts';
+import { mergeRecords } from '../core/identity/merge.ts';
+import { findRecord, resolveRecord } from '../core/identity/resolve.ts';
+import type { Identifier, NormalizedMessage, PatientRecordInput } from '../model/clinical.ts';
+import type { ProvenanceRecord } from '../model/provenance.ts';
+import { confidenceOf } from '../model/quality.ts';
+import type { Tx } from '../store/store.ts';
+
+/**
+ * Persists one normalized message in the caller's transaction: resolves each patient through the index, writes the
+ * encounter and facts with provenance, applies source merges, and writes one audit event per patient the message
+ * touched. When the message refers to a patient or record not yet known, nothing is written and the caller parks
+ * it on what it waits for.
+ */
+export interface ApplyContext {
+  source: { id: string; name: string };
+  profile: SourceProfile;
+  profileVersion: number;
+  messageId: string;
+  receivedAt: Date;
+  transform: string;
+  actor: string;
+  engine: MatchEngine | null;
+}
+
+export type ApplyOutcome =
+  | { kind: 'processed'; patientIds: string[]; madeKnown: string[]; facts: number }
+  | { kind: 'parked'; waitFor: string[]; what: 'patient' | 'merge-record' };
+
+/** ADT events register people; other events refer to people the source registered before (profile decides). */
+const REGISTERING = /^ADT\^/;
+
+export function recordKeyOf(profile: SourceProfile, record: PatientRecordInput): Identifier | undefined {
+  const preferred = record.identifiers.find((i) => i.type !== undefined && profile.identifiers.recordNumberTypes.includes(i.type));
+  return preferred ?? record.identifiers[0];
+}
+
+/** Known to the index from any source: a lab's result may name a patient the hospital's ADT feed registered. */
+async function identifierKnown(trx: Tx, key: Identifier): Promise<boolean> {
+  const row = await trx.selectFrom('patient_identifiers').select('patient_id').where('system', '=', key.system).where('value', '=', key.value).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: NormalizedMessage): Promise<ApplyOutcome> {
+  const sourceTime = message.sourceTime ? new Date(message.sourceTime.instant) : null;
+  const provenanceBase = (flags: ProvenanceRecord['flags']): ProvenanceRecord => ({
+    derivation: 'asserted',
+    sourceId: ctx.source.id,
+    sourceName: ctx.source.name,
+    messageId: ctx.messageId,
+    ...(message.sourceTime ? { sourceTime: message.sourceTime } : {}),
+    receivedAt: ctx.receivedAt.toISOString(),
+    transform: `${ctx.transform} profile ${ctx.profileVersion}`,
+    confidence: confidenceOf(flags),
+    flags,
+  });
+  const mayCreate = REGISTERING.test(message.event) || ctx.profile.unknownPatient === 'create';
+
+  // Look before writing: a message either applies whole or waits whole.
+  const waitFor: string[] = [];
+  for (const group of message.groups) {
+    const key = recordKeyOf(ctx.profile, group.patient);
+    if (!key) continue;
+    if (!mayCreate && !(await identifierKnown(trx, key))) waitFor.push(waitKey(key.system, key.value));
+  }
+  if (waitFor.length > 0) return { kind: 'parked', waitFor, what: 'patient' };
+
+  const patientIds = new Set<string>();
+  const madeKnown: string[] = [];
+  let facts = 0;
+  for (const group of message.groups) {
+    const key = recordKeyOf(ctx.profile, group.patient);
+    if (!key) continue;
+    const resolution = await resolveRecord(
+      trx,
+      {
+        sourceId: ctx.source.id,
+        recordKey: key,
+        record: group.patient,
+        sourceTime,
+        provenance: { ...provenanceBase([...message.flags, ...group.patient.flags]), position: group.position },
+        messageId: ctx.messageId,
+        actor: ctx.actor,
+        ...(ctx.profile.facilityId ? { managingFacilityId: ctx.profile.facilityId } : {}),
+      },
+      ctx.engine,
+    );
+    patientIds.add(resolution.patientId);
+    madeKnown.push(...resolution.madeKnown);
+    const target = { sourceId: ctx.source.id, recordId: resolution.recordId, patientId: resolution.patientId, provenance: provenanceBase(message.flags) };
+    const encounterId = group.encounter ? await writeEncounter(trx, { ...target, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime) : null;
+    for (const fact of group.facts) {
+      await writeFact(trx, { ...target, encounterId }, fact, sourceTime);
+      facts++;
+    }
+  }
+
+  for (const merge of message.merges) {
+    const survivor = await findRecord(trx, ctx.source.id, merge.survivor);
+    const retired = await findRecord(trx, ctx.source.id, merge.retired);
+    if (!survivor || !retired) {
+      return { kind: 'parked', waitFor: [!survivor ? waitKey(merge.survivor.system, merge.survivor.value) : waitKey(merge.retired.system, merge.retired.value)], what: 'merge-record' };
+    }
+    const outcome = await mergeRecords(trx, { survivorRecordId: survivor.id, retiredRecordId: retired.id, actor: ctx.actor, messageId: ctx.messageId });
+    patientIds.add(outcome.survivorPatientId);
+  }
+
+  const events: AuditEventInput[] = [...patientIds].map((patientId) => ({
+    action: 'gateway.message.apply',
+    actionCode: 'C',
+    resourceType: 'Bundle',
+    resourceIds: [ctx.messageId],
+    patientId,
+    outcome: 'success',
+    sourceSystem: ctx.source.name,
+    actor: { actorType: 'system', actorId: 'vigil-gateway', actorName: ctx.actor },
+    details: { event: message.event, facts, profile_version: ctx.profileVersion },
+  }));
+  await recordAuditMany(trx, null, SYSTEM_FACTS, events);
+  return { kind: 'processed', patientIds: [...patientIds], madeKnown, facts };
+}

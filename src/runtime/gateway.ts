@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import type { VigilConfig } from '../config/settings.ts';
+import type { KeyEncryptionService } from '../controls/keys/keyring.ts';
+import { ArchiveKeys } from '../controls/keys/archive-keys.ts';
+import type { MatchEngine } from '../core/identity/match-engine.ts';
+import { FreshnessWatcher } from '../gateway/freshness-watch.ts';
+import { Hl7Intake } from '../gateway/hl7-intake.ts';
+import { startMllpServer, type MllpServer } from '../gateway/mllp/server.ts';
+import { GatewayProcessor } from '../gateway/processor.ts';
+import { SourceRegistry } from '../gateway/sources.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Store } from '../store/store.ts';
+import { defaultMatchEngine } from './match-engine.ts';
+
+/**
+ * The gateway's moving parts in one process: the MLLP listener (API role: it only stores and acknowledges) and the
+ * inbox processor (worker role). Both share the source registry and archive keys of the process.
+ */
+export class GatewayRuntime {
+  readonly registry = new SourceRegistry();
+  readonly archive: ArchiveKeys;
+  readonly engine: MatchEngine | null;
+  processor: GatewayProcessor | undefined;
+  freshness: FreshnessWatcher | undefined;
+  mllp: MllpServer | undefined;
+
+  constructor(
+    private readonly config: VigilConfig,
+    keyring: KeyEncryptionService,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.archive = new ArchiveKeys(keyring);
+    this.engine = defaultMatchEngine();
+  }
+
+  startProcessor(store: Store, workerId: string): void {
+    this.processor = new GatewayProcessor(store, this.registry, this.archive, this.engine, this.logger.child({ component: 'gateway' }), this.metrics, {
+      batchSize: store.engine === 'pglite' ? Math.min(this.config.gatewayBatchSize, 8) : this.config.gatewayBatchSize,
+      pollMs: this.config.workerPollMs,
+      maxAttempts: this.config.gatewayMaxAttempts,
+      baseRetryMs: this.config.gatewayRetryBaseMs,
+      workerId,
+    });
+    this.processor.start();
+    this.freshness = new FreshnessWatcher(store, this.registry, this.logger.child({ component: 'gateway' }), this.metrics, { intervalMs: this.config.gatewayFreshnessCheckMs, webhook: this.config.gatewayAlertWebhook });
+    this.freshness.start();
+  }
+
+  async startListener(store: () => Store | undefined): Promise<number | undefined> {
+    if (this.config.mllpPort === 'off') return undefined;
+    const intake = new Hl7Intake(store, this.registry, this.archive, this.metrics, () => this.processor?.poke());
+    const tls =
+      this.config.mllpTlsKeyFile && this.config.mllpTlsCertFile
+        ? {
+            key: readFileSync(this.config.mllpTlsKeyFile),
+            cert: readFileSync(this.config.mllpTlsCertFile),
+            ...(this.config.mllpTlsCaFile ? { ca: readFileSync(this.config.mllpTlsCaFile), requestCert: true } : {}),
+          }
+        : undefined;
+    this.mllp = await startMllpServer({
+      host: this.config.mllpHost,
+      port: this.config.mllpPort,
+      idleTimeoutMs: this.config.mllpIdleTimeoutMs,
+      maxMessageBytes: this.config.mllpMaxMessageBytes,
+      handler: intake.handle,
+      logger: this.logger.child({ component: 'mllp' }),
+      ackIdentity: { application: 'VIGIL', facility: 'VIGIL' },
+      ...(tls ? { tls } : {}),
+    });
+    return this.mllp.port;
+  }
+
+  async stopListener(): Promise<void> {
+    await this.mllp?.close();
+  }
+
+  async stopProcessor(): Promise<void> {
+    await this.freshness?.stop();
+    await this.processor?.stop();
+  }
+}
