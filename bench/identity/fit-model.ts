@@ -23,7 +23,7 @@ const verdict = newVerdict();
 type Counts = { levels: number[][]; shared: number; conflict: number; pairs: number };
 const empty = (): Counts => ({ levels: FIELDS.map((f) => new Array<number>(FIELD_LEVELS[f].length).fill(0)), shared: 0, conflict: 0, pairs: 0 });
 const tally = (c: Counts, i: number, j: number) => {
-  judgePair(records[i]!, records[j]!, table, levels, verdict);
+  judgePair(records[i]!, records[j]!, table, levels, verdict, true);
   c.pairs++;
   FIELDS.forEach((_, f) => {
     if (levels[f] !== MISSING) c.levels[f]![levels[f]!]!++;
@@ -72,7 +72,7 @@ const SEX = FIELDS.indexOf('sex');
 // Pairs a clear disagreement in given name, birth date or sex (or a missing birth date) holds for review whatever
 // their weight (match.ts) are left out: the thresholds decide only the others.
 const holds = () =>
-  levels[GIVEN] === FIELD_LEVELS.given.indexOf('disagree') || levels[BIRTH] === FIELD_LEVELS.birthDate.indexOf('disagree') || levels[SEX] === FIELD_LEVELS.sex.indexOf('disagree') || levels[BIRTH] === MISSING;
+  levels[GIVEN] === FIELD_LEVELS.given.indexOf('disagree') || levels[GIVEN] === FIELD_LEVELS.given.indexOf('partial') || levels[BIRTH] === FIELD_LEVELS.birthDate.indexOf('disagree') || levels[SEX] === FIELD_LEVELS.sex.indexOf('disagree') || levels[BIRTH] === MISSING;
 const bins = new Map<number, { same: number; other: number }>();
 let heldSame = 0;
 let heldOther = 0;
@@ -85,7 +85,7 @@ for (const members of blocks.values()) {
       const key = Math.min(i, j) * records.length + Math.max(i, j);
       if (seen.has(key)) continue;
       seen.add(key);
-      judgePair(records[i]!, records[j]!, fittedTable, levels, verdict);
+      judgePair(records[i]!, records[j]!, fittedTable, levels, verdict, true);
       if (verdict.identifiers) continue;
       const same = person[i] === person[j];
       if (holds()) {

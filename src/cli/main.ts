@@ -8,6 +8,7 @@ import { withMigratedStore } from './command-support.ts';
 import { cliOperator } from './operator.ts';
 import { AUDIT_USAGE, auditCommand } from './audit-command.ts';
 import { CLIENTS_USAGE, clientsCommand } from './clients-command.ts';
+import { SOURCES_USAGE, sourcesCommand } from './sources-command.ts';
 import { loadKeyring } from '../controls/keys/keyring.ts';
 import { rewrapPatientKeys } from '../controls/keys/patient-keys.ts';
 import { SigningKeys } from '../controls/keys/signing-keys.ts';
@@ -35,6 +36,7 @@ Usage:
 ${AUDIT_USAGE}
 ${CLIENTS_USAGE}
 ${ADMIN_USAGE}
+${SOURCES_USAGE}
 
 Settings come from environment variables, or a JSON file (--config or VIGIL_CONFIG_FILE) with the same names.
 `;
@@ -67,6 +69,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (argv[0] === 'admin') {
     process.exitCode = await adminCommand(argv.slice(1));
+    return;
+  }
+  if (argv[0] === 'sources') {
+    process.exitCode = await sourcesCommand(argv.slice(1));
     return;
   }
   if (argv[0] === 'clients') {

@@ -7,7 +7,9 @@ import { FreshnessWatcher } from '../gateway/freshness-watch.ts';
 import { Hl7Intake } from '../gateway/hl7-intake.ts';
 import { startMllpServer, type MllpServer } from '../gateway/mllp/server.ts';
 import { GatewayProcessor } from '../gateway/processor.ts';
+import { addSource, listSources, setSourceProfile, type AddSourceArgs } from '../gateway/source-commands.ts';
 import { SourceRegistry } from '../gateway/sources.ts';
+import type { ControlHandler } from './control-socket.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
@@ -80,4 +82,13 @@ export class GatewayRuntime {
     await this.freshness?.stop();
     await this.processor?.stop();
   }
+}
+
+/** What a running embedded Vigil does for `vigil sources …` sent over its control socket. */
+export function sourceControlHandlers(store: Store, registry: SourceRegistry): Map<string, ControlHandler> {
+  return new Map<string, ControlHandler>([
+    ['sources.list', () => listSources(store, registry)],
+    ['sources.add', (args) => addSource(store, registry, args as unknown as AddSourceArgs)],
+    ['sources.profile', (args) => setSourceProfile(store, registry, args as unknown as { source: string; profile: unknown; actorName: string | null })],
+  ]);
 }

@@ -14,7 +14,8 @@ import { migrate } from '../store/migrate.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { HealthService } from './health.ts';
-import { GatewayRuntime } from './gateway.ts';
+import { startControlSocket } from './control-socket.ts';
+import { GatewayRuntime, sourceControlHandlers } from './gateway.ts';
 import { Worker, type JobHandler } from './worker.ts';
 import { settlesWithin } from './within.ts';
 
@@ -72,6 +73,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
   const aborter = new AbortController();
   const gateway = new GatewayRuntime(config, keyring, logger, metrics);
   let mllpPort: number | undefined;
+  let controlSocket: { close(): Promise<void> } | undefined;
 
   const health = new HealthService({
     store,
@@ -95,6 +97,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
           demoCredentialsFile = seeded.credentialsFile;
         }
         readyStore = store;
+        if (store.engine === 'pglite') controlSocket = await startControlSocket(config.dataDir, sourceControlHandlers(store, gateway.registry), logger);
         log.info('database.ready', { engine: store.engine, attempt });
         break;
       } catch (err) {
@@ -166,6 +169,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     }
     await ready.catch(() => undefined);
     await gateway.stopProcessor().catch(() => undefined);
+    await controlSocket?.close().catch(() => undefined);
     if (worker) drained = (await worker.stop(config.shutdownGraceMs)).drained && drained;
     if (auditSealer) drained = (await auditSealer.stop(config.shutdownGraceMs)).drained && drained;
     await store.close().catch(() => undefined);

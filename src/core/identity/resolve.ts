@@ -93,16 +93,20 @@ async function identifierCandidates(db: Db | Tx, identifiers: readonly Identifie
   return [...live];
 }
 
-/** Systems where the candidate holds a different value than the record: a link there would join two people. */
+/**
+ * Systems where the candidate holds values and none of them is the record's: a link there would join two people (two
+ * MRNs from one authority). A value the candidate holds through a source-retired record still counts as its own: a
+ * message naming the old MRN after a merge belongs to the survivor.
+ */
 async function conflictingSystems(db: Db | Tx, patientId: string, identifiers: readonly Identifier[]): Promise<string[]> {
   const systems = [...new Set(identifiers.filter((i) => isMatchableSystem(i.system)).map((i) => i.system))];
   if (systems.length === 0) return [];
-  const held = await sql<{ system: string; value: string }>`
-    SELECT pi.system, pi.value FROM patient_identifiers pi
-    LEFT JOIN patient_records r ON r.id = pi.record_id
-    WHERE pi.patient_id = ${patientId} AND pi.system = ANY(${systems}::text[]) AND (r.id IS NULL OR r.retired_into IS NULL)`.execute(db);
+  const held = await db.selectFrom('patient_identifiers').select(['system', 'value']).where('patient_id', '=', patientId).where('system', 'in', systems).execute();
   const mine = new Set(identifiers.map((i) => identifierKey(i.system, i.value)));
-  return [...new Set(held.rows.filter((h) => !mine.has(identifierKey(h.system, h.value))).map((h) => h.system))];
+  return systems.filter((system) => {
+    const values = held.filter((h) => h.system === system);
+    return values.length > 0 && !values.some((h) => mine.has(identifierKey(h.system, h.value)));
+  });
 }
 
 async function probabilisticCandidates(db: Db | Tx, engine: MatchEngine, record: PatientRecordInput, keys: string[]): Promise<Candidate[]> {

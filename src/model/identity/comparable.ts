@@ -64,7 +64,7 @@ export function comparableRecord(r: MatchRecord): ComparableRecord {
   const identifiers = r.identifiers
     .map((id) => ({ system: id.system.trim(), value: normalizeIdentifierValue(id.value) }))
     .filter((id) => id.system.length > 0 && id.value.length > 0);
-  const fields = {
+  const record = {
     id: r.id,
     identifiers,
     given,
@@ -83,6 +83,9 @@ export function comparableRecord(r: MatchRecord): ComparableRecord {
     unit: address.unit,
     postalCode: normalizePostalCode(r.address?.postalCode),
     city: normalizeText(r.address?.city),
-  } as const;
-  return { ...fields, blockingKeys: computeBlockingKeys(fields) };
+    blockingKeys: [] as readonly string[],
+  } satisfies ComparableRecord;
+  // Filled in place rather than spread into a new object: one shape for every record, and no copy per record.
+  record.blockingKeys = computeBlockingKeys(record);
+  return record;
 }

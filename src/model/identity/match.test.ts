@@ -90,9 +90,11 @@ describe('scorePair: tolerant comparisons', () => {
     assert.equal(s.outcome, 'match');
   });
 
-  it('takes a registration under the middle name', () => {
+  it('takes a registration under the middle name as partial agreement, for a person to confirm', () => {
     const s = score(william, other({ given: ['Owen'] }));
     assert.equal(level(s, 'given'), 'partial');
+    assert.equal(s.outcome, 'possible');
+    assert.equal(s.conflict, 'given-name-disagrees');
   });
 
   it('links a woman under her married surname at the same address, and asks a person once she has also moved', () => {
@@ -125,6 +127,8 @@ describe('scorePair: relatives are not the person', () => {
     const brother = score(william, other({ given: ['Thomas'] }));
     assert.equal(brother.outcome, 'possible');
     assert.equal(brother.conflict, 'given-name-disagrees');
+    const initialOnly = score({ ...william, given: ['Lina', 'A'], sex: 'female' }, other({ given: ['Ashley'], sex: 'female' }));
+    assert.equal(initialOnly.outcome, 'possible', 'a middle initial that is the twin’s first letter does not link');
   });
 
   it('does not auto-link a son named after his father', () => {

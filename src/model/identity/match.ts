@@ -13,7 +13,9 @@ export type MatchOutcome = 'match' | 'possible' | 'no-match';
  * - given-name-disagrees, birth-date-disagrees, sex-disagrees: agreement on surname, address and telephone is what a
  *   household shares, and the independence the weights assume does not hold inside a household. A twin, a parent and
  *   child of the same name, or a spouse, differs from the person exactly in these fields, so a clear disagreement in
- *   any of them (not a typo, nickname, initial or swapped day and month) leaves the decision to a person.
+ *   any of them (not a typo, nickname or swapped day and month) leaves the decision to a person. A given name that
+ *   agrees only through an initial or a middle name counts as disagreeing here: twins are often named so (Lina A. and
+ *   Ashley).
  * - birth-date-missing: inside a household the birth date is what tells a father from the son named after him, or a
  *   mother from her namesake daughter; without it on both sides, a household's shared surname, address and telephone
  *   with an equal given name are not enough to link without a person.
@@ -46,6 +48,7 @@ const GIVEN = FIELDS.indexOf('given');
 const BIRTH = FIELDS.indexOf('birthDate');
 const SEX = FIELDS.indexOf('sex');
 const GIVEN_DISAGREE = LEVEL.given.disagree;
+const GIVEN_PARTIAL = LEVEL.given.partial;
 const BIRTH_DISAGREE = LEVEL.birthDate.disagree;
 const SEX_DISAGREE = LEVEL.sex.disagree;
 const NONE = MISSING;
@@ -100,17 +103,54 @@ export function newVerdict(): Verdict {
   return { weight: 0, outcome: OUTCOME_NO_MATCH, conflict: 0, identifiers: 0 };
 }
 
-/** Scores a pair into `into`, leaving each field's level index (or MISSING) in `levels`. */
-export function judgePair(a: ComparableRecord, b: ComparableRecord, table: WeightTable, levels: Int8Array, into: Verdict): Verdict {
+/**
+ * Fields in the order a batch compares them: the most telling first (birth date and given name tell household members
+ * apart), the dearest last (contact compares street names).
+ */
+const EVALUATION_ORDER = ['birthDate', 'given', 'family', 'sex', 'contact'].map((f) => FIELDS.indexOf(f as FieldName));
+
+/** For each step of EVALUATION_ORDER, the most weight the fields after it could still add. */
+const headroomCache = new WeakMap<WeightTable, Float64Array>();
+function headroom(table: WeightTable): Float64Array {
+  let room = headroomCache.get(table);
+  if (!room) {
+    room = new Float64Array(EVALUATION_ORDER.length);
+    let after = 0;
+    for (let step = EVALUATION_ORDER.length - 1; step >= 0; step--) {
+      room[step] = after;
+      after += Math.max(0, ...table.fields[EVALUATION_ORDER[step]!]!);
+    }
+    headroomCache.set(table, room);
+  }
+  return room;
+}
+
+/**
+ * Scores a pair into `into`, leaving each field's level index (or MISSING) in `levels`. With `complete` false (batch
+ * work), it stops comparing as soon as the fields left could not lift the pair to the lower threshold: the answer is
+ * then no-match, the weight a bound, and the levels not compared are MISSING.
+ */
+export function judgePair(a: ComparableRecord, b: ComparableRecord, table: WeightTable, levels: Int8Array, into: Verdict, complete = false): Verdict {
+  const ids = a.identifiers.length > 0 && b.identifiers.length > 0 ? compareIdentifiers(a, b) : 0;
   let weight = 0;
-  for (let f = 0; f < COMPARE.length; f++) {
+  if (ids & IDENTIFIERS_SHARED) weight += table.identifierShared;
+  if (ids & IDENTIFIERS_CONFLICT) weight += table.identifierConflict;
+  const mayStop = !complete && (ids & IDENTIFIERS_SHARED) === 0;
+  const room = headroom(table);
+  for (let step = 0; step < EVALUATION_ORDER.length; step++) {
+    const f = EVALUATION_ORDER[step]!;
     const level = COMPARE[f]!(a, b);
     levels[f] = level;
     if (level !== NONE) weight += table.fields[f]![level]!;
+    if (mayStop && weight + room[step]! < table.lower) {
+      for (let rest = step + 1; rest < EVALUATION_ORDER.length; rest++) levels[EVALUATION_ORDER[rest]!] = NONE;
+      into.weight = weight;
+      into.outcome = OUTCOME_NO_MATCH;
+      into.conflict = ids & IDENTIFIERS_CONFLICT ? 1 : 0;
+      into.identifiers = ids;
+      return into;
+    }
   }
-  const ids = a.identifiers.length > 0 && b.identifiers.length > 0 ? compareIdentifiers(a, b) : 0;
-  if (ids & IDENTIFIERS_SHARED) weight += table.identifierShared;
-  if (ids & IDENTIFIERS_CONFLICT) weight += table.identifierConflict;
   let outcome = OUTCOME_NO_MATCH;
   let conflict = 0;
   if (ids & IDENTIFIERS_CONFLICT) {
@@ -119,7 +159,7 @@ export function judgePair(a: ComparableRecord, b: ComparableRecord, table: Weigh
   } else if (ids & IDENTIFIERS_SHARED) {
     outcome = OUTCOME_MATCH;
   } else if (weight >= table.upper) {
-    if (levels[GIVEN] === GIVEN_DISAGREE) conflict = 2;
+    if (levels[GIVEN] === GIVEN_DISAGREE || levels[GIVEN] === GIVEN_PARTIAL) conflict = 2;
     else if (levels[BIRTH] === BIRTH_DISAGREE) conflict = 3;
     else if (levels[SEX] === SEX_DISAGREE) conflict = 4;
     else if (levels[BIRTH] === NONE) conflict = 5;
@@ -140,7 +180,7 @@ const round = (w: number) => Math.round(w * 100) / 100;
 /** Scores a pair of records and says which field levels made the weight. */
 export function scorePair(a: ComparableRecord, b: ComparableRecord, model: MatchModel = DEFAULT_MATCH_MODEL): PairScore {
   const table = weightTable(model);
-  const verdict = judgePair(a, b, table, scratchLevels, newVerdict());
+  const verdict = judgePair(a, b, table, scratchLevels, newVerdict(), true);
   const evidence: FieldEvidence[] = FIELDS.map((field, f) => {
     const level = scratchLevels[f]!;
     return level === MISSING

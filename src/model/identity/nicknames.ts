@@ -273,10 +273,23 @@ export function nicknameGroups(name: string): readonly string[] {
  * The formal names of a name the table does not know but that is one typing slip from names it does (JENNIER →
  * JENNIFER); for a known name, its own groups. Short names are left alone: one slip turns TOM into TIM.
  */
+const nearMemo = new Map<string, readonly string[]>();
+
 export function nearNicknameGroups(name: string): readonly string[] {
   const known = GROUPS.get(name);
   if (known) return known;
   if (name.length < 4) return NONE;
+  let groups = nearMemo.get(name);
+  if (groups === undefined) {
+    // Bounded like the phonetic memo: dropped whole past 100,000 names.
+    if (nearMemo.size >= 100_000) nearMemo.clear();
+    groups = findNearGroups(name);
+    nearMemo.set(name, groups);
+  }
+  return groups;
+}
+
+function findNearGroups(name: string): readonly string[] {
   const near = new Set<string>();
   const forms = [name];
   for (let i = 0; i < name.length; i++) forms.push(name.slice(0, i) + name.slice(i + 1));

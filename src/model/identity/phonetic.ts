@@ -11,7 +11,24 @@ const isVowel = (c: string | undefined) => c !== undefined && VOWELS.has(c);
 const PREFIXES: readonly [string, string][] = [['MAC', 'MCC'], ['KN', 'NN'], ['K', 'C'], ['PH', 'FF'], ['PF', 'FF'], ['SCH', 'SSS']];
 const SUFFIXES: readonly [string, string][] = [['EE', 'Y'], ['IE', 'Y'], ['DT', 'D'], ['RT', 'D'], ['RD', 'D'], ['NT', 'D'], ['ND', 'D']];
 
+/**
+ * Names repeat (a few thousand cover most of a population), so keys are remembered; the memo is dropped whole when it
+ * grows past a bound, which keeps it small without bookkeeping and changes no answer.
+ */
+const memo = new Map<string, string>();
+const MEMO_LIMIT = 100_000;
+
 export function phoneticKey(name: string): string {
+  let key = memo.get(name);
+  if (key === undefined) {
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    key = computeKey(name);
+    memo.set(name, key);
+  }
+  return key;
+}
+
+function computeKey(name: string): string {
   let s = name.replace(/[^A-Z]/g, '');
   if (s.length === 0) return '';
   for (const [from, to] of PREFIXES) {
