@@ -21,6 +21,7 @@ import { oauth2Routes } from './routes/oauth2.ts';
 import { installGuard } from './guard.ts';
 import { accessCheckRoutes } from './routes/access-check.ts';
 import { auditSearchRoutes } from './routes/audit-search.ts';
+import { fhirClinicalRoutes } from './routes/fhir-clinical.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { breakGlassRoutes } from './routes/break-glass.ts';
 import { directoryRoutes } from './routes/directory.ts';
@@ -144,6 +145,7 @@ export async function buildApp(deps: AppDeps, extend?: (app: FastifyInstance) =>
   await app.register(healthRoutes(deps));
   await app.register(instanceRoutes(deps));
   await app.register(fhirPatientRoutes(deps));
+  await app.register(fhirClinicalRoutes(deps));
   await app.register(breakGlassRoutes(deps));
   await app.register(directoryRoutes(deps));
   await app.register(accessCheckRoutes(deps));

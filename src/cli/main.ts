@@ -9,6 +9,7 @@ import { cliOperator } from './operator.ts';
 import { AUDIT_USAGE, auditCommand } from './audit-command.ts';
 import { CLIENTS_USAGE, clientsCommand } from './clients-command.ts';
 import { SOURCES_USAGE, sourcesCommand } from './sources-command.ts';
+import { SIMULATE_USAGE, simulateCommand } from './simulate-command.ts';
 import { loadKeyring } from '../controls/keys/keyring.ts';
 import { rewrapPatientKeys } from '../controls/keys/patient-keys.ts';
 import { SigningKeys } from '../controls/keys/signing-keys.ts';
@@ -37,6 +38,7 @@ ${AUDIT_USAGE}
 ${CLIENTS_USAGE}
 ${ADMIN_USAGE}
 ${SOURCES_USAGE}
+${SIMULATE_USAGE}
 
 Settings come from environment variables, or a JSON file (--config or VIGIL_CONFIG_FILE) with the same names.
 `;
@@ -69,6 +71,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (argv[0] === 'admin') {
     process.exitCode = await adminCommand(argv.slice(1));
+    return;
+  }
+  if (argv[0] === 'simulate') {
+    process.exitCode = await simulateCommand(argv.slice(1));
     return;
   }
   if (argv[0] === 'sources') {

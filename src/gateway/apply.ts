@@ -4,7 +4,7 @@ import { writeEncounter, writeFact } from '../core/clinical/fact-writer.ts';
 import { waitKey } from '../core/identity/keys.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
 import { mergeRecords } from '../core/identity/merge.ts';
-import { findRecord, resolveRecord } from '../core/identity/resolve.ts';
+import { findRecord, lockIdentifiers, resolveRecord } from '../core/identity/resolve.ts';
 import type { Identifier, NormalizedMessage, PatientRecordInput } from '../model/clinical.ts';
 import type { ProvenanceRecord } from '../model/provenance.ts';
 import { confidenceOf } from '../model/quality.ts';
@@ -29,7 +29,7 @@ export interface ApplyContext {
 
 export type ApplyOutcome =
   | { kind: 'processed'; patientIds: string[]; madeKnown: string[]; facts: number }
-  | { kind: 'parked'; waitFor: string[]; what: 'patient' | 'merge-record' };
+  | { kind: 'parked'; waitFor: string[]; what: 'patient' | 'merge-record'; waitingOn: Identifier[] };
 
 /** ADT events register people; other events refer to people the source registered before (profile decides). */
 const REGISTERING = /^ADT\^/;
@@ -37,6 +37,20 @@ const REGISTERING = /^ADT\^/;
 export function recordKeyOf(profile: SourceProfile, record: PatientRecordInput): Identifier | undefined {
   const preferred = record.identifiers.find((i) => i.type !== undefined && profile.identifiers.recordNumberTypes.includes(i.type));
   return preferred ?? record.identifiers[0];
+}
+
+/**
+ * Called when the parking is about to be written, outside the message's savepoint: rolling the savepoint back let go of
+ * the identifier locks, so they are taken again and the references looked up once more. True when the message must
+ * still wait; false when what it waits for arrived meanwhile (work it again instead of parking it).
+ */
+export async function stillWaiting(trx: Tx, sourceId: string, outcome: Extract<ApplyOutcome, { kind: 'parked' }>): Promise<boolean> {
+  await lockIdentifiers(trx, outcome.waitingOn);
+  for (const key of outcome.waitingOn) {
+    const known = outcome.what === 'patient' ? await identifierKnown(trx, key) : (await findRecord(trx, sourceId, key)) !== undefined;
+    if (!known) return true;
+  }
+  return false;
 }
 
 /** Known to the index from any source: a lab's result may name a patient the hospital's ADT feed registered. */
@@ -61,13 +75,15 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
   const mayCreate = REGISTERING.test(message.event) || ctx.profile.unknownPatient === 'create';
 
   // Look before writing: a message either applies whole or waits whole.
-  const waitFor: string[] = [];
+  const waitingOn: Identifier[] = [];
   for (const group of message.groups) {
     const key = recordKeyOf(ctx.profile, group.patient);
     if (!key) continue;
-    if (!mayCreate && !(await identifierKnown(trx, key))) waitFor.push(waitKey(key.system, key.value));
+    if (mayCreate) continue;
+    await lockIdentifiers(trx, [key]);
+    if (!(await identifierKnown(trx, key))) waitingOn.push(key);
   }
-  if (waitFor.length > 0) return { kind: 'parked', waitFor, what: 'patient' };
+  if (waitingOn.length > 0) return { kind: 'parked', waitFor: waitingOn.map((k) => waitKey(k.system, k.value)), what: 'patient', waitingOn };
 
   const patientIds = new Set<string>();
   const madeKnown: string[] = [];
@@ -100,10 +116,12 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
   }
 
   for (const merge of message.merges) {
+    await lockIdentifiers(trx, [merge.survivor, merge.retired]);
     const survivor = await findRecord(trx, ctx.source.id, merge.survivor);
     const retired = await findRecord(trx, ctx.source.id, merge.retired);
     if (!survivor || !retired) {
-      return { kind: 'parked', waitFor: [!survivor ? waitKey(merge.survivor.system, merge.survivor.value) : waitKey(merge.retired.system, merge.retired.value)], what: 'merge-record' };
+      const missing = !survivor ? merge.survivor : merge.retired;
+      return { kind: 'parked', waitFor: [waitKey(missing.system, missing.value)], what: 'merge-record', waitingOn: [missing] };
     }
     const outcome = await mergeRecords(trx, { survivorRecordId: survivor.id, retiredRecordId: retired.id, actor: ctx.actor, messageId: ctx.messageId });
     patientIds.add(outcome.survivorPatientId);

@@ -7,7 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store, Tx } from '../store/store.ts';
 import type { GatewayTransport } from '../store/schema.ts';
-import { applyNormalized } from './apply.ts';
+import { applyNormalized, stillWaiting, type ApplyOutcome } from './apply.ts';
 import { HL7_TRANSFORM, normalizeRaw, PermanentMessageError } from './normalize.ts';
 import { retryDelayMs } from './retry.ts';
 import type { SourceRegistry } from './sources.ts';
@@ -38,7 +38,7 @@ interface ClaimedMessage {
 
 type Outcome =
   | { state: 'processed'; patientIds: string[]; madeKnown: string[]; profileVersion: number; facts: number }
-  | { state: 'parked'; waitFor: string[]; parkMinutes: number; profileVersion: number; what: string }
+  | { state: 'parked'; waitFor: string[]; parkMinutes: number; profileVersion: number; what: string; applied: Extract<ApplyOutcome, { kind: 'parked' }>; sourceId: string }
   | { state: 'quarantined'; code: string; reason: string }
   | { state: 'retrying' | 'dead-letter'; code: string };
 
@@ -148,7 +148,7 @@ export class GatewayProcessor {
       },
       normalized,
     );
-    if (applied.kind === 'parked') return { state: 'parked', waitFor: applied.waitFor, parkMinutes: profile.parkMinutes, profileVersion: source.profileVersion, what: applied.what };
+    if (applied.kind === 'parked') return { state: 'parked', waitFor: applied.waitFor, parkMinutes: profile.parkMinutes, profileVersion: source.profileVersion, what: applied.what, applied, sourceId: source.id };
     return { state: 'processed', patientIds: applied.patientIds, madeKnown: applied.madeKnown, profileVersion: source.profileVersion, facts: applied.facts };
   }
 
@@ -174,6 +174,11 @@ export class GatewayProcessor {
         return;
       }
       case 'parked': {
+        if (!(await stillWaiting(trx, outcome.sourceId, outcome.applied))) {
+          await trx.updateTable('gateway_messages').set({ attempts: sql`attempts + 1`, next_attempt_at: sql`now()` }).where('id', '=', message.id).execute();
+          await this.step(trx, message.id, 'reference-arrived', actor, { waiting_for: outcome.what });
+          return;
+        }
         // Parking again (a second wait) keeps the first deadline: a message cannot wait forever one reference at a time.
         await sql`
           UPDATE gateway_messages SET state = 'parked', attempts = attempts + 1, parked_on = ${outcome.waitFor}::text[],

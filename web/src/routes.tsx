@@ -4,6 +4,11 @@ import { StartPage } from './App.tsx';
 import { RequirePermission, RequireSignIn } from './components/Guards.tsx';
 import { Page } from './components/Page.tsx';
 import { Shell } from './components/Shell.tsx';
+import { FeedsDashboard } from './integration/FeedsDashboard.tsx';
+import { IntegrationIndex, IntegrationLayout } from './integration/IntegrationLayout.tsx';
+import { MessageBrowser } from './integration/MessageBrowser.tsx';
+import { MessageDetailRoute } from './integration/MessageDetail.tsx';
+import { Sources } from './integration/Sources.tsx';
 import { AdminIndex, AdminLayout } from './screens/admin/AdminLayout.tsx';
 import { CareTeams } from './screens/admin/CareTeams.tsx';
 import { Coverage } from './screens/admin/Coverage.tsx';
@@ -98,6 +103,17 @@ export function createRouter(pollMs: number) {
             { path: 'people/:id', element: <PersonDetail /> },
             { path: 'care-teams', element: <CareTeams /> },
             { path: 'coverage', element: <Coverage /> },
+          ],
+        },
+        {
+          path: 'integration',
+          element: signedIn(<IntegrationLayout />, ['feed.read', 'message.read', 'source.manage'], 'integration work (feeds, messages, sources)'),
+          children: [
+            { index: true, element: <IntegrationIndex /> },
+            { path: 'feeds', element: <RequirePermission actions={['feed.read']} what="watching feeds"><FeedsDashboard /></RequirePermission> },
+            { path: 'messages', element: <RequirePermission actions={['message.read']} what="looking at inbound messages"><MessageBrowser /></RequirePermission> },
+            { path: 'messages/:id', element: <RequirePermission actions={['message.read']} what="looking at inbound messages"><MessageDetailRoute /></RequirePermission> },
+            { path: 'sources', element: <RequirePermission actions={['feed.read', 'source.manage']} what="managing sources"><Sources /></RequirePermission> },
           ],
         },
         { path: 'support', element: signedIn(<FindAccount />, ['account.read'], 'the support desk (accounts and sessions)') },

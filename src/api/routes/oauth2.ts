@@ -118,13 +118,18 @@ export const oauth2Routes =
         config: { policy: { public: true, why: 'SMART discovery document: endpoints and supported methods, no data' } },
         schema: { tags: ['auth'], summary: 'SMART configuration for backend services' },
       },
-      async (request) => ({
-        token_endpoint: tokenUrl(request, deps.config.publicUrl),
-        grant_types_supported: ['client_credentials'],
-        token_endpoint_auth_methods_supported: ['private_key_jwt'],
-        token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'EdDSA'],
-        scopes_supported: ['system/*.read', 'system/*.write', 'system/*.rs', 'system/*.cud'],
-        capabilities: ['client-confidential-asymmetric'],
-      }),
+      async (request) => smartConfiguration(request, deps.config.publicUrl),
     );
   };
+
+/** The SMART configuration document; the FHIR base serves the same one under its own .well-known. */
+export function smartConfiguration(request: FastifyRequest, publicUrl: string | undefined) {
+  return {
+    token_endpoint: tokenUrl(request, publicUrl),
+    grant_types_supported: ['client_credentials'],
+    token_endpoint_auth_methods_supported: ['private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'EdDSA'],
+    scopes_supported: ['system/*.read', 'system/*.write', 'system/*.rs', 'system/*.cud'],
+    capabilities: ['client-confidential-asymmetric'],
+  };
+}

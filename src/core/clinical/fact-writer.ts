@@ -46,18 +46,18 @@ export async function writeFact(db: Db | Tx, target: FactTarget, fact: FactInput
         code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash)
       VALUES (${uuidv7()}, ${fact.kind}, ${target.sourceId}, ${fact.sourceKey}, ${target.recordId}, ${target.patientId},
         ${target.encounterId}, ${fact.status}, ${primary?.system ?? null}, ${primary?.code ?? null}, ${primary?.display ?? fact.code?.text ?? null},
-        ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, 'asserted', ${confidence}, ${sourceTime}, ${hash})
+        ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, ${target.provenance.derivation}, ${confidence}, ${sourceTime}, ${hash})
       ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
         status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
         code_display = ${pick('code_display')}, codings = ${pick('codings')}, effective_at = ${pick('effective_at')},
         body = ${pick('body')}, confidence = ${pick('confidence')}, encounter_id = COALESCE(${pick('encounter_id')}, clinical_facts.encounter_id),
-        source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')},
+        source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')}, derivation = ${pick('derivation')},
         updated_at = CASE WHEN ${newer} THEN now() ELSE clinical_facts.updated_at END,
         last_confirmed_at = now()
       RETURNING id)
     INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance)
     SELECT ${uuidv7()}, f.id, ${fact.status}, ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, ${sourceTime}, ${hash}, ${provenance}::jsonb FROM f
-    ON CONFLICT (fact_id, content_hash) DO NOTHING
+    ON CONFLICT (fact_id, content_hash, (COALESCE(source_time, '-infinity'::timestamptz))) DO NOTHING
     RETURNING fact_id`.execute(db);
   if (result.rows[0]) return result.rows[0].fact_id;
   const existing = await db.selectFrom('clinical_facts').select('id').where('source_id', '=', target.sourceId).where('kind', '=', fact.kind).where('source_key', '=', fact.sourceKey).executeTakeFirstOrThrow();

@@ -56,9 +56,11 @@ export async function findRecord(db: Db | Tx, sourceId: string, key: Identifier)
 /**
  * Serialises resolution of the same identifiers across workers for the rest of the transaction, so that two messages
  * about a new person, processed at once, cannot make two patients. Keys are locked in sorted order (no deadlock
- * between two resolvers; a deadlock with other work is reported by PostgreSQL and retried by the gateway).
+ * between two resolvers; a deadlock with other work is reported by PostgreSQL and retried by the gateway). A message
+ * that would park waiting for an identifier takes the same lock before it looks, so it either sees the record or
+ * parks before the record's creator looks for parked messages to release: no wake-up is lost.
  */
-async function lockIdentifiers(db: Db | Tx, identifiers: readonly Identifier[]): Promise<void> {
+export async function lockIdentifiers(db: Db | Tx, identifiers: readonly Identifier[]): Promise<void> {
   const keys = [...new Set(identifiers.filter((i) => isMatchableSystem(i.system)).map((i) => identifierKey(i.system, i.value)))].sort();
   for (const key of keys) await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 7))`.execute(db);
 }

@@ -30,7 +30,8 @@ describe('blockingKeys', () => {
       ['married surname, no phone or address', { family: 'Okafor', phone: undefined, address: undefined }],
       ['surname typo, no phone or address', { family: 'Hartwel', phone: undefined, address: undefined }],
       ['hyphenated surname, no phone or address', { family: 'Okafor-Hartwell', phone: undefined, address: undefined }],
-      ['wrong birth date, no phone or address', { birthDate: '1947-03-08', phone: undefined, address: undefined }],
+      ['wrong birth date in the same decade, no phone or address', { birthDate: '1976-11-08', phone: undefined, address: undefined }],
+      ['no birth date, same telephone', { birthDate: undefined, address: undefined }],
       ['married surname and wrong birth date', { family: 'Okafor', birthDate: '1975-03-08' }],
     ];
     for (const [name, changes] of noisy) assert.ok(shareKey(person, { ...elsewhere, ...changes }), name);

@@ -9,7 +9,11 @@ import { phoneticKey } from './phonetic.ts';
  *   I  an identifier (system + value)            exact identifier agreement, whatever else changed
  *   G  birth date (day/month order-free) + given  survives a married or misspelled surname, a swapped day/month
  *   F  birth date (order-free) + surname word     survives a nickname or misspelled given name, one part of a hyphen
- *   N  surname + given name phonetic keys          survives a wrong or missing birth date
+ *   N  surname + given name phonetic keys + birth  survives a wrong birth date within its decade. The decade keeps
+ *      decade                                      common names (SMITH JAMES) from making blocks that grow with the
+ *                                                  population: without it, a million records scored 22 million pairs,
+ *                                                  five times the rate of 200,000. The price: a record without a birth
+ *                                                  date meets its duplicates only through I, P and A.
  *   P  telephone number                            survives a changed surname with a wrong birth date
  *   A  postal code + house number                  the same, for the home address
  *
@@ -30,7 +34,7 @@ export function computeBlockingKeys(r: KeyFields): string[] {
     if (firstKey) keys.push(`F${date}|${firstKey}`);
     if (last) keys.push(`F${date}|${phoneticKey(last)}`);
   }
-  if (firstKey && r.givenKey) keys.push(`N${firstKey}|${r.givenKey}`);
+  if (firstKey && r.givenKey) keys.push(`N${firstKey}|${r.givenKey}|${r.birth ? Math.floor(r.birth.year / 10) : ''}`);
   if (r.phone) keys.push(`P${r.phone}`);
   const place = r.postalCode || r.city;
   if (r.house && place) keys.push(`A${place}|${r.house}`);

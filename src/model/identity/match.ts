@@ -17,7 +17,7 @@ export type MatchOutcome = 'match' | 'possible' | 'no-match';
  *   agrees only through an initial or a middle name counts as disagreeing here: twins are often named so (Lina A. and
  *   Ashley).
  * - birth-date-missing: inside a household the birth date is what tells a father from the son named after him, or a
- *   mother from her namesake daughter; without it on both sides, a household's shared surname, address and telephone
+ *   mother from her namesake daughter; without it on either side, a household's shared surname, address and telephone
  *   with an equal given name are not enough to link without a person.
  */
 export type MatchConflict = 'identifier-conflict' | 'given-name-disagrees' | 'birth-date-disagrees' | 'sex-disagrees' | 'birth-date-missing';
@@ -33,6 +33,7 @@ export interface PairScore {
   weight: number;
   outcome: MatchOutcome;
   evidence: FieldEvidence[];
+  /** Why a pair the weight would link was held for review; an identifier conflict is reported whatever the outcome. */
   conflict?: MatchConflict;
 }
 

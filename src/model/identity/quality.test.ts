@@ -11,6 +11,28 @@ import { DEFAULT_MATCH_MODEL, weightTable } from './weights.ts';
 // fitted on seed 101; this seed is not that one.
 const set = syntheticIdentitySet({ records: 6000, seed: 20261126 });
 
+describe('the labelled synthetic set', () => {
+  it('is the same for a seed and differs between seeds', () => {
+    const again = syntheticIdentitySet({ records: 6000, seed: 20261126 });
+    assert.deepEqual(again.records, set.records);
+    assert.deepEqual([...again.personOf], [...set.personOf]);
+    assert.notDeepEqual(syntheticIdentitySet({ records: 200, seed: 1 }).records, syntheticIdentitySet({ records: 200, seed: 2 }).records);
+  });
+
+  it('holds persons registered several times, and equal MRN values of different persons in different systems', () => {
+    assert.equal(set.records.length, 6000);
+    assert.ok(set.persons < 4000, `${set.persons} persons`);
+    const holders = new Map<string, Set<string>>();
+    for (const r of set.records) {
+      for (const id of r.identifiers) {
+        const value = id.value.replace(/^0+/, '');
+        holders.set(value, (holders.get(value) ?? new Set()).add(set.personOf.get(r.id)!));
+      }
+    }
+    assert.ok([...holders.values()].some((persons) => persons.size > 1));
+  });
+});
+
 describe('matching quality on a labelled synthetic set', () => {
   it('meets the goals: precision of automatic links ≥ 0.995, F1 with the review queue resolved ≥ 0.98', () => {
     const result = dedupe(set.records);

@@ -226,7 +226,8 @@ CREATE TABLE clinical_fact_versions (
   source_time   timestamptz,
   content_hash  text NOT NULL,
   provenance    jsonb NOT NULL,
-  recorded_at   timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (fact_id, content_hash)
+  recorded_at   timestamptz NOT NULL DEFAULT now()
 );
+-- A value that comes back later (A, then B, then A again) is a third version: identity is content and source time.
+CREATE UNIQUE INDEX clinical_fact_versions_identity ON clinical_fact_versions (fact_id, content_hash, (COALESCE(source_time, '-infinity'::timestamptz)));
 CREATE INDEX clinical_fact_versions_fact ON clinical_fact_versions (fact_id, source_time);

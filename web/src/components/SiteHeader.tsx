@@ -57,6 +57,11 @@ export function SiteHeader({ instance }: { instance: InstanceInfo | undefined })
               Support
             </NavLink>
           ) : null}
+          {signedIn && (may('feed.read') || may('message.read') || may('source.manage')) ? (
+            <NavLink className={navClass} to="/integration">
+              Integration
+            </NavLink>
+          ) : null}
           <NavLink className={navClass} to="/system">
             System
           </NavLink>

@@ -85,26 +85,28 @@ function FeedsSummary({ feeds, answeredAt }: { feeds: FeedView[]; answeredAt: Da
 
 function FeedsTable({ feeds }: { feeds: FeedView[] }) {
   return (
-    <table className="table feeds" data-testid="feeds">
-      <thead>
-        <tr>
-          <th scope="col">Source</th>
-          <th scope="col">Last message</th>
-          <th scope="col">Expected</th>
-          <th scope="col">Freshness</th>
-          {BACKLOG_STATES.map((s) => (
-            <th key={s} scope="col" className="feeds__count">
-              {BACKLOG_LABELS[s]}
-            </th>
+    <div className="table-scroll">
+      <table className="table feeds" data-testid="feeds">
+        <thead>
+          <tr>
+            <th scope="col">Source</th>
+            <th scope="col">Last message</th>
+            <th scope="col">Expected</th>
+            <th scope="col">Freshness</th>
+            {BACKLOG_STATES.map((s) => (
+              <th key={s} scope="col" className="feeds__count">
+                {BACKLOG_LABELS[s]}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {feeds.map((f) => (
+            <FeedRow key={f.source.id} feed={f} />
           ))}
-        </tr>
-      </thead>
-      <tbody>
-        {feeds.map((f) => (
-          <FeedRow key={f.source.id} feed={f} />
-        ))}
-      </tbody>
-    </table>
+        </tbody>
+      </table>
+    </div>
   );
 }
 

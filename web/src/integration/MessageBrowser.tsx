@@ -49,7 +49,7 @@ export function MessageBrowser() {
 
   const canReprocess = may('message.reprocess');
   return (
-    <Page title="Messages" lead="Every message a listener received, kept as it arrived. Open one to see why it is where it is, and what was done with it." focusHeading={false}>
+    <Page title="Messages" lead="Every message a listener received, kept as it arrived. Open one to see why it is where it is, and what was done with it.">
       <MessageFilters applied={applied} onApply={apply} />
       {list.state === 'error' ? <ErrorNotice error={list.error} title="The messages could not be listed" /> : null}
 

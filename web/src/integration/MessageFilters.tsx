@@ -53,7 +53,7 @@ export function MessageFilters({ applied, onApply }: { applied: MessageFilter; o
 
   return (
     <form className="panel filters" onSubmit={submit} aria-label="Message filters">
-      <div className="filters__grid">
+      <div className="filters__grid message-filters">
         <SelectField label="State" value={form.state} onChange={(e) => set('state', e.target.value)}>
           <option value="">Any state</option>
           {MESSAGE_STATES.map((s) => (
@@ -75,7 +75,7 @@ export function MessageFilters({ applied, onApply }: { applied: MessageFilter; o
           label="Type"
           value={form.type}
           onChange={(e) => set('type', e.target.value.toUpperCase())}
-          placeholder="ADT or ADT^A08"
+          placeholder="ADT^A08"
           spellCheck={false}
           autoCapitalize="characters"
           error={typeInvalid ? 'A message type (ADT) or type and event (ADT^A08).' : undefined}

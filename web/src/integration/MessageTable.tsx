@@ -14,31 +14,33 @@ interface Selection {
 export function MessageTable({ items, selection, loaded }: { items: MessageSummary[]; selection?: Selection; loaded: { state: string; query: string } }) {
   const all = selection !== undefined && items.length > 0 && items.every((m) => selection.selected.has(m.id));
   return (
-    <table className="table table--dense messages" data-testid="messages" data-state={loaded.state} data-query={loaded.query}>
-      <thead>
-        <tr>
-          {selection ? (
-            <th scope="col" className="messages__pick">
-              <input type="checkbox" aria-label="Select every message on this page" checked={all} onChange={(e) => selection.toggleAll(e.target.checked)} />
+    <div className="table-scroll">
+      <table className="table table--dense messages" data-testid="messages" data-state={loaded.state} data-query={loaded.query}>
+        <thead>
+          <tr>
+            {selection ? (
+              <th scope="col" className="messages__pick">
+                <input type="checkbox" aria-label="Select every message on this page" checked={all} onChange={(e) => selection.toggleAll(e.target.checked)} />
+              </th>
+            ) : null}
+            <th scope="col">Received</th>
+            <th scope="col">Source</th>
+            <th scope="col">Type</th>
+            <th scope="col">Control id</th>
+            <th scope="col">State</th>
+            <th scope="col" className="messages__attempts">
+              Attempts
             </th>
-          ) : null}
-          <th scope="col">Received</th>
-          <th scope="col">Source</th>
-          <th scope="col">Type</th>
-          <th scope="col">Control id</th>
-          <th scope="col">State</th>
-          <th scope="col" className="messages__attempts">
-            Attempts
-          </th>
-          <th scope="col">Reason</th>
-        </tr>
-      </thead>
-      <tbody>
-        {items.map((m) => (
-          <MessageRow key={m.id} message={m} selection={selection} />
-        ))}
-      </tbody>
-    </table>
+            <th scope="col">Reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((m) => (
+            <MessageRow key={m.id} message={m} selection={selection} />
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -16,7 +16,7 @@ export function MessageTimeline({ steps }: { steps: TimelineStep[] }) {
             <time className="timeline__at num" dateTime={s.at}>
               {stamp(s.at)}
             </time>
-            <span className="timeline__what">{stepWords(s.step)}</span>
+            <span className="timeline__what">{stepWords(s.step, i === 0)}</span>
             <span className="timeline__who">
               {actor.label}
               {actor.id ? (

@@ -27,6 +27,8 @@ interface ReasonWords {
   short: string;
   /** What happened and what to do, for the message page. */
   long: string;
+  /** The server's own reason says more than these words (the segment and field at fault), so show it too. */
+  serverAdds?: boolean;
 }
 
 const REASONS: Record<string, ReasonWords> = {
@@ -49,9 +51,12 @@ const REASONS: Record<string, ReasonWords> = {
 
 export function reasonWords(code: string | null): ReasonWords | undefined {
   if (!code) return undefined;
-  if (Object.hasOwn(REASONS, code)) return REASONS[code];
-  if (code.startsWith('db-')) return { short: 'Database busy', long: `The database refused or timed out for a moment (SQLSTATE ${code.slice(3)}). It is retried by itself.` };
-  return { short: code, long: '' };
+  // The listener writes `parse-truncated`, the worker `parse-hl7-truncated`, for the same fault.
+  const known = code.startsWith('parse-hl7-') ? `parse-${code.slice(10)}` : code;
+  const positional = known.startsWith('parse-') || known.startsWith('map-') || known === 'internal-error';
+  if (Object.hasOwn(REASONS, known)) return { ...REASONS[known]!, serverAdds: positional };
+  if (code.startsWith('db-')) return { short: 'Database busy', long: `The database refused or timed out (SQLSTATE ${code.slice(3)}): a temporary fault, not the message’s.`, serverAdds: true };
+  return { short: code, long: '', serverAdds: true };
 }
 
 const SKIPPED: Record<string, string> = {
@@ -71,7 +76,8 @@ export function reprocessSummary(result: { queued: string[]; skipped: { why: str
   if (result.skipped.length === 0) return queued;
   const byWhy = new Map<string, number>();
   for (const s of result.skipped) byWhy.set(s.why, (byWhy.get(s.why) ?? 0) + 1);
-  const parts = [...byWhy].map(([why, n]) => `${n} ${skippedWords(why)}`);
+  if (byWhy.size === 1) return `${queued} Skipped ${result.skipped.length} because ${skippedWords(result.skipped[0]!.why)}.`;
+  const parts = [...byWhy].map(([why, n]) => `${n} because ${skippedWords(why)}`);
   return `${queued} Skipped ${result.skipped.length}: ${parts.join('; ')}.`;
 }
 
@@ -90,7 +96,9 @@ const STEPS: Record<string, string> = {
   revealed: 'Content revealed',
 };
 
-export function stepWords(step: string): string {
+/** The first step is the arrival, recorded under the state the message arrived in. */
+export function stepWords(step: string, first = false): string {
+  if (first && step !== 'received') return `Received and ${(STEPS[step] ?? step).toLowerCase()}`;
   return STEPS[step] ?? step;
 }
 
@@ -114,7 +122,7 @@ const DETAIL_LABELS: Record<string, string> = {
   ack: 'ACK sent',
   ack_mode: 'ACK mode',
   bytes: 'size',
-  transport: 'by',
+  transport: 'transport',
   attempt: 'attempt',
   delay_ms: 'next try in',
   patients: 'patients',
@@ -140,6 +148,7 @@ export function detailValue(key: string, value: unknown): string {
   if (key === 'delay_ms' && typeof value === 'number') return value < 60_000 ? `${Math.round(value / 1000)} s` : `${Math.round(value / 60_000)} min`;
   if (key === 'profile_version' && typeof value === 'number') return `v${value}`;
   if (key === 'from_state' && typeof value === 'string') return stateWords(value).label;
+  if (key === 'transport' && typeof value === 'string') return value === 'mllp' ? 'MLLP' : value === 'operator' ? 'Operator' : value.toUpperCase();
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
 }
@@ -157,5 +166,5 @@ export function cadenceText(feed: Pick<FeedView, 'cadence' | 'timeZone'>): strin
   if (!c) return 'Not watched';
   const every = c.everyMinutes % 60 === 0 ? `${c.everyMinutes / 60}\u00a0h` : `${c.everyMinutes}\u00a0min`;
   const hours = c.activeFrom && c.activeTo ? `, ${c.activeFrom}–${c.activeTo} ${feed.timeZone}` : '';
-  return `At least every ${every}${hours}`;
+  return `Every ${every}${hours}`;
 }

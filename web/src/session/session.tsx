@@ -118,5 +118,6 @@ export function homeFor(may: (action: string) => boolean): string {
   if (may('patient.search')) return '/patients';
   if (may('directory.read')) return '/admin/people';
   if (may('account.read')) return '/support';
+  if (may('feed.read')) return '/integration/feeds';
   return '/me';
 }

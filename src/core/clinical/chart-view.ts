@@ -1,0 +1,186 @@
+import type { Coding, FactKind } from '../../model/clinical.ts';
+import type { Derivation, ProvenanceRecord } from '../../model/provenance.ts';
+import type { QualityFlag } from '../../model/quality.ts';
+import type { FhirPatient } from '../patients/fhir-patient.ts';
+import { primaryCoding } from './fact-writer.ts';
+import type { ChartIdentifier, StaleFeed } from './chart-sources.ts';
+import { STORED_TO_FHIR_STATUS } from './fhir/encounter.ts';
+import { typeOfKind, type FactType } from './resource-types.ts';
+import type { ResultAction } from './result-visibility.ts';
+import type { StoredEncounter, StoredFact, StoredVersion } from './stored-fact.ts';
+
+/**
+ * The chart a clinician opens, as the web UI reads it (JSON, not FHIR): every fact with where it came from and how
+ * far to trust it, grouped the way a chart is read.
+ */
+export interface ProvenanceSummary {
+  sourceId: string | null;
+  sourceName: string | null;
+  derivation: Derivation;
+  confidence: number;
+  sourceTime: string | null;
+  receivedAt: string | null;
+  transform: string | null;
+  flags: QualityFlag[];
+  lastConfirmedAt: string | null;
+}
+
+export interface ChartFact {
+  id: string;
+  resourceType: FactType;
+  kind: FactKind;
+  status: string;
+  code: Coding | null;
+  codings: Coding[];
+  text: string | null;
+  effectiveAt: string | null;
+  encounterId: string | null;
+  body: Record<string, unknown>;
+  version: number;
+  lastUpdated: string;
+  /** Vigil inferred this fact rather than a source stating it: the UI marks it so. */
+  inferred: boolean;
+  provenance: ProvenanceSummary;
+}
+
+export interface ChartReport extends ChartFact {
+  observations: ChartFact[];
+}
+
+export interface ChartEncounter {
+  id: string;
+  status: string;
+  class: string;
+  start: string | null;
+  end: string | null;
+  location: string | null;
+  facilityId: string | null;
+  provenance: ProvenanceSummary | null;
+}
+
+export interface Chart {
+  patient: FhirPatient;
+  identifiers: ChartIdentifier[];
+  encounters: ChartEncounter[];
+  medications: { requests: ChartFact[]; administrations: ChartFact[]; statements: ChartFact[]; dispenses: ChartFact[] };
+  /** Reports with their observations; `observations` holds those outside any report the caller may see. */
+  results: { reports: ChartReport[]; observations: ChartFact[] };
+  allergies: ChartFact[];
+  problems: ChartFact[];
+  documents: ChartFact[];
+  /** Feeds behind this chart that have gone quiet: what is shown may be out of date. */
+  stale: StaleFeed[];
+  /** Result disclosures the caller does not hold (e.g. preliminary results): such results are left out. */
+  withheld: ResultAction[];
+  /** More facts exist than one chart carries; the FHIR search pages through all of them. */
+  truncated: boolean;
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+function summaryOf(record: ProvenanceRecord | null, overrides: Partial<ProvenanceSummary> = {}): ProvenanceSummary {
+  return {
+    sourceId: record?.sourceId ?? null,
+    sourceName: record?.sourceName ?? null,
+    derivation: record?.derivation ?? 'asserted',
+    confidence: round(record?.confidence ?? 1),
+    sourceTime: record?.sourceTime?.instant ?? null,
+    receivedAt: record?.receivedAt ?? null,
+    transform: record?.transform ?? null,
+    flags: record?.flags ?? [],
+    lastConfirmedAt: null,
+    ...overrides,
+  };
+}
+
+/** The current state comes from the fact row; what only a version knows (arrival, transform, flags) from its provenance. */
+export function factProvenance(fact: StoredFact): ProvenanceSummary {
+  return summaryOf(fact.provenance, {
+    sourceId: fact.sourceId,
+    sourceName: fact.sourceName ?? fact.provenance?.sourceName ?? null,
+    derivation: fact.derivation,
+    confidence: round(fact.confidence),
+    ...(fact.sourceTime ? { sourceTime: fact.sourceTime.toISOString() } : {}),
+    lastConfirmedAt: fact.lastConfirmedAt.toISOString(),
+  });
+}
+
+export function chartFact(fact: StoredFact): ChartFact {
+  const code = primaryCoding(fact.codings);
+  return {
+    id: fact.id,
+    resourceType: typeOfKind(fact.kind),
+    kind: fact.kind,
+    status: fact.status,
+    code: code ?? null,
+    codings: fact.codings,
+    text: fact.codeDisplay,
+    effectiveAt: fact.effectiveAt?.toISOString() ?? null,
+    encounterId: fact.encounterId,
+    body: fact.body,
+    version: fact.versions,
+    lastUpdated: fact.lastUpdated.toISOString(),
+    inferred: fact.derivation === 'inferred',
+    provenance: factProvenance(fact),
+  };
+}
+
+export function chartEncounter(e: StoredEncounter): ChartEncounter {
+  return {
+    id: e.id,
+    status: STORED_TO_FHIR_STATUS[e.status] ?? e.status,
+    class: e.class,
+    start: e.startsAt?.toISOString() ?? null,
+    end: e.endsAt?.toISOString() ?? null,
+    location: e.location,
+    facilityId: e.facilityId,
+    provenance: e.provenance ? summaryOf(e.provenance, { sourceName: e.sourceName ?? e.provenance.sourceName ?? null }) : null,
+  };
+}
+
+export interface VersionView {
+  id: string;
+  version: number;
+  current: boolean;
+  status: string;
+  codings: Coding[];
+  effectiveAt: string | null;
+  body: Record<string, unknown>;
+  sourceTime: string | null;
+  recordedAt: string;
+  provenance: ProvenanceSummary;
+}
+
+export function versionView(v: StoredVersion): VersionView {
+  return {
+    id: v.id,
+    version: v.number,
+    current: v.current,
+    status: v.status,
+    codings: v.codings,
+    effectiveAt: v.effectiveAt?.toISOString() ?? null,
+    body: v.body,
+    sourceTime: v.sourceTime?.toISOString() ?? null,
+    recordedAt: v.recordedAt.toISOString(),
+    provenance: summaryOf(v.provenance),
+  };
+}
+
+/** Sorts loaded facts into the chart's sections; observations go under their report when the report is shown. */
+export function arrangeChart(facts: readonly StoredFact[], reportResults: ReadonlyMap<string, readonly string[]>): Pick<Chart, 'medications' | 'results' | 'allergies' | 'problems' | 'documents'> {
+  const of = (kind: FactKind) => facts.filter((f) => f.kind === kind).map(chartFact);
+  const observations = new Map(of('observation').map((o) => [o.id, o]));
+  const reports = of('diagnostic-report').map((report): ChartReport => {
+    const ids = reportResults.get(report.id) ?? [];
+    const mine = ids.flatMap((id) => observations.get(id) ?? []);
+    for (const o of mine) observations.delete(o.id);
+    return { ...report, observations: mine };
+  });
+  return {
+    medications: { requests: of('medication-request'), administrations: of('medication-administration'), statements: of('medication-statement'), dispenses: of('medication-dispense') },
+    results: { reports, observations: [...observations.values()] },
+    allergies: of('allergy'),
+    problems: of('condition'),
+    documents: of('document'),
+  };
+}

@@ -1,0 +1,48 @@
+import { sql } from 'kysely';
+import type { Tx } from '../../store/store.ts';
+import { statusCondition, type Visibility } from './result-visibility.ts';
+import type { FactLinks, StoredFact } from './stored-fact.ts';
+
+/**
+ * Facts refer to each other by source key within their source (an observation names its report, an administration
+ * its order). Links are resolved for the same patient only, and under the same visibility as the facts: a report
+ * lists only the observations the caller may see.
+ */
+const key = (patientId: string, sourceId: string | null, sourceKey: string) => `${patientId} ${sourceId ?? ''} ${sourceKey}`;
+
+export async function loadLinks(trx: Tx, facts: readonly StoredFact[], visibility: Visibility): Promise<Map<string, FactLinks>> {
+  const links = new Map<string, FactLinks>();
+  const reports = facts.filter((f) => f.kind === 'diagnostic-report' && f.sourceId);
+  const fulfilments = facts.filter((f) => (f.kind === 'medication-administration' || f.kind === 'medication-dispense') && f.sourceId && typeof f.body['orderKey'] === 'string');
+  const patients = [...new Set([...reports, ...fulfilments].map((f) => f.patientId))];
+  const sources = [...new Set([...reports, ...fulfilments].map((f) => f.sourceId!))];
+
+  if (reports.length > 0) {
+    const rows = await sql<{ id: string; patient_id: string; source_id: string; report_key: string }>`
+      select f.id, f.patient_id, f.source_id, f.body->>'reportKey' as report_key
+      from clinical_facts f join patients p on p.id = f.patient_id
+      where f.kind = 'observation' and f.patient_id = any(${patients}::uuid[]) and f.source_id = any(${sources}::uuid[])
+        and (f.body->>'reportKey') = any(${reports.map((r) => r.sourceKey)}::text[])
+        and ${statusCondition(visibility, sql`f.kind`, sql`f.status`)}
+      order by f.source_key`.execute(trx);
+    const byReport = new Map<string, string[]>();
+    for (const r of rows.rows) {
+      const k = key(r.patient_id, r.source_id, r.report_key);
+      byReport.set(k, [...(byReport.get(k) ?? []), r.id]);
+    }
+    for (const report of reports) links.set(report.id, { results: byReport.get(key(report.patientId, report.sourceId, report.sourceKey)) ?? [] });
+  }
+
+  if (fulfilments.length > 0) {
+    const rows = await sql<{ id: string; patient_id: string; source_id: string; source_key: string }>`
+      select f.id, f.patient_id, f.source_id, f.source_key from clinical_facts f
+      where f.kind = 'medication-request' and f.patient_id = any(${patients}::uuid[]) and f.source_id = any(${sources}::uuid[])
+        and f.source_key = any(${fulfilments.map((f) => f.body['orderKey'] as string)}::text[])`.execute(trx);
+    const byKey = new Map(rows.rows.map((r) => [key(r.patient_id, r.source_id, r.source_key), r.id]));
+    for (const f of fulfilments) {
+      const requestId = byKey.get(key(f.patientId, f.sourceId, f.body['orderKey'] as string));
+      if (requestId) links.set(f.id, { requestId });
+    }
+  }
+  return links;
+}

@@ -1,0 +1,145 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Coding, FactKind } from '../../model/clinical.ts';
+import type { Derivation, ProvenanceRecord } from '../../model/provenance.ts';
+import type { Tx } from '../../store/store.ts';
+import type { DateBound } from './fhir/date-param.ts';
+import type { TokenParam } from './fhir/search-params.ts';
+import { statusCondition, type Visibility } from './result-visibility.ts';
+import type { StoredFact } from './stored-fact.ts';
+
+/**
+ * Facts in SQL. Every query here is `clinical_facts f join patients p`, so one condition carries the patient scope
+ * (one authorized patient, or the chart row filter across patients), the result visibility and the search criteria:
+ * whatever the caller may not see is neither read nor counted.
+ */
+export type PatientScope = { patientId: string } | { rowFilter: RawBuilder<SqlBool> };
+
+export interface FactCriteria {
+  kinds: readonly FactKind[];
+  codes?: readonly TokenParam[];
+  statuses?: readonly string[];
+  dates?: readonly DateBound[];
+  categories?: readonly TokenParam[];
+}
+
+export function scopeCondition(scope: PatientScope): RawBuilder<SqlBool> {
+  return 'patientId' in scope ? sql<SqlBool>`f.patient_id = ${scope.patientId}::uuid` : scope.rowFilter;
+}
+
+export function dateCondition(column: RawBuilder<unknown>, b: DateBound): RawBuilder<SqlBool> {
+  switch (b.prefix) {
+    case 'eq':
+      return sql<SqlBool>`(${column} >= ${b.start} and ${column} < ${b.end})`;
+    case 'ne':
+      return sql<SqlBool>`(${column} is not null and not (${column} >= ${b.start} and ${column} < ${b.end}))`;
+    case 'lt':
+    case 'eb':
+      return sql<SqlBool>`${column} < ${b.start}`;
+    case 'le':
+      return sql<SqlBool>`${column} < ${b.end}`;
+    case 'gt':
+    case 'sa':
+      return sql<SqlBool>`${column} >= ${b.end}`;
+    case 'ge':
+      return sql<SqlBool>`${column} >= ${b.start}`;
+  }
+}
+
+function codeCondition(codes: readonly TokenParam[]): RawBuilder<SqlBool> {
+  // Containment matches any coding of the fact, the source's own as well as a mapped standard one.
+  const one = (t: TokenParam) => sql<SqlBool>`f.codings @> ${JSON.stringify([t.system ? { system: t.system, code: t.code } : { code: t.code }])}::jsonb`;
+  return sql<SqlBool>`(${sql.join(codes.map(one), sql` or `)})`;
+}
+
+export function factCondition(scope: PatientScope, visibility: Visibility, criteria: FactCriteria): RawBuilder<SqlBool> {
+  const parts: RawBuilder<SqlBool>[] = [
+    scopeCondition(scope),
+    sql<SqlBool>`f.kind = any(${[...criteria.kinds]}::text[])`,
+    statusCondition(visibility, sql`f.kind`, sql`f.status`),
+  ];
+  if (criteria.codes?.length) parts.push(codeCondition(criteria.codes));
+  if (criteria.statuses?.length) parts.push(sql<SqlBool>`f.status = any(${[...criteria.statuses]}::text[])`);
+  for (const d of criteria.dates ?? []) parts.push(dateCondition(sql`f.effective_at`, d));
+  if (criteria.categories?.length) parts.push(sql<SqlBool>`(f.body->>'category') = any(${criteria.categories.map((c) => c.code)}::text[])`);
+  return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
+}
+
+/** The total and one page of ids, newest first: two statements whatever the page size. */
+export async function pageFactIds(trx: Tx, where: RawBuilder<SqlBool>, count: number, offset: number): Promise<{ total: number; ids: string[] }> {
+  const totalRow = await sql<{ total: number }>`select count(*)::int as total from clinical_facts f join patients p on p.id = f.patient_id where ${where}`.execute(trx);
+  const total = totalRow.rows[0]?.total ?? 0;
+  if (count === 0 || offset >= total) return { total, ids: [] };
+  const rows = await sql<{ id: string }>`
+    select f.id from clinical_facts f join patients p on p.id = f.patient_id where ${where}
+    order by f.effective_at desc nulls last, f.id desc limit ${count} offset ${offset}`.execute(trx);
+  return { total, ids: rows.rows.map((r) => r.id) };
+}
+
+interface FactRow {
+  id: string;
+  kind: FactKind;
+  patient_id: string;
+  encounter_id: string | null;
+  source_id: string | null;
+  source_key: string;
+  source_name: string | null;
+  status: string;
+  codings: Coding[];
+  code_display: string | null;
+  effective_at: Date | null;
+  body: Record<string, unknown>;
+  derivation: Derivation;
+  confidence: number;
+  source_time: Date | null;
+  last_confirmed_at: Date;
+  versions: number;
+  last_updated: Date;
+  provenance: ProvenanceRecord | null;
+}
+
+/** The facts with these ids that also satisfy `where` (when given), in the order of `ids`. */
+export async function loadFacts(trx: Tx, ids: readonly string[], where?: RawBuilder<SqlBool>): Promise<StoredFact[]> {
+  if (ids.length === 0) return [];
+  const result = await sql<FactRow>`
+    select f.id, f.kind, f.patient_id, f.encounter_id, f.source_id, f.source_key, s.name as source_name, f.status,
+      f.codings, f.code_display, f.effective_at, f.body, f.derivation, f.confidence, f.source_time, f.last_confirmed_at,
+      (select count(*)::int from clinical_fact_versions v where v.fact_id = f.id) as versions,
+      coalesce((select max(v.recorded_at) from clinical_fact_versions v where v.fact_id = f.id), f.updated_at) as last_updated,
+      (select v.provenance from clinical_fact_versions v where v.fact_id = f.id and v.content_hash = f.content_hash limit 1) as provenance
+    from clinical_facts f join patients p on p.id = f.patient_id left join gateway_sources s on s.id = f.source_id
+    where f.id = any(${[...ids]}::uuid[]) and ${where ?? sql<SqlBool>`true`}`.execute(trx);
+  const byId = new Map(result.rows.map((r) => [r.id, toStoredFact(r)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+function toStoredFact(r: FactRow): StoredFact {
+  return {
+    id: r.id,
+    kind: r.kind,
+    patientId: r.patient_id,
+    encounterId: r.encounter_id,
+    sourceId: r.source_id,
+    sourceKey: r.source_key,
+    sourceName: r.source_name,
+    status: r.status,
+    codings: r.codings,
+    codeDisplay: r.code_display,
+    effectiveAt: r.effective_at,
+    body: r.body,
+    derivation: r.derivation,
+    confidence: r.confidence,
+    sourceTime: r.source_time,
+    lastConfirmedAt: r.last_confirmed_at,
+    versions: r.versions,
+    lastUpdated: r.last_updated,
+    provenance: r.provenance,
+  };
+}
+
+/** Just enough of one fact to decide on it (its patient and status), before any of its content is read. */
+export async function factHeader(trx: Tx, id: string, kinds: readonly FactKind[]): Promise<{ patientId: string; kind: FactKind; status: string } | undefined> {
+  const row = await sql<{ patient_id: string; kind: FactKind; status: string }>`
+    select patient_id, kind, status from clinical_facts where id = ${id}::uuid and kind = any(${[...kinds]}::text[])`.execute(trx);
+  const r = row.rows[0];
+  return r ? { patientId: r.patient_id, kind: r.kind, status: r.status } : undefined;
+}
