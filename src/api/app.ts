@@ -22,11 +22,13 @@ import { installGuard } from './guard.ts';
 import { accessCheckRoutes } from './routes/access-check.ts';
 import { auditSearchRoutes } from './routes/audit-search.ts';
 import { fhirClinicalRoutes } from './routes/fhir-clinical.ts';
+import { fhirInboundRoutes } from './routes/fhir-inbound.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { breakGlassRoutes } from './routes/break-glass.ts';
 import { directoryRoutes } from './routes/directory.ts';
 import { fhirPatientRoutes } from './routes/fhir-patient.ts';
 import { healthRoutes } from './routes/health.ts';
+import { identityRoutes } from './routes/identity.ts';
 import { instanceRoutes } from './routes/instance.ts';
 import { webRoutes } from './routes/web.ts';
 
@@ -146,11 +148,13 @@ export async function buildApp(deps: AppDeps, extend?: (app: FastifyInstance) =>
   await app.register(instanceRoutes(deps));
   await app.register(fhirPatientRoutes(deps));
   await app.register(fhirClinicalRoutes(deps));
+  await app.register(fhirInboundRoutes(deps));
   await app.register(breakGlassRoutes(deps));
   await app.register(directoryRoutes(deps));
   await app.register(accessCheckRoutes(deps));
   await app.register(auditSearchRoutes(deps));
   await app.register(gatewayRoutes(deps));
+  await app.register(identityRoutes(deps));
   await app.register(auditProofRoutes(deps));
   app.get('/openapi.json', { config: { policy: { public: true, why: 'API description, no data' } }, schema: { hide: true } }, async () => app.swagger());
   await app.register(webRoutes(deps));

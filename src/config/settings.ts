@@ -46,6 +46,7 @@ export interface VigilConfig {
   gatewayRetryBaseMs: number;
   gatewayFreshnessCheckMs: number;
   gatewayAlertWebhook: string | undefined;
+  dropDir: string | undefined;
 }
 
 export interface SettingSpec<K extends keyof VigilConfig> {
@@ -135,6 +136,7 @@ export const SETTINGS = [
   spec({ key: 'gatewayRetryBaseMs', env: 'VIGIL_GATEWAY_RETRY_BASE_MS', allowed: 'an integer from 10 to 3600000 (milliseconds; doubles per attempt, with jitter)', default: () => 2_000, parse: int(10, 3_600_000) }),
   spec({ key: 'gatewayFreshnessCheckMs', env: 'VIGIL_GATEWAY_FRESHNESS_CHECK_MS', allowed: 'an integer from 100 to 3600000 (milliseconds between feed freshness checks)', default: () => 30_000, parse: int(100, 3_600_000) }),
   spec({ key: 'gatewayAlertWebhook', env: 'VIGIL_GATEWAY_ALERT_WEBHOOK', allowed: 'an http:// or https:// URL that receives stale-feed alerts as JSON', secret: true, default: () => undefined, parse: publicUrl }),
+  spec({ key: 'dropDir', env: 'VIGIL_DROP_DIR', allowed: 'a folder path; files written to <folder>/<source name>/ are taken in (HL7 batch, FHIR NDJSON or JSON)', default: () => undefined, parse: path }),
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ] as const satisfies readonly SettingSpec<any>[];
 

@@ -1,11 +1,11 @@
 import type { SourceProfile } from '../adapters/source-profile.ts';
 import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
-import { writeEncounter, writeFact } from '../core/clinical/fact-writer.ts';
+import { findEncounter, linkWaitingFacts, writeEncounter, writeFact } from '../core/clinical/fact-writer.ts';
 import { waitKey } from '../core/identity/keys.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
 import { mergeRecords } from '../core/identity/merge.ts';
 import { findRecord, lockIdentifiers, resolveRecord } from '../core/identity/resolve.ts';
-import type { Identifier, NormalizedMessage, PatientRecordInput } from '../model/clinical.ts';
+import type { Identifier, NormalizedMessage, PatientGroup, PatientRecordInput } from '../model/clinical.ts';
 import type { ProvenanceRecord } from '../model/provenance.ts';
 import { confidenceOf } from '../model/quality.ts';
 import type { Tx } from '../store/store.ts';
@@ -31,8 +31,14 @@ export type ApplyOutcome =
   | { kind: 'processed'; patientIds: string[]; madeKnown: string[]; facts: number }
   | { kind: 'parked'; waitFor: string[]; what: 'patient' | 'merge-record'; waitingOn: Identifier[] };
 
-/** ADT events register people; other events refer to people the source registered before (profile decides). */
-const REGISTERING = /^ADT\^/;
+/**
+ * ADT events and FHIR Patient resources register people; results and orders refer to people registered before (the
+ * profile decides whether an unknown one waits or is created).
+ */
+function registers(message: NormalizedMessage, group: PatientGroup): boolean {
+  if (message.event.startsWith('ADT^')) return true;
+  return message.event.startsWith('FHIR:') && (group.patient.family !== undefined || group.patient.birthDate !== undefined);
+}
 
 export function recordKeyOf(profile: SourceProfile, record: PatientRecordInput): Identifier | undefined {
   const preferred = record.identifiers.find((i) => i.type !== undefined && profile.identifiers.recordNumberTypes.includes(i.type));
@@ -72,14 +78,13 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     confidence: confidenceOf(flags),
     flags,
   });
-  const mayCreate = REGISTERING.test(message.event) || ctx.profile.unknownPatient === 'create';
 
   // Look before writing: a message either applies whole or waits whole.
   const waitingOn: Identifier[] = [];
   for (const group of message.groups) {
     const key = recordKeyOf(ctx.profile, group.patient);
     if (!key) continue;
-    if (mayCreate) continue;
+    if (registers(message, group) || ctx.profile.unknownPatient === 'create') continue;
     await lockIdentifiers(trx, [key]);
     if (!(await identifierKnown(trx, key))) waitingOn.push(key);
   }
@@ -101,6 +106,7 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
         provenance: { ...provenanceBase([...message.flags, ...group.patient.flags]), position: group.position },
         messageId: ctx.messageId,
         actor: ctx.actor,
+        registering: registers(message, group),
         ...(ctx.profile.facilityId ? { managingFacilityId: ctx.profile.facilityId } : {}),
       },
       ctx.engine,
@@ -108,9 +114,17 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     patientIds.add(resolution.patientId);
     madeKnown.push(...resolution.madeKnown);
     const target = { sourceId: ctx.source.id, recordId: resolution.recordId, patientId: resolution.patientId, provenance: provenanceBase(message.flags) };
-    const encounterId = group.encounter ? await writeEncounter(trx, { ...target, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime) : null;
+    // Registrations own encounters; a result or order only names its visit, linked once the registration is known.
+    const encounterKey = group.encounter?.sourceKey ?? null;
+    let encounterId: string | null = null;
+    if (group.encounter && registers(message, group)) {
+      encounterId = await writeEncounter(trx, { ...target, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime);
+      await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, encounterId);
+    } else if (encounterKey) {
+      encounterId = await findEncounter(trx, resolution.patientId, encounterKey);
+    }
     for (const fact of group.facts) {
-      await writeFact(trx, { ...target, encounterId }, fact, sourceTime);
+      await writeFact(trx, { ...target, encounterId, encounterKey }, fact, sourceTime);
       facts++;
     }
   }

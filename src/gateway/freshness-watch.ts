@@ -90,16 +90,18 @@ export class FreshnessWatcher {
     const recovered: string[] = [];
     for (const view of views) {
       this.metrics?.gatewayFeedStale.set({ source: view.source.name }, view.stale ? 1 : 0);
+      // Kept on the feed row for readers such as the chart banner; the truth is max(received_at) in the inbox.
+      const lastAt = view.lastMessageAt ? new Date(view.lastMessageAt) : null;
       const changed = await this.store.tx(async (trx) => {
         const row = await trx.selectFrom('gateway_feeds').select(['stale_since']).where('source_id', '=', view.source.id).forUpdate().executeTakeFirst();
         const wasStale = Boolean(row?.stale_since);
         if (view.stale === wasStale) {
-          await trx.updateTable('gateway_feeds').set({ checked_at: now }).where('source_id', '=', view.source.id).execute();
+          await trx.updateTable('gateway_feeds').set({ checked_at: now, last_message_at: lastAt }).where('source_id', '=', view.source.id).execute();
           return false;
         }
         await trx
           .updateTable('gateway_feeds')
-          .set(view.stale ? { stale_since: now, alerted_at: now, checked_at: now } : { stale_since: null, checked_at: now })
+          .set(view.stale ? { stale_since: now, alerted_at: now, checked_at: now, last_message_at: lastAt } : { stale_since: null, checked_at: now, last_message_at: lastAt })
           .where('source_id', '=', view.source.id)
           .execute();
         await recordAudit(trx, null, SYSTEM_FACTS, {

@@ -8,7 +8,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Store, Tx } from '../store/store.ts';
 import type { GatewayTransport } from '../store/schema.ts';
 import { applyNormalized, stillWaiting, type ApplyOutcome } from './apply.ts';
-import { HL7_TRANSFORM, normalizeRaw, PermanentMessageError } from './normalize.ts';
+import { normalizeRaw, PermanentMessageError, transformOf } from './normalize.ts';
 import { retryDelayMs } from './retry.ts';
 import type { SourceRegistry } from './sources.ts';
 
@@ -142,7 +142,7 @@ export class GatewayProcessor {
         profileVersion: source.profileVersion,
         messageId: message.id,
         receivedAt: message.received_at,
-        transform: HL7_TRANSFORM,
+        transform: transformOf(raw),
         actor: this.options.workerId,
         engine: this.engine,
       },

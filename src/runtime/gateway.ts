@@ -3,6 +3,7 @@ import type { VigilConfig } from '../config/settings.ts';
 import type { KeyEncryptionService } from '../controls/keys/keyring.ts';
 import { ArchiveKeys } from '../controls/keys/archive-keys.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
+import { DropFolderWatcher } from '../gateway/drop-folder.ts';
 import { FreshnessWatcher } from '../gateway/freshness-watch.ts';
 import { Hl7Intake } from '../gateway/hl7-intake.ts';
 import { startMllpServer, type MllpServer } from '../gateway/mllp/server.ts';
@@ -26,6 +27,7 @@ export class GatewayRuntime {
   processor: GatewayProcessor | undefined;
   freshness: FreshnessWatcher | undefined;
   mllp: MllpServer | undefined;
+  drop: DropFolderWatcher | undefined;
 
   constructor(
     private readonly config: VigilConfig,
@@ -51,6 +53,10 @@ export class GatewayRuntime {
   }
 
   async startListener(store: () => Store | undefined): Promise<number | undefined> {
+    if (this.config.dropDir) {
+      this.drop = new DropFolderWatcher(this.config.dropDir, store, this.registry, this.archive, this.logger.child({ component: 'drop-folder' }), this.metrics, () => this.processor?.poke());
+      this.drop.start();
+    }
     if (this.config.mllpPort === 'off') return undefined;
     const intake = new Hl7Intake(store, this.registry, this.archive, this.metrics, () => this.processor?.poke());
     const tls =
@@ -75,6 +81,7 @@ export class GatewayRuntime {
   }
 
   async stopListener(): Promise<void> {
+    await this.drop?.stop();
     await this.mllp?.close();
   }
 

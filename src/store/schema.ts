@@ -418,6 +418,7 @@ export interface PatientRecordsTable {
   source_time: Timestamp | null;
   content_hash: string;
   provenance: JsonColumn;
+  registering: Generated<boolean>;
   retired_into: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -469,6 +470,7 @@ export interface ClinicalFactsTable {
   record_id: string | null;
   patient_id: string;
   encounter_id: string | null;
+  encounter_key: Generated<string | null>;
   status: string;
   code_system: string | null;
   code: string | null;

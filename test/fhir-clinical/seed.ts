@@ -121,7 +121,7 @@ export async function seedClinical(t: TestVigil): Promise<Seeded> {
   await store.tx(async (trx) => {
     for (const [name, fact] of Object.entries(ehrFacts)) {
       const provenance = { derivation: 'asserted' as const, sourceId: sources.ehr, sourceName: 'north-ehr', messageId: uuidv7(), receivedAt: new Date().toISOString(), transform: 'test-seed@1 profile 1', confidence: 1, flags: [] };
-      facts[name] = await writeFact(trx, { sourceId: sources.ehr, recordId: record.id, patientId: ownId, encounterId: name === 'document' ? encounter.id : null, provenance }, fact, new Date('2024-03-02T12:00:00Z'));
+      facts[name] = await writeFact(trx, { sourceId: sources.ehr, recordId: record.id, patientId: ownId, encounterId: name === 'document' ? encounter.id : null, encounterKey: null, provenance }, fact, new Date('2024-03-02T12:00:00Z'));
     }
     // The writer records every fact as asserted; a transform that inferred one would set this (see the report).
     await sql`update clinical_facts set derivation = 'inferred', confidence = 0.6 where id = ${facts['inferredProblem']}`.execute(trx);

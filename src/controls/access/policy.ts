@@ -91,6 +91,10 @@ export const ACTIONS = {
   // Showing a raw message's content (PHI) to an operator: needs a stated reason, and is audited with it.
   'message.reveal': adminWrite,
   'source.manage': adminWrite,
+  // Deciding whether two patient records are one person (the possible-match queue): shows both sides' demographics.
+  'identity.review': adminWrite,
+  // A sending system (a FHIR source's system client) delivering messages to the gateway.
+  'message.submit': adminWrite,
 } as const satisfies Record<string, ActionSpec>;
 export type Action = keyof typeof ACTIONS;
 
@@ -131,7 +135,7 @@ export const ROLE_GRANTS: Record<Role, readonly Grant[]> = {
   ],
   'billing-specialist': [{ reach: 'facility', actions: ['patient.read', 'patient.search'] }, { actions: ['self.read'] }],
   'support-staff': [{ actions: ['self.read', 'account.read', 'account.unlock', 'account.reset-mfa', 'account.revoke-sessions'] }],
-  'integration-operator': [{ actions: ['self.read', 'feed.read', 'message.read', 'message.replay', 'message.reprocess', 'message.reveal', 'source.manage'] }],
+  'integration-operator': [{ actions: ['self.read', 'feed.read', 'message.read', 'message.replay', 'message.reprocess', 'message.reveal', 'source.manage', 'identity.review'] }],
   'privacy-officer': [
     { reach: 'organization', actions: ['patient.read', 'patient.search', 'patient.export'] },
     { actions: ['self.read', 'audit.read', 'audit.export', 'audit.verify', 'break-glass.review'] },
@@ -190,6 +194,7 @@ export const SCOPE_ACTIONS: Record<string, readonly Action[]> = {
   'system/Observation.read': ['result.view-final', 'result.view-corrected', 'result.view-preliminary'],
   'system/MedicationRequest.read': ['chart.read'],
   'system/AuditEvent.read': ['audit.read'],
+  'system/Bundle.write': ['message.submit'],
 };
 export const CLIENT_PATIENT_FIELDS: readonly PatientFieldGroup[] = ['identity', 'contact', 'facility'];
 

@@ -17,6 +17,7 @@ export interface FactTarget {
   recordId: string;
   patientId: string;
   encounterId: string | null;
+  encounterKey: string | null;
   provenance: ProvenanceRecord;
 }
 
@@ -42,15 +43,16 @@ export async function writeFact(db: Db | Tx, target: FactTarget, fact: FactInput
   const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE clinical_facts.${sql.ref(column)} END`;
   const result = await sql<{ fact_id: string }>`
     WITH f AS (
-      INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, status, code_system,
+      INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, encounter_key, status, code_system,
         code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash)
       VALUES (${uuidv7()}, ${fact.kind}, ${target.sourceId}, ${fact.sourceKey}, ${target.recordId}, ${target.patientId},
-        ${target.encounterId}, ${fact.status}, ${primary?.system ?? null}, ${primary?.code ?? null}, ${primary?.display ?? fact.code?.text ?? null},
+        ${target.encounterId}, ${target.encounterKey}, ${fact.status}, ${primary?.system ?? null}, ${primary?.code ?? null}, ${primary?.display ?? fact.code?.text ?? null},
         ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, ${target.provenance.derivation}, ${confidence}, ${sourceTime}, ${hash})
       ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
         status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
         code_display = ${pick('code_display')}, codings = ${pick('codings')}, effective_at = ${pick('effective_at')},
         body = ${pick('body')}, confidence = ${pick('confidence')}, encounter_id = COALESCE(${pick('encounter_id')}, clinical_facts.encounter_id),
+        encounter_key = COALESCE(${pick('encounter_key')}, clinical_facts.encounter_key),
         source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')}, derivation = ${pick('derivation')},
         updated_at = CASE WHEN ${newer} THEN now() ELSE clinical_facts.updated_at END,
         last_confirmed_at = now()
@@ -73,8 +75,19 @@ const ENCOUNTER_STATUS: Record<EncounterInput['status'], 'planned' | 'active' | 
   'entered-in-error': 'cancelled',
 };
 
+/** Facts that named this visit before its registration arrived are linked to it now. */
+export async function linkWaitingFacts(db: Db | Tx, patientId: string, encounterKey: string, encounterId: string): Promise<void> {
+  await db.updateTable('clinical_facts').set({ encounter_id: encounterId }).where('patient_id', '=', patientId).where('encounter_key', '=', encounterKey).where('encounter_id', 'is', null).execute();
+}
+
+/** The registered encounter a fact's visit number names, if it is known yet. */
+export async function findEncounter(db: Db | Tx, patientId: string, encounterKey: string): Promise<string | null> {
+  const row = await db.selectFrom('encounters').select('id').where('patient_id', '=', patientId).where('source_key', '=', encounterKey).orderBy('created_at').limit(1).executeTakeFirst();
+  return row?.id ?? null;
+}
+
 /** Encounters from a source: one row per visit number, the newest account (by source time) wins. */
-export async function writeEncounter(db: Db | Tx, target: Omit<FactTarget, 'encounterId'> & { facilityId: string | null }, encounter: EncounterInput, sourceTime: Date | null): Promise<string> {
+export async function writeEncounter(db: Db | Tx, target: Omit<FactTarget, 'encounterId' | 'encounterKey'> & { facilityId: string | null }, encounter: EncounterInput, sourceTime: Date | null): Promise<string> {
   const provenance = JSON.stringify({ ...target.provenance, flags: [...target.provenance.flags, ...encounter.flags] });
   const newer = sql`COALESCE(excluded.source_time, '-infinity'::timestamptz) >= COALESCE(encounters.source_time, '-infinity'::timestamptz)`;
   const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE encounters.${sql.ref(column)} END`;

@@ -2,29 +2,30 @@ import { sql } from 'kysely';
 import type { Db, Tx } from '../../store/store.ts';
 
 /**
- * A Vigil patient's demographics are a projection of the source records linked to it: the live (not source-retired)
- * record with the latest source time wins, ties broken by content hash so the result does not depend on arrival
- * order. Identifiers are the union of the linked records' identifiers (plus any entered in the directory).
+ * A Vigil patient's demographics are a projection of the source records linked to it, field by field: each field comes
+ * from the first record that has it, records ranked live before source-retired, registrations (ADT) before mentions in
+ * results and orders, then newest source time, then content hash, so the result never depends on arrival order. The
+ * name is taken whole from one record (a family name from one source and a given name from another would make a
+ * person nobody registered). Identifiers are the union of the linked records' (plus any entered in the directory).
  */
 export async function refreshGoldenRecord(db: Db | Tx, patientId: string): Promise<void> {
+  const pick = (expr: string) => sql.raw(`(array_agg(${expr} ORDER BY rank) FILTER (WHERE ${expr} IS NOT NULL))[1]`);
   await sql`
-    UPDATE patients p SET
-      family_name = r.demographics->>'family',
-      given_names = NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(r.demographics->'given')), ' '), ''),
-      birth_date = (r.demographics->>'birthDate')::date,
-      sex = r.demographics->>'sex',
-      phone = r.demographics->>'phone',
-      address_line = r.demographics->'address'->>'line',
-      address_city = r.demographics->'address'->>'city',
-      address_postal_code = r.demographics->'address'->>'postalCode',
-      demographics_source_time = r.source_time,
-      updated_at = now()
-    FROM (
-      SELECT demographics, source_time FROM patient_records
-      WHERE patient_id = ${patientId}
-      ORDER BY (retired_into IS NULL) DESC, source_time DESC NULLS LAST, content_hash DESC
-      LIMIT 1) r
-    WHERE p.id = ${patientId}`.execute(db);
+    WITH ranked AS (
+      SELECT demographics AS d, source_time,
+        row_number() OVER (ORDER BY (retired_into IS NULL) DESC, registering DESC, source_time DESC NULLS LAST, content_hash DESC) AS rank
+      FROM patient_records WHERE patient_id = ${patientId}),
+    chosen AS (
+      SELECT ${pick("d->>'family'")} AS family,
+        (array_agg(NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(d->'given')), ' '), '') ORDER BY rank) FILTER (WHERE d->>'family' IS NOT NULL))[1] AS given,
+        ${pick("d->>'birthDate'")} AS birth_date, ${pick("d->>'sex'")} AS sex, ${pick("d->>'phone'")} AS phone,
+        ${pick("d->'address'->>'line'")} AS line, ${pick("d->'address'->>'city'")} AS city,
+        ${pick("d->'address'->>'postalCode'")} AS postal, max(source_time) AS newest, count(*) AS records
+      FROM ranked)
+    UPDATE patients p SET family_name = c.family, given_names = c.given, birth_date = c.birth_date::date, sex = c.sex,
+      phone = c.phone, address_line = c.line, address_city = c.city, address_postal_code = c.postal,
+      demographics_source_time = c.newest, updated_at = now()
+    FROM chosen c WHERE p.id = ${patientId} AND c.records > 0`.execute(db);
 }
 
 /** Makes `patient_identifiers` (what search and the FHIR face read) agree with the record's current link. */

@@ -18,7 +18,7 @@ export interface MergeOutcome {
   alreadyMerged: boolean;
 }
 
-async function repoint(db: Db | Tx, recordId: string, patientId: string): Promise<void> {
+export async function repoint(db: Db | Tx, recordId: string, patientId: string): Promise<void> {
   await db.updateTable('patient_records').set({ patient_id: patientId, updated_at: sql`now()` }).where('id', '=', recordId).execute();
   await db.updateTable('clinical_facts').set({ patient_id: patientId }).where('record_id', '=', recordId).execute();
   await db.updateTable('encounters').set({ patient_id: patientId }).where('record_id', '=', recordId).execute();

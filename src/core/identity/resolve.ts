@@ -24,6 +24,8 @@ export interface RecordArrival {
   messageId: string | null;
   actor: string;
   managingFacilityId?: string;
+  /** The message registers the person (ADT): its demographics outrank those in results and orders. */
+  registering: boolean;
 }
 
 export interface Resolution {
@@ -173,6 +175,7 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
         .where('id', '=', existing.id)
         .execute();
     }
+    if (arrival.registering) await db.updateTable('patient_records').set({ registering: true }).where('id', '=', existing.id).where('registering', '=', false).execute();
     await writeIdentifiers(db, existing.id, record.identifiers);
     if (engine) await writeMatchKeys(db, existing.id, engine.blockingKeys(record));
     await refreshGoldenRecord(db, existing.patient_id);
@@ -231,6 +234,7 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
       source_time: arrival.sourceTime,
       content_hash: hash,
       provenance: JSON.stringify(arrival.provenance),
+      registering: arrival.registering,
       retired_into: null,
     })
     .execute();

@@ -117,6 +117,9 @@ CREATE TABLE patient_records (
   source_time   timestamptz,
   content_hash  text NOT NULL,
   provenance    jsonb NOT NULL,
+  -- Set once a registration event (ADT) has described this person: registrations outrank what a lab or pharmacy says
+  -- about demographics.
+  registering   boolean NOT NULL DEFAULT false,
   -- Set when the source itself merged this record into another (ADT A40); undone by an unmerge.
   retired_into  uuid REFERENCES patient_records (id),
   created_at    timestamptz NOT NULL DEFAULT now(),
@@ -195,6 +198,9 @@ CREATE TABLE clinical_facts (
   -- The Vigil patient the fact is about now: follows the record's link (re-pointed by merges, restored by unmerge).
   patient_id         uuid NOT NULL REFERENCES patients (id),
   encounter_id       uuid REFERENCES encounters (id),
+  -- The visit number the source gave; the link to the encounter is made whenever the registration of that visit is
+  -- known, before or after the fact arrives.
+  encounter_key      text,
   status             text NOT NULL,
   code_system        text,
   code               text,
@@ -215,6 +221,7 @@ CREATE TABLE clinical_facts (
 );
 CREATE INDEX clinical_facts_patient ON clinical_facts (patient_id, kind, effective_at DESC);
 CREATE INDEX clinical_facts_record ON clinical_facts (record_id);
+CREATE INDEX clinical_facts_encounter_key ON clinical_facts (patient_id, encounter_key) WHERE encounter_id IS NULL AND encounter_key IS NOT NULL;
 
 CREATE TABLE clinical_fact_versions (
   id            uuid PRIMARY KEY,

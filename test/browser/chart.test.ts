@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import type { Locator, Page } from 'playwright-core';
+import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
+import { LAB, PERSON_1 } from '../support/hl7-builder.ts';
+import { assertChromiumInstalled, openBrowser, type BrowserSession } from '../support/browser.ts';
+import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { seedClinical, type Seeded } from '../fhir-clinical/seed.ts';
+import { assertNoText, assertPageHealthy, assertText, signInThroughForm, WAIT_MS } from './screens-support.ts';
+
+/**
+ * The chart a clinician opens, fed the way a hospital feeds it (ADT, lab, pharmacy over MLLP; EHR facts through the
+ * gateway's writer): a physician sees the stale lab feed named above the record, the allergy strip, results with
+ * status words, ranges and flags in words, medications, an inferred problem marked as such, and each entry's
+ * provenance on hover, on keyboard focus and on a tap; opens a corrected result's history. A nurse (no preliminary
+ * results) sees nothing of the preliminary report, not even that it exists. The patients are canaries: the test never
+ * prints page text.
+ */
+let t: TestVigil;
+let s: Seeded;
+const ownId = () => s.fixture.patients['own-team'].id;
+
+/** Potassium critically high and sodium low, with their ranges, from the lab: what the flag column is for. */
+function abnormalResults(control: string, time: string): string {
+  const msh = `MSH|^~\\&|${LAB.app}|${LAB.facility}|VIGIL|CENTRAL|${time}||ORU^R01^ORU_R01|${control}|P|2.5.1`;
+  const pid = `PID|1||${PERSON_1.mrn}^^^NORTH^MR||${PERSON_1.family}^${PERSON_1.given}||${PERSON_1.birthDate}|${PERSON_1.sex}`;
+  const obr = `OBR|1|ORD-400|ORD-400F|80051^Electrolytes panel^LN|||${time}|||||||||||||||${time}|||F`;
+  const k = `OBX|1|NM|2823-3^Potassium^LN||6.8|mmol/L^^UCUM|3.5-5.1|HH|||F|||${time}`;
+  const na = `OBX|2|NM|2951-2^Sodium^LN||128|mmol/L^^UCUM|136-145|L|||F|||${time}`;
+  return [msh, pid, obr, k, na].join('\r') + '\r';
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function openChart(page: Page): Promise<Locator> {
+  await page.goto(`${t.url}/#/patients/${ownId()}`);
+  const chart = page.getByTestId('section-chart');
+  await chart.getByTestId('chart-results').waitFor({ timeout: WAIT_MS });
+  return chart;
+}
+
+const row = (chart: Locator, factId: string) => chart.locator(`[data-fact-id="${factId}"]`).first();
+const popoverOf = (scope: Locator) => scope.getByTestId('provenance').first().locator('.prov__pop');
+
+describe('the patient chart', () => {
+  let browser: BrowserSession;
+  let nurseBrowser: BrowserSession;
+
+  before(async () => {
+    assertChromiumInstalled();
+    // The freshness watch would re-judge the lab feed (it has no cadence) and clear the stale mark this test sets.
+    t = await startTestVigil({ overrides: { VIGIL_GATEWAY_FRESHNESS_CHECK_MS: '3600000' } });
+    s = await seedClinical(t);
+    const client = await RawMllpClient.connect(t.vigil.mllpPort()!);
+    try {
+      client.send(abnormalResults('C-ORU-LYTES', '20240301130000'));
+      await client.waitForAcks(1, 10_000);
+    } finally {
+      client.destroy();
+    }
+    await waitFor('the electrolytes to be processed', async () => {
+      const m = await t.vigil.store.db.selectFrom('gateway_messages').select('state').where('control_id', '=', 'C-ORU-LYTES').executeTakeFirst();
+      return m?.state === 'processed';
+    });
+    // The lab has been silent for three hours and was judged stale an hour after its last message.
+    await sql`update gateway_feeds set last_message_at = now() - interval '3 hours', stale_since = now() - interval '2 hours' where source_id = ${s.sources.lab}`.execute(t.vigil.store.db);
+    browser = await openBrowser();
+    nurseBrowser = await openBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await nurseBrowser?.close();
+    await t?.close();
+  });
+
+  test('a physician reads the chart: stale feed, allergies, flagged results, provenance on hover, focus and tap, and a result’s history', { timeout: 180_000 }, async () => {
+    const { page } = browser;
+    await signInThroughForm(browser, t.url, s.fixture.people.get('physician')!, { totp: false });
+    const chart = await openChart(page);
+
+    // Above the record: the silent lab feed, named, with when it last sent; then the allergies.
+    const stale = page.getByTestId('chart-stale');
+    await assertText(stale, /Data from north-lab may be out of date: no messages since .+\(3\s+h ago\)/, 'the banner names the feed and since when it has been silent');
+    assert.equal(await stale.getAttribute('role'), 'alert');
+    const strip = page.getByTestId('allergy-strip');
+    await assertText(strip, /Allergies[\s\S]*Allergy to penicillin[\s\S]*High criticality[\s\S]*Reaction: Hives/, 'the allergy strip names the allergy, its criticality and reaction');
+    const [alertsBox, recordBox] = await Promise.all([stale.boundingBox(), page.getByTestId('section-identity').boundingBox()]);
+    assert.ok(alertsBox && recordBox && alertsBox.y < recordBox.y, 'the stale banner comes before the demographics');
+
+    // Results: every report with its observations; flags and status in words, ranges beside them.
+    const results = chart.getByTestId('chart-results');
+    assert.equal(await results.locator('tbody[data-kind="report"]').count(), 4, 'final, preliminary and corrected lipid panels, and the electrolytes');
+    const potassium = results.locator('tr[data-flag="HH"]');
+    await assertText(potassium, /Potassium\s+6\.8 mmol\/L\s+▲▲ Critically high\s+3\.5-5\.1\s+Final/, 'a critical result reads value, flag in words, range and status');
+    await assertText(results.locator('tr[data-flag="L"]'), /Sodium\s+128 mmol\/L\s+▼ Low\s+136-145/, 'a low result says Low');
+    await assertText(row(results, s.facts['prelimReport']!), /Preliminary/, 'a physician sees the preliminary report, marked so');
+    await assertText(row(results, s.facts['cholesterol']!), /190 mg\/dL[\s\S]*Corrected[\s\S]*updated · history/, 'the corrected cholesterol shows its current value and that it was updated');
+
+    // Medications, problems (one inferred), documents, encounters and identifiers with their sources.
+    await assertText(chart.getByTestId('chart-medications'), /Orders[\s\S]*Ibuprofen 400 MG Oral Tablet[\s\S]*400 mg · Oral · BID[\s\S]*Given[\s\S]*Dispensed[\s\S]*Reported as taken[\s\S]*Metformin/, 'orders, administrations, dispenses and statements, with dose, route and frequency');
+    const inferred = row(chart.getByTestId('chart-problems'), s.facts['inferredProblem']!);
+    await assertText(inferred, /Essential hypertension\s+≈ Inferred[\s\S]*Unconfirmed/, 'the inferred problem says so in words');
+    assert.match((await inferred.getAttribute('class')) ?? '', /chart-row--inferred/);
+    await assertText(chart.getByTestId('chart-documents'), /Discharge summary[\s\S]*2 KB/, 'the document is listed with its size');
+    await assertText(chart.getByTestId('chart-encounters'), /Inpatient\s+In progress[\s\S]*WARD1/, 'the admission from the ADT feed');
+    await assertText(chart.getByTestId('chart-identifiers'), /MRN[\s\S]*north-adt[\s\S]*north-lab[\s\S]*north-rx/, 'the MRN with every source that holds it');
+    await browser.screenshot('chart-physician');
+
+    // Hover: the glucose result's source opens its provenance; leaving closes it.
+    const glucose = row(results, s.facts['glucose']!);
+    const glucosePop = popoverOf(glucose);
+    assert.equal(await glucosePop.isVisible(), false);
+    await glucose.getByTestId('provenance').getByRole('button').first().hover();
+    await glucosePop.waitFor({ state: 'visible', timeout: WAIT_MS });
+    await assertText(glucosePop, /Source\s+north-lab[\s\S]*How\s+The source system stated this[\s\S]*Confidence\s+100\s%[\s\S]*Source time\s+\d[\s\S]*Received[\s\S]*Transform\s+hl7v2-map@1 profile \d[\s\S]*Quality\s+Nothing noticed[\s\S]*Last confirmed/, 'source, derivation, confidence, times with zone, transform, quality, last confirmed');
+    await browser.screenshot('chart-provenance-hover');
+    await page.mouse.move(0, 0);
+    await glucosePop.waitFor({ state: 'hidden', timeout: WAIT_MS });
+
+    // Keyboard: focus opens the inferred problem's provenance; Escape closes it and keeps focus on the button.
+    const inferredButton = inferred.getByTestId('provenance').getByRole('button').first();
+    await inferredButton.focus();
+    const inferredPop = popoverOf(inferred);
+    await inferredPop.waitFor({ state: 'visible', timeout: WAIT_MS });
+    await assertText(inferredPop, /Vigil inferred this[\s\S]*60\s%[\s\S]*mapped by the source profile[\s\S]*\(at PRB\[2\]-3\)/, 'inferred, the lowered confidence and the quality flag in words');
+    assert.equal(await inferredButton.getAttribute('aria-expanded'), 'true');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent ?? ''), 'Version history…', 'Tab moves into the panel, to its history button');
+    await browser.screenshot('chart-provenance-keyboard');
+    await page.keyboard.press('Escape');
+    await inferredPop.waitFor({ state: 'hidden', timeout: WAIT_MS });
+    assert.equal(await inferredButton.evaluate((el) => el === document.activeElement), true, 'focus returns to the source button');
+
+    // A tap (click) keeps the panel open when the pointer goes; a tap elsewhere closes it.
+    const allergy = row(chart.getByTestId('chart-allergies'), s.facts['allergy']!);
+    await allergy.getByTestId('provenance').getByRole('button').first().click();
+    await page.mouse.move(0, 0);
+    await assertText(popoverOf(allergy), /north-ehr/, 'a tapped panel stays open');
+    await page.getByRole('heading', { level: 1 }).click();
+    await popoverOf(allergy).waitFor({ state: 'hidden', timeout: WAIT_MS });
+
+    // The corrected result's history: three versions, newest first, what changed marked.
+    await row(results, s.facts['cholesterol']!).getByRole('button', { name: /was updated: open its version history/ }).click();
+    const history = page.getByTestId('fact-history');
+    await history.getByTestId('versions').waitFor({ timeout: WAIT_MS });
+    const versions = history.locator('tbody tr');
+    assert.equal(await versions.count(), 3);
+    assert.deepEqual(await versions.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-version'), r.getAttribute('data-current')])), [['3', 'true'], ['2', 'false'], ['1', 'false']]);
+    await assertText(versions.nth(0), /Corrected[\s\S]*Current[\s\S]*190 mg\/dL\s+changed/, 'the current version is the correction, its value marked changed');
+    await assertText(versions.nth(2), /Preliminary[\s\S]*180 mg\/dL/, 'the first version was preliminary');
+    await browser.screenshot('chart-history');
+    await page.keyboard.press('Escape');
+    await history.waitFor({ state: 'hidden', timeout: WAIT_MS });
+    const reads = await t.vigil.store.db.selectFrom('audit.events').select(['resource_ids', 'details']).where('actor_id', '=', s.fixture.people.get('physician')!.id).where('action_code', '=', 'R').execute();
+    assert.ok(reads.some((e) => e.resource_ids.includes(s.facts['cholesterol']!) && (e.details as { view?: string } | null)?.view === 'history'), 'opening the history is an audited read');
+    assertPageHealthy(browser);
+  });
+
+  test('a nurse, who may not see preliminary results, sees nothing of them: no row, no status, no count', { timeout: 120_000 }, async () => {
+    const { page } = nurseBrowser;
+    await signInThroughForm(nurseBrowser, t.url, s.fixture.people.get('nurse')!, { totp: false });
+    const chart = await openChart(page);
+    const results = chart.getByTestId('chart-results');
+    await assertText(results, /Potassium/, 'final results are shown');
+    assert.equal(await row(results, s.facts['prelimReport']!).count(), 0, 'the preliminary report is not on the page');
+    assert.equal(await row(results, s.facts['hemoglobin']!).count(), 0, 'nor its result');
+    assert.equal(await chart.locator('[data-status="preliminary"]').count(), 0);
+    await assertNoText(chart, /preliminary|withheld|not allowed|hidden/i, 'the chart says nothing about what was left out');
+    await assertText(results.getByRole('heading'), /3 reports/, 'the count is of what the nurse may see');
+    await nurseBrowser.screenshot('chart-nurse');
+
+    await row(results, s.facts['cholesterol']!).getByRole('button', { name: /was updated: open its version history/ }).click();
+    const history = page.getByTestId('fact-history');
+    await history.getByTestId('versions').waitFor({ timeout: WAIT_MS });
+    assert.equal(await history.locator('tbody tr').count(), 2, 'the preliminary version is left out of the history');
+    await assertNoText(history, /preliminary/i, 'and not named');
+    await nurseBrowser.screenshot('chart-nurse-history');
+    assertPageHealthy(nurseBrowser);
+  });
+});
