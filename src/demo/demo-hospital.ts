@@ -412,3 +412,8 @@ function writeCredentialsFile(file: string, credentials: DemoCredential[]): void
   chmodSync(partial, 0o600);
   renameSync(partial, file);
 }
+
+/** The demo patients as the hospital simulator should know them, so its traffic lands on their charts. */
+export function demoPatientsForTraffic(): { mrn: string; family: string; given: string; birthDate: string; sex: string; facility: 'north' | 'south' }[] {
+  return Object.values(PATIENTS).map((p) => ({ mrn: p.mrn, family: p.family, given: p.given, birthDate: p.birthDate, sex: p.sex, facility: p.facility }));
+}

@@ -15,6 +15,7 @@ import { openStore, type Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { HealthService } from './health.ts';
 import { startControlSocket } from './control-socket.ts';
+import { registerDemoSources, sendDemoTraffic } from '../demo/demo-traffic.ts';
 import { GatewayRuntime, sourceControlHandlers } from './gateway.ts';
 import { Worker, type JobHandler } from './worker.ts';
 import { settlesWithin } from './within.ts';
@@ -74,6 +75,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
   const gateway = new GatewayRuntime(config, keyring, logger, metrics);
   let mllpPort: number | undefined;
   let controlSocket: { close(): Promise<void> } | undefined;
+  let demoTraffic: Promise<void> | undefined;
 
   const health = new HealthService({
     store,
@@ -95,6 +97,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
         if (options.demo) {
           const seeded = await seedDemoHospital(store, keyring, { dataDir: config.dataDir, production, logger });
           demoCredentialsFile = seeded.credentialsFile;
+          await registerDemoSources(store, gateway.registry);
         }
         readyStore = store;
         if (store.engine === 'pglite') controlSocket = await startControlSocket(config.dataDir, sourceControlHandlers(store, gateway.registry), logger);
@@ -154,6 +157,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     aborter.abort();
     log.info('shutdown.started', { role });
     let drained = true;
+    await demoTraffic;
     // The listener goes first: a sender must not get an ACK for a message the processor will never see.
     await gateway.stopListener().catch(() => undefined);
     if (app?.app.server.listening) {
@@ -183,7 +187,10 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
       app = await buildApp({ config, logger, metrics, health, store: () => readyStore, version: VERSION, keyring, isStopping: () => stopping }, options.extendApp);
       await app.app.listen({ host: config.host, port: config.port });
       mllpPort = await gateway.startListener(() => readyStore);
-      if (mllpPort !== undefined) log.info('mllp.listening', { port: mllpPort });
+      if (options.demo && mllpPort !== undefined) {
+        const port = mllpPort;
+        demoTraffic = ready.then(() => sendDemoTraffic(store, port, logger, aborter.signal)).catch(() => undefined);
+      }
     } catch (err) {
       // Nothing may keep running half-started: the worker, the pool and the data folder lock go too.
       await stop();

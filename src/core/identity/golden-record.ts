@@ -6,7 +6,9 @@ import type { Db, Tx } from '../../store/store.ts';
  * from the first record that has it, records ranked live before source-retired, registrations (ADT) before mentions in
  * results and orders, then newest source time, then content hash, so the result never depends on arrival order. The
  * name is taken whole from one record (a family name from one source and a given name from another would make a
- * person nobody registered). Identifiers are the union of the linked records' (plus any entered in the directory).
+ * person nobody registered). For a patient first entered in the directory, a field no record has keeps what was entered
+ * (a source that sends no phone number has not removed one); a patient the gateway created is exactly the projection,
+ * whatever order its records arrived in. Identifiers are the union of the linked records' (plus any entered in the directory).
  */
 export async function refreshGoldenRecord(db: Db | Tx, patientId: string): Promise<void> {
   const pick = (expr: string) => sql.raw(`(array_agg(${expr} ORDER BY rank) FILTER (WHERE ${expr} IS NOT NULL))[1]`);
@@ -20,10 +22,18 @@ export async function refreshGoldenRecord(db: Db | Tx, patientId: string): Promi
         (array_agg(NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(d->'given')), ' '), '') ORDER BY rank) FILTER (WHERE d->>'family' IS NOT NULL))[1] AS given,
         ${pick("d->>'birthDate'")} AS birth_date, ${pick("d->>'sex'")} AS sex, ${pick("d->>'phone'")} AS phone,
         ${pick("d->'address'->>'line'")} AS line, ${pick("d->'address'->>'city'")} AS city,
-        ${pick("d->'address'->>'postalCode'")} AS postal, max(source_time) AS newest, count(*) AS records
+        ${pick("d->'address'->>'postalCode'")} AS postal, max(source_time) AS newest, count(*) AS records,
+        EXISTS (SELECT 1 FROM patient_identifiers WHERE patient_id = ${patientId} AND record_id IS NULL) AS entered
       FROM ranked)
-    UPDATE patients p SET family_name = c.family, given_names = c.given, birth_date = c.birth_date::date, sex = c.sex,
-      phone = c.phone, address_line = c.line, address_city = c.city, address_postal_code = c.postal,
+    UPDATE patients p SET
+      family_name = CASE WHEN c.entered THEN COALESCE(c.family, p.family_name) ELSE c.family END,
+      given_names = CASE WHEN c.entered THEN COALESCE(c.given, p.given_names) ELSE c.given END,
+      birth_date = CASE WHEN c.entered THEN COALESCE(c.birth_date::date, p.birth_date) ELSE c.birth_date::date END,
+      sex = CASE WHEN c.entered THEN COALESCE(c.sex, p.sex) ELSE c.sex END,
+      phone = CASE WHEN c.entered THEN COALESCE(c.phone, p.phone) ELSE c.phone END,
+      address_line = CASE WHEN c.entered THEN COALESCE(c.line, p.address_line) ELSE c.line END,
+      address_city = CASE WHEN c.entered THEN COALESCE(c.city, p.address_city) ELSE c.city END,
+      address_postal_code = CASE WHEN c.entered THEN COALESCE(c.postal, p.address_postal_code) ELSE c.postal END,
       demographics_source_time = c.newest, updated_at = now()
     FROM chosen c WHERE p.id = ${patientId} AND c.records > 0`.execute(db);
 }
