@@ -32,6 +32,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/api/**', '**/core/**', '**/controls/**', '**/gateway/**', '**/adapters/**'] }] },
   },
   {
+    // The simulator is a sending system: it knows message formats and profiles, never Vigil's insides.
+    files: ['src/simulator/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/store/**', '**/api/**', '**/core/**', '**/controls/**', '**/gateway/**'] }] },
+  },
+  {
     files: ['src/core/**', 'src/controls/**', 'src/gateway/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/api/**', '**/web/**'] }] },
   },
