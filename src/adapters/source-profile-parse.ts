@@ -12,7 +12,7 @@ export class InvalidProfileError extends VigilError {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
-const KNOWN = new Set(['timeZone', 'identifiers', 'codeSystems', 'codeMaps', 'medications', 'unknownPatient', 'parkMinutes', 'cadence', 'facilityId']);
+const KNOWN = new Set(['timeZone', 'identifiers', 'codeSystems', 'codeMaps', 'medications', 'unknownPatient', 'parkMinutes', 'cadence', 'facilityId', 'requireSegmentTerminator']);
 
 function stringMap(v: unknown, field: string): Record<string, string> {
   if (v === undefined) return {};
@@ -77,6 +77,8 @@ export function parseSourceProfile(input: unknown): SourceProfile {
   const facilityId = input['facilityId'];
   if (facilityId !== undefined && (typeof facilityId !== 'string' || !/^[0-9a-f-]{36}$/i.test(facilityId))) throw new InvalidProfileError('facilityId', 'must be a facility id (uuid) from the directory');
   const watched = cadence(input['cadence']);
+  const strict = input['requireSegmentTerminator'];
+  if (strict !== undefined && typeof strict !== 'boolean') throw new InvalidProfileError('requireSegmentTerminator', 'must be true or false');
   return {
     timeZone,
     identifiers: {
@@ -91,5 +93,6 @@ export function parseSourceProfile(input: unknown): SourceProfile {
     parkMinutes,
     ...(watched ? { cadence: watched } : {}),
     ...(facilityId !== undefined ? { facilityId: facilityId as string } : {}),
+    ...(strict === true ? { requireSegmentTerminator: true } : {}),
   };
 }

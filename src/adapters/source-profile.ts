@@ -27,6 +27,12 @@ export interface SourceProfile {
   cadence?: FeedCadence;
   /** Facility (Vigil directory id) encounters from this source take place in. */
   facilityId?: string;
+  /**
+   * Refuse (AR, truncated) a message whose last segment has no terminator. HL7 requires one, and it is the only sign
+   * of a message cut on a field boundary; but many senders and MLLP libraries leave it off (22 of the 40 corpus files),
+   * so it is a per-source promise, off by default. Cuts that break structure are refused either way.
+   */
+  requireSegmentTerminator?: boolean;
 }
 
 export interface CodeMapEntry {

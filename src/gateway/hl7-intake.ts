@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { ackContextOf, ackModeOf, acceptAckWanted, buildAck, type AckCode, type AckError, type AckMode } from '../adapters/hl7v2/ack.ts';
+import { ackContextOf, ackModeOf, buildAck, type AckCode, type AckError, type AckMode } from '../adapters/hl7v2/ack.ts';
 import { Hl7ParseError } from '../adapters/hl7v2/errors.ts';
 import { SourceProfileError } from '../adapters/hl7v2/map/errors.ts';
 import { mapHl7Message } from '../adapters/hl7v2/map/index.ts';
@@ -49,10 +49,11 @@ export class Hl7Intake {
     let delimiters: Hl7Delimiters | undefined;
     let verdict: Verdict;
     try {
-      const message = parseHl7Message(payload, { requireTerminator: true });
+      // Lenient first: the sender's profile, found from the header, says whether a final terminator is promised.
+      const message = parseHl7Message(payload);
       header = message.header;
       delimiters = message.delimiters;
-      verdict = await this.judge(store, message, peer);
+      verdict = await this.judge(store, message, peer, payload);
     } catch (err) {
       if (!(err instanceof Hl7ParseError)) throw err;
       const context = ackContextOf(payload);
@@ -84,21 +85,22 @@ export class Hl7Intake {
     const outcome = verdict.quarantine ? 'quarantined' : stored.duplicate ? 'duplicate' : 'accepted';
     this.metrics?.gatewayReceived.inc({ transport: 'mllp', outcome });
     if (!verdict.quarantine && !stored.duplicate) this.onAccepted();
-    const wanted = mode.mode === 'original' || acceptAckWanted(mode, verdict.quarantine ? 'error' : 'success');
-    const ack = wanted
-      ? buildAck(header, { code: ackCode, ...(verdict.error ? { error: verdict.error } : {}) }, { now: new Date(), controlId: uuidv7().replaceAll('-', '').slice(0, 20), sendingApplication: 'VIGIL', sendingFacility: 'VIGIL', ...(delimiters ? { delimiters } : {}) })
-      : '';
+    // Every frame is answered, even when MSH-15 says NE: over MLLP the answer is the commit acknowledgment that tells
+    // the sender the message is safe (MLLP release 2's reliable delivery), and a sender that waits for it stalls
+    // without it, while one that did not want it ignores it.
+    const ack = buildAck(header, { code: ackCode, ...(verdict.error ? { error: verdict.error } : {}) }, { now: new Date(), controlId: uuidv7().replaceAll('-', '').slice(0, 20), sendingApplication: 'VIGIL', sendingFacility: 'VIGIL', ...(delimiters ? { delimiters } : {}) });
     this.metrics?.gatewayAckSeconds.observe({ transport: 'mllp' }, (performance.now() - started) / 1000);
     return ack;
   };
 
-  private async judge(store: Store, message: Hl7Message, peer: MllpPeer): Promise<Verdict> {
+  private async judge(store: Store, message: Hl7Message, peer: MllpPeer, payload: Buffer): Promise<Verdict> {
     const header = message.header;
     const source = await this.registry.findHl7(store.db, header.sendingApplication.namespaceId, header.sendingFacility.namespaceId);
     if (!source) return refuse(null, 'unregistered-source', 'MSH-3 and MSH-4 name no registered source. Register it with `vigil sources add`, then reprocess.', 'MSH', 3);
     if (!source.enabled) return refuse(source, 'source-disabled', 'The source is registered but disabled.', 'MSH', 3);
     if (!peerAllowed(source.peerAllowlist, peer.address)) return refuse(source, 'peer-not-allowed', "The connection's address is not on this source's allowlist.", 'MSH', 4);
     const profile = await this.registry.profile(store.db, source.id, source.profileVersion);
+    if (profile.requireSegmentTerminator) parseHl7Message(payload, { requireTerminator: true });
     try {
       const mapped = mapHl7Message(message, { profile, sourceId: source.id, now: new Date() });
       if (!mapped.ok) {

@@ -53,8 +53,8 @@ export function normalizeRaw(raw: Uint8Array, transport: GatewayTransport, profi
   if (transport === 'fhir' || isFhirPayload(raw)) return normalizeFhir(raw, profile, sourceId, now);
   let message;
   try {
-    // MLLP frames and operator copies hold exactly one message, so a missing final terminator means a cut message.
-    message = parseHl7Message(raw, { requireTerminator: transport === 'mllp' });
+    // A missing final terminator is refused only for sources that promise one (see SourceProfile).
+    message = parseHl7Message(raw, { requireTerminator: profile.requireSegmentTerminator === true && transport !== 'file' });
   } catch (err) {
     if (err instanceof VigilError) throw new PermanentMessageError(err.code.startsWith('hl7-') ? `parse-${err.code.slice(4)}` : `parse-${err.code}`, err.message);
     throw err;

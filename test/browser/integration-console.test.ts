@@ -83,7 +83,7 @@ describe('integration operator console', () => {
     const actor = { actorName: 'test' };
     await t.vigil.store.tx(async (trx) => {
       const registry = t.vigil.gateway.registry;
-      await registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility, profile: { cadence: { everyMinutes: 60 } } }, actor);
+      await registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility, profile: { cadence: { everyMinutes: 60 }, requireSegmentTerminator: true } }, actor);
       await registry.add(trx, { name: 'north-lab', kind: 'hl7v2', msh3: LAB.app, msh4: LAB.facility }, actor);
       await registry.add(trx, { name: 'south-rx', kind: 'hl7v2', msh3: 'SOUTHRX', msh4: 'SOUTH', profile: { cadence: { everyMinutes: 5 } } }, actor);
     });

@@ -55,7 +55,8 @@ before(async () => {
   t = await startTestVigil();
   const actor = { actorName: 'test' };
   await t.vigil.store.tx(async (trx) => {
-    await t.vigil.gateway.registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility }, actor);
+    // The ADT feed promises a terminator after every segment (the profile says so); the lab feed does not.
+    await t.vigil.gateway.registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility, profile: { requireSegmentTerminator: true } }, actor);
     await t.vigil.gateway.registry.add(trx, { name: 'north-lab', kind: 'hl7v2', msh3: LAB.app, msh4: LAB.facility }, actor);
   });
   client = await RawMllpClient.connect(t.vigil.mllpPort()!);
@@ -159,6 +160,18 @@ describe('HL7 v2 over MLLP into the normalized model', () => {
     const result = await operator.reprocess(subject, { requestId: 'r', clientIp: null, userAgent: null, purposeOfUse: 'HOPERAT' }, [row.id]);
     assert.deepEqual(result.queued, [row.id]);
     await settled('C-STRANGER-1', 'processed');
+  });
+
+  it('accepts a message without a final terminator from a source that never promised one, and notes it', T, async () => {
+    const results = [{ code: '2093-3', name: 'Cholesterol', value: '180', unit: 'mg/dL', status: 'F' as const }];
+    const ack = await send(oru(LAB, PERSON_2, 'C-NOCR-1', '20240305100000', 'ORD-90', results, 'F').slice(0, -1));
+    assert.equal(ack.code, 'AA');
+    await settled('C-NOCR-1', 'processed');
+  });
+
+  it('rejects a message cut inside an escape sequence with AR, even from a lenient source', T, async () => {
+    const cut = oru(LAB, PERSON_2, 'C-ESC-1', '20240305110000', 'ORD-91', [{ code: '2093-3', name: 'Cholesterol', value: '180', unit: 'mg/dL', status: 'F' }], 'F').slice(0, -1) + '|note \\X0';
+    assert.equal((await send(cut)).code, 'AR');
   });
 
   it('rejects a cut message with AR and a message without a patient identifier with AE, naming the position', T, async () => {

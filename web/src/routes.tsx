@@ -4,6 +4,8 @@ import { StartPage } from './App.tsx';
 import { RequirePermission, RequireSignIn } from './components/Guards.tsx';
 import { Page } from './components/Page.tsx';
 import { Shell } from './components/Shell.tsx';
+import { PossibleMatchDetail } from './identity/PossibleMatchDetail.tsx';
+import { PossibleMatches } from './identity/PossibleMatches.tsx';
 import { FeedsDashboard } from './integration/FeedsDashboard.tsx';
 import { IntegrationIndex, IntegrationLayout } from './integration/IntegrationLayout.tsx';
 import { MessageBrowser } from './integration/MessageBrowser.tsx';
@@ -107,13 +109,15 @@ export function createRouter(pollMs: number) {
         },
         {
           path: 'integration',
-          element: signedIn(<IntegrationLayout />, ['feed.read', 'message.read', 'source.manage'], 'integration work (feeds, messages, sources)'),
+          element: signedIn(<IntegrationLayout />, ['feed.read', 'message.read', 'source.manage', 'identity.review'], 'integration work (feeds, messages, sources, possible matches)'),
           children: [
             { index: true, element: <IntegrationIndex /> },
             { path: 'feeds', element: <RequirePermission actions={['feed.read']} what="watching feeds"><FeedsDashboard /></RequirePermission> },
             { path: 'messages', element: <RequirePermission actions={['message.read']} what="looking at inbound messages"><MessageBrowser /></RequirePermission> },
             { path: 'messages/:id', element: <RequirePermission actions={['message.read']} what="looking at inbound messages"><MessageDetailRoute /></RequirePermission> },
             { path: 'sources', element: <RequirePermission actions={['feed.read', 'source.manage']} what="managing sources"><Sources /></RequirePermission> },
+            { path: 'possible-matches', element: <RequirePermission actions={['identity.review']} what="reviewing possible matches"><PossibleMatches /></RequirePermission> },
+            { path: 'possible-matches/:id', element: <RequirePermission actions={['identity.review']} what="reviewing possible matches"><PossibleMatchDetail /></RequirePermission> },
           ],
         },
         { path: 'support', element: signedIn(<FindAccount />, ['account.read'], 'the support desk (accounts and sessions)') },

@@ -244,7 +244,7 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
   for (const p of possible.filter((c) => c.patientId !== patientId)) {
     await db
       .insertInto('identity_possible_matches')
-      .values({ id: uuidv7(), record_id: recordId, candidate_patient_id: p.patientId, candidate_record_id: p.recordId, weight: p.verdict.weight, evidence: JSON.stringify({ ...(p.verdict.evidence as object), ...(p.verdict.conflict ? { conflict: p.verdict.conflict } : {}) }), decided_by: null, decided_at: null })
+      .values({ id: uuidv7(), record_id: recordId, candidate_patient_id: p.patientId, candidate_record_id: p.recordId, weight: p.verdict.weight, evidence: JSON.stringify({ ...(Array.isArray(p.verdict.evidence) ? { evidence: p.verdict.evidence } : (p.verdict.evidence as object)), ...(p.verdict.conflict ? { conflict: p.verdict.conflict } : {}) }), decided_by: null, decided_at: null })
       .onConflict((oc) => oc.doNothing())
       .execute();
   }

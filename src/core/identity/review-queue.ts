@@ -448,9 +448,14 @@ function compareSides(record: { demographics: Demographics; identifiers: ReviewI
     const verdict: Verdict = left.length && right.length ? (shared ? 'same' : 'different') : 'one-side';
     rows.push({ field: 'identifier', system, record: left, candidate: right, verdict, level: verdict === 'same' ? 'shared' : verdict === 'different' ? 'conflict' : null });
   }
+  // The matcher reports one identifier level, `conflict` whenever any issuer disagrees, even when another issuer's
+  // number is shared and outweighs it: say both, or a large positive weight reads as a conflict.
+  const identifierRows = rows.filter((r) => r.field === 'identifier');
+  const both = identifierRows.some((r) => r.verdict === 'same') && identifierRows.some((r) => r.verdict === 'different');
+  const lines = score.evidence.map((e) => ({ field: e.field, level: e.field === 'identifier' && both ? 'shared-and-conflict' : e.level, weight: e.weight }));
   return {
     rows,
-    computed: { weight: score.weight, outcome: score.outcome, conflict: score.conflict ?? null, lines: score.evidence.map((e) => ({ field: e.field, level: e.level, weight: e.weight })), lower: DEFAULT_MATCH_MODEL.lower, upper: DEFAULT_MATCH_MODEL.upper },
+    computed: { weight: score.weight, outcome: score.outcome, conflict: score.conflict ?? null, lines, lower: DEFAULT_MATCH_MODEL.lower, upper: DEFAULT_MATCH_MODEL.upper },
   };
 }
 

@@ -116,7 +116,8 @@ export class PatientService {
     const filter = patientRowFilter(subject, 'patient.search');
     if (!filter) throw new ForbiddenError('deny-role', 'Your roles do not include searching patients.');
     return this.store.tx(async (trx) => {
-      let q = trx.selectFrom('patients as p').where(filter as unknown as never);
+      // A patient merged into another is an empty shell: search finds the survivor, never both.
+      let q = trx.selectFrom('patients as p').where(filter as unknown as never).where('p.merged_into', 'is', null);
       const conditions: ReturnType<typeof sql<SqlBool>>[] = [];
       if (query.name) {
         const like = `%${escapeLike(query.name.toLowerCase())}%`;

@@ -57,7 +57,7 @@ export function SiteHeader({ instance }: { instance: InstanceInfo | undefined })
               Support
             </NavLink>
           ) : null}
-          {signedIn && (may('feed.read') || may('message.read') || may('source.manage')) ? (
+          {signedIn && (may('feed.read') || may('message.read') || may('source.manage') || may('identity.review')) ? (
             <NavLink className={navClass} to="/integration">
               Integration
             </NavLink>

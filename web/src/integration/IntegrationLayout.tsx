@@ -19,6 +19,7 @@ function useIntegrationLinks(): SectionLink[] {
   if (may('feed.read')) links.push({ to: '/integration/feeds', label: 'Feeds' });
   if (may('message.read')) links.push({ to: '/integration/messages', label: 'Messages' });
   if (may('feed.read') || may('source.manage')) links.push({ to: '/integration/sources', label: 'Sources' });
+  if (may('identity.review')) links.push({ to: '/integration/possible-matches', label: 'Possible matches' });
   return links;
 }
 

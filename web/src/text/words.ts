@@ -89,6 +89,8 @@ export const ACTION_TEXT: Record<Action, { area: Area; text: string }> = {
   'message.reprocess': { area: 'Integration', text: 'Reprocess parked or failed messages' },
   'message.reveal': { area: 'Integration', text: 'Reveal the content of an inbound message, with a reason' },
   'source.manage': { area: 'Integration', text: 'Register sending systems and change their profiles' },
+  'message.submit': { area: 'Integration', text: 'Deliver messages to the gateway (sending systems only)' },
+  'identity.review': { area: 'Integration', text: 'Review possible duplicate patients: compare two records side by side, link them or mark them as different people (a link can be undone)' },
 };
 
 export function actionText(action: string): { area: Area | 'Other'; text: string } {

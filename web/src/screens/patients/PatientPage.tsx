@@ -9,6 +9,9 @@ import { useApi, useMutation } from '../../hooks/use-api.ts';
 import { useMe, useSession } from '../../session/session.tsx';
 import { calendarDate, clock, untilText } from '../../text/time.ts';
 import { BREAK_GLASS_HELPS, reasonText, securityLabelName } from '../../text/words.ts';
+import { ChartAlerts } from '../../chart/ChartAlerts.tsx';
+import { PatientChart } from '../../chart/PatientChart.tsx';
+import { useChart } from '../../chart/use-chart.ts';
 import { BreakGlassDialog } from './BreakGlassDialog.tsx';
 import { displayName, facilityIdOf, genderText, identifierLabel, payerOf, primaryIdentifier, securityLabels } from './fhir.ts';
 
@@ -186,9 +189,11 @@ function PatientRecord({ patient, showChart }: { patient: FhirPatient; showChart
   const phones = patient.telecom?.filter((t) => t.value) ?? [];
   const addresses = patient.address ?? [];
   const hasIdentity = Boolean(patient.name || patient.birthDate || patient.gender || patient.identifier);
+  const chart = useChart(showChart ? patient.id : null);
 
   return (
     <div className="record">
+      {showChart && chart.data?.patient.id === patient.id ? <ChartAlerts chart={chart.data} /> : null}
       {labels.length > 0 ? (
         <div className="notice notice--warn" data-testid="section-sensitivity">
           <p className="notice__title">Sensitive record</p>
@@ -259,13 +264,7 @@ function PatientRecord({ patient, showChart }: { patient: FhirPatient; showChart
         ) : null}
       </div>
 
-      {showChart ? (
-        <Section id="chart" title="Chart">
-          <p className="muted">
-            No clinical sources are connected to this Vigil yet. Medications, results and notes will appear here, each with the system it came from.
-          </p>
-        </Section>
-      ) : null}
+      {showChart ? <PatientChart chart={chart} patientId={patient.id} /> : null}
 
       <p className="record__note muted">
         You see the parts of this record your roles need. The server leaves out everything else; this page hides nothing itself.
