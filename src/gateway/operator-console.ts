@@ -48,6 +48,36 @@ const REPROCESSABLE: readonly GatewayMessageState[] = ['quarantined', 'dead-lett
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+function summaries(trx: Tx) {
+  return trx
+    .selectFrom('gateway_messages as m')
+    .leftJoin('gateway_sources as s', 's.id', 'm.source_id')
+    .select(['m.id', 'm.source_id', 's.name as source_name', 'm.transport', 'm.received_at', 'm.message_type', 'm.control_id', 'm.state', 'm.attempts', 'm.reason_code', 'm.reason', 'm.ack_code', 'm.size_bytes', 'm.processed_at', 'm.corrects', 'm.corrected_by', 'm.patient_ids']);
+}
+
+type SummaryRow = Awaited<ReturnType<ReturnType<typeof summaries>['executeTakeFirstOrThrow']>>;
+
+function toSummary(r: SummaryRow): MessageSummary {
+  return {
+    id: r.id,
+    source: r.source_id ? { id: r.source_id, name: r.source_name ?? '' } : null,
+    transport: r.transport,
+    receivedAt: r.received_at.toISOString(),
+    type: r.message_type,
+    controlId: r.control_id,
+    state: r.state,
+    attempts: r.attempts,
+    reasonCode: r.reason_code,
+    reason: r.reason,
+    ackCode: r.ack_code,
+    sizeBytes: r.size_bytes,
+    processedAt: iso(r.processed_at as Date | null),
+    corrects: r.corrects,
+    correctedBy: r.corrected_by,
+    patients: r.patient_ids.length,
+  };
+}
+
 function encodeCursor(receivedAt: Date, id: string): string {
   return Buffer.from(`${receivedAt.toISOString()}|${id}`).toString('base64url');
 }
@@ -72,10 +102,7 @@ export class OperatorConsole {
 
   async list(subject: Subject, facts: RequestFacts, filter: MessageFilter): Promise<{ items: MessageSummary[]; next: string | null }> {
     return this.store.tx(async (trx) => {
-      let q = trx
-        .selectFrom('gateway_messages as m')
-        .leftJoin('gateway_sources as s', 's.id', 'm.source_id')
-        .select(['m.id', 'm.source_id', 's.name as source_name', 'm.transport', 'm.received_at', 'm.message_type', 'm.control_id', 'm.state', 'm.attempts', 'm.reason_code', 'm.reason', 'm.ack_code', 'm.size_bytes', 'm.processed_at', 'm.corrects', 'm.corrected_by', 'm.patient_ids'])
+      let q = summaries(trx)
         .orderBy('m.received_at', 'desc')
         .orderBy('m.id', 'desc')
         .limit(filter.limit + 1);
@@ -92,24 +119,7 @@ export class OperatorConsole {
       const page = rows.slice(0, filter.limit);
       await this.audit(trx, subject, facts, 'gateway.message.search', 'E', [], { filter: { ...filter, cursor: filter.cursor ? 'yes' : undefined }, results: page.length });
       return {
-        items: page.map((r) => ({
-          id: r.id,
-          source: r.source_id ? { id: r.source_id, name: r.source_name ?? '' } : null,
-          transport: r.transport,
-          receivedAt: r.received_at.toISOString(),
-          type: r.message_type,
-          controlId: r.control_id,
-          state: r.state,
-          attempts: r.attempts,
-          reasonCode: r.reason_code,
-          reason: r.reason,
-          ackCode: r.ack_code,
-          sizeBytes: r.size_bytes,
-          processedAt: iso(r.processed_at as Date | null),
-          corrects: r.corrects,
-          correctedBy: r.corrected_by,
-          patients: r.patient_ids.length,
-        })),
+        items: page.map(toSummary),
         next: rows.length > filter.limit ? encodeCursor(page.at(-1)!.received_at, page.at(-1)!.id) : null,
       };
     });
@@ -131,31 +141,9 @@ export class OperatorConsole {
   }
 
   private async one(trx: Tx, id: string): Promise<MessageSummary> {
-    const r = await trx
-      .selectFrom('gateway_messages as m')
-      .leftJoin('gateway_sources as s', 's.id', 'm.source_id')
-      .select(['m.id', 'm.source_id', 's.name as source_name', 'm.transport', 'm.received_at', 'm.message_type', 'm.control_id', 'm.state', 'm.attempts', 'm.reason_code', 'm.reason', 'm.ack_code', 'm.size_bytes', 'm.processed_at', 'm.corrects', 'm.corrected_by', 'm.patient_ids'])
-      .where('m.id', '=', id)
-      .executeTakeFirst();
+    const r = await summaries(trx).where('m.id', '=', id).executeTakeFirst();
     if (!r) throw new NotFoundError('No message in the inbox has this id.');
-    return {
-      id: r.id,
-      source: r.source_id ? { id: r.source_id, name: r.source_name ?? '' } : null,
-      transport: r.transport,
-      receivedAt: r.received_at.toISOString(),
-      type: r.message_type,
-      controlId: r.control_id,
-      state: r.state,
-      attempts: r.attempts,
-      reasonCode: r.reason_code,
-      reason: r.reason,
-      ackCode: r.ack_code,
-      sizeBytes: r.size_bytes,
-      processedAt: iso(r.processed_at as Date | null),
-      corrects: r.corrects,
-      correctedBy: r.corrected_by,
-      patients: r.patient_ids.length,
-    };
+    return toSummary(r);
   }
 
   private async rawOf(trx: Tx, id: string): Promise<Buffer> {

@@ -44,6 +44,8 @@ export const SIMULATOR_SOURCES: readonly SimulatorSource[] = Object.freeze([
       identifiers,
       medications: 'full-history',
       unknownPatient: 'create',
+      // The simulator ends every segment with CR, so a missing final terminator means a cut message: refused.
+      requireSegmentTerminator: true,
       parkMinutes: 1440,
       cadence: { everyMinutes: 15, activeFrom: '06:00', activeTo: '22:00' },
     },
@@ -61,6 +63,8 @@ export const SIMULATOR_SOURCES: readonly SimulatorSource[] = Object.freeze([
       medications: 'full-history',
       // Results often arrive before the registration they belong to: wait for the ADT feed rather than guess.
       unknownPatient: 'park',
+      // The simulator ends every segment with CR, so a missing final terminator means a cut message: refused.
+      requireSegmentTerminator: true,
       parkMinutes: 1440,
       cadence: { everyMinutes: 60 },
     },
@@ -75,6 +79,8 @@ export const SIMULATOR_SOURCES: readonly SimulatorSource[] = Object.freeze([
       identifiers,
       medications: 'active-only',
       unknownPatient: 'park',
+      // The simulator ends every segment with CR, so a missing final terminator means a cut message: refused.
+      requireSegmentTerminator: true,
       parkMinutes: 1440,
       cadence: { everyMinutes: 120, activeFrom: '07:00', activeTo: '21:00' },
     },
