@@ -85,6 +85,8 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     const key = recordKeyOf(ctx.profile, group.patient);
     if (!key) continue;
     if (registers(message, group) || ctx.profile.unknownPatient === 'create') continue;
+    // Known already (the usual case): no lock. Unknown: look again under the lock the record's creator takes.
+    if (await identifierKnown(trx, key)) continue;
     await lockIdentifiers(trx, [key]);
     if (!(await identifierKnown(trx, key))) waitingOn.push(key);
   }

@@ -76,6 +76,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
   let mllpPort: number | undefined;
   let controlSocket: { close(): Promise<void> } | undefined;
   let demoTraffic: Promise<void> | undefined;
+  let intakeOpened: Promise<void> | undefined;
 
   const health = new HealthService({
     store,
@@ -157,6 +158,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     aborter.abort();
     log.info('shutdown.started', { role });
     let drained = true;
+    await intakeOpened;
     await demoTraffic;
     // The listener goes first: a sender must not get an ACK for a message the processor will never see.
     await gateway.stopListener().catch(() => undefined);
@@ -186,11 +188,14 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     try {
       app = await buildApp({ config, logger, metrics, health, store: () => readyStore, version: VERSION, keyring, isStopping: () => stopping }, options.extendApp);
       await app.app.listen({ host: config.host, port: config.port });
-      mllpPort = await gateway.startListener(() => readyStore);
-      if (options.demo && mllpPort !== undefined) {
-        const port = mllpPort;
-        demoTraffic = ready.then(() => sendDemoTraffic(store, port, logger, aborter.signal)).catch(() => undefined);
-      }
+      // Listeners that acknowledge messages open only once the database is ready: an ACK means "stored".
+      const openIntake = async () => {
+        if (stopping) return;
+        mllpPort = await gateway.startListener(() => readyStore);
+        if (options.demo && mllpPort !== undefined) demoTraffic = sendDemoTraffic(store, mllpPort, logger, aborter.signal).catch(() => undefined);
+      };
+      if (store.engine === 'pglite') await openIntake();
+      else intakeOpened = ready.then(openIntake, () => undefined).catch((err) => log.error('mllp.failed', describeError(err)));
     } catch (err) {
       // Nothing may keep running half-started: the worker, the pool and the data folder lock go too.
       await stop();

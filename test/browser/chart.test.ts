@@ -6,6 +6,8 @@ import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
 import { LAB, PERSON_1 } from '../support/hl7-builder.ts';
 import { assertChromiumInstalled, openBrowser, type BrowserSession } from '../support/browser.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { sendForAck } from '../support/mllp-send.ts';
+import { waitFor } from '../support/wait.ts';
 import { seedClinical, type Seeded } from '../fhir-clinical/seed.ts';
 import { assertNoText, assertPageHealthy, assertText, signInThroughForm, WAIT_MS } from './screens-support.ts';
 
@@ -31,16 +33,6 @@ function abnormalResults(control: string, time: string): string {
   return [msh, pid, obr, k, na].join('\r') + '\r';
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function openChart(page: Page): Promise<Locator> {
   await page.goto(`${t.url}/#/patients/${ownId()}`);
   const chart = page.getByTestId('section-chart');
@@ -62,8 +54,7 @@ describe('the patient chart', () => {
     s = await seedClinical(t);
     const client = await RawMllpClient.connect(t.vigil.mllpPort()!);
     try {
-      client.send(abnormalResults('C-ORU-LYTES', '20240301130000'));
-      await client.waitForAcks(1, 10_000);
+      await sendForAck(client, abnormalResults('C-ORU-LYTES', '20240301130000'));
     } finally {
       client.destroy();
     }

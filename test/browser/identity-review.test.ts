@@ -4,6 +4,7 @@ import { buildAccessFixture, type AccessFixture } from '../support/access-fixtur
 import { assertChromiumInstalled, openBrowser, type BrowserSession } from '../support/browser.ts';
 import { NATIONAL_ID_SYSTEM, seedPossibleMatch, SOUTH_MRN_SYSTEM, type PossibleMatchSeed } from '../support/identity-seed.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { waitFor } from '../support/wait.ts';
 import { assertPageHealthy, assertText, signInThroughForm, WAIT_MS } from './screens-support.ts';
 
 /**
@@ -19,16 +20,6 @@ const db = () => t.vigil.store.db;
 
 async function recordPatient(): Promise<string> {
   return (await db().selectFrom('patient_records').select('patient_id').where('id', '=', seed.recordId).executeTakeFirstOrThrow()).patient_id;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('the possible-match review queue', () => {

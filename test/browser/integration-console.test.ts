@@ -7,6 +7,8 @@ import { assertChromiumInstalled, openBrowser, type BrowserSession } from '../su
 import { CANARY_PATIENT } from '../support/canaries.ts';
 import { adt, LAB, NORTH, oru, PERSON_1, PERSON_2 } from '../support/hl7-builder.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { sendForAck } from '../support/mllp-send.ts';
+import { waitFor } from '../support/wait.ts';
 import { assertPageHealthy, assertText, signInThroughForm, WAIT_MS } from './screens-support.ts';
 
 /**
@@ -23,21 +25,8 @@ let operator: FixturePerson;
 let client: RawMllpClient;
 const db = () => t.vigil.store.db;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function send(message: string): Promise<string> {
-  const before = client.acks.length;
-  client.send(message);
-  const acks = await client.waitForAcks(before + 1, 10_000);
-  return acks[before]!.get('MSA-1')!;
+  return (await sendForAck(client, message)).get('MSA-1')!;
 }
 
 async function stateOf(control: string): Promise<string | undefined> {

@@ -6,6 +6,8 @@ import type { FactInput } from '../../src/model/clinical.ts';
 import { buildAccessFixture, MRN_SYSTEM, type AccessFixture, type Relation } from '../support/access-fixture.ts';
 import { adt, LAB, NORTH, oru, PERSON_1, PERSON_2, type Person, type ResultLine } from '../support/hl7-builder.ts';
 import type { TestVigil } from '../support/in-process.ts';
+import { sendForAck } from '../support/mllp-send.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * Clinical data for the chart tests, put where a hospital would put it: HL7 v2 over MLLP from an ADT feed, a lab and
@@ -49,16 +51,6 @@ export function administration(p: Person, control: string, time: string, order: 
   return [msh(RX, time, 'RAS^O17^RAS_O17', control), pid(p), `ORC|RE|${order}^EHR|${order}F^PHARM`, `RXA|0|1|${time}||197806^Ibuprofen 400 MG Oral Tablet^RXNORM|400|mg^^UCUM||||||||||||CP`, 'RXR|PO^Oral^HL70162'].join('\r') + '\r';
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export async function seedClinical(t: TestVigil): Promise<Seeded> {
   const store = t.vigil.store;
   const fixture = await buildAccessFixture(store, t.vigil.config, ROLE_SETS);
@@ -74,11 +66,8 @@ export async function seedClinical(t: TestVigil): Promise<Seeded> {
   const client = await RawMllpClient.connect(t.vigil.mllpPort()!);
   const controls: string[] = [];
   const send = async (message: string, control: string) => {
-    const before = client.acks.length;
-    client.send(message);
-    await client.waitForAcks(before + 1, 10_000);
-    const ack = client.acks[before]!.toString('latin1');
-    if (!ack.includes('MSA|AA')) throw new Error(`message ${control} was not accepted`);
+    const ack = await sendForAck(client, message);
+    if (ack.get('MSA-1') !== 'AA') throw new Error(`message ${control} was not accepted`);
     controls.push(control);
   };
   try {
@@ -100,10 +89,14 @@ export async function seedClinical(t: TestVigil): Promise<Seeded> {
   } finally {
     client.destroy();
   }
-  await waitFor('every message to be processed', async () => {
-    const rows = await store.db.selectFrom('gateway_messages').select(['control_id', 'state']).where('control_id', 'in', controls).execute();
-    return rows.length === controls.length && rows.every((r) => r.state === 'processed');
-  });
+  await waitFor(
+    'every message to be processed',
+    async () => {
+      const rows = await store.db.selectFrom('gateway_messages').select(['control_id', 'state']).where('control_id', 'in', controls).execute();
+      return rows.length === controls.length && rows.every((r) => r.state === 'processed');
+    },
+    20_000,
+  );
 
   const ownId = fixture.patients['own-team'].id;
   const record = await store.db.selectFrom('patient_records').select('id').where('patient_id', '=', ownId).where('source_id', '=', sources.adt).executeTakeFirstOrThrow();

@@ -6,6 +6,8 @@ import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
 import { CANARY_PATIENT } from '../support/canaries.ts';
 import { adt, LAB, merge, NORTH, oru, PERSON_1, PERSON_2 } from '../support/hl7-builder.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { sendForAck } from '../support/mllp-send.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * HL7 v2 from a sender's socket to normalized facts: durable before acknowledged, duplicates and replays change
@@ -17,22 +19,9 @@ let t: TestVigil;
 let client: RawMllpClient;
 
 async function send(message: string): Promise<{ code: string; err?: string }> {
-  const before = client.acks.length;
-  client.send(message);
-  const acks = await client.waitForAcks(before + 1, 10_000);
-  const ack = acks[before]!;
+  const ack = await sendForAck(client, message);
   const err = ack.get('ERR-3.1') ?? ack.get('ERR-1.4.1');
   return { code: ack.get('MSA-1')!, ...(err ? { err } : {}) };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const db = () => t.vigil.store.db;

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
 import { adt, NORTH, type Person, type Sender } from '../support/hl7-builder.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { sendForAck } from '../support/mllp-send.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * The master patient index across sources: the same person registered at two hospitals (each with its own MRN
@@ -14,17 +16,12 @@ let t: TestVigil;
 let client: RawMllpClient;
 
 async function register(sender: Sender, person: Person, control: string, authority: string): Promise<void> {
-  const before = client.acks.length;
-  client.send(adt(sender, 'A04', person, control, '20240310080000').replace('^^^NORTH^MR', `^^^${authority}^MR`));
-  const [ack] = (await client.waitForAcks(before + 1, 10_000)).slice(before);
-  assert.equal(ack!.get('MSA-1'), 'AA');
-  const deadline = Date.now() + 15_000;
-  for (;;) {
+  const ack = await sendForAck(client, adt(sender, 'A04', person, control, '20240310080000').replace('^^^NORTH^MR', `^^^${authority}^MR`));
+  assert.equal(ack.get('MSA-1'), 'AA');
+  await waitFor(`${control} to be processed`, async () => {
     const row = await t.vigil.store.db.selectFrom('gateway_messages').select('state').where('control_id', '=', control).executeTakeFirst();
-    if (row?.state === 'processed') return;
-    assert.ok(Date.now() < deadline, `${control} was processed`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return row?.state === 'processed';
+  });
 }
 
 async function patientOf(mrn: string) {

@@ -1,20 +1,14 @@
 import type { QualityFlag } from '../../model/quality.ts';
-import { isAllCaps, titleCase } from '../hl7v2/map/names.ts';
+import { tidyNamePart } from '../hl7v2/map/names.ts';
 import { flag } from './flags.ts';
 import { objectsAt, type JsonObject } from './json.ts';
 
 /** Which HumanName stands for the person: official, then usual, then one without a use; old and maiden names last. */
 const USE_RANK: Record<string, number> = { official: 0, usual: 1, '': 2, nickname: 3, anonymous: 3, temp: 3, old: 4, maiden: 4 };
 
-/** The HL7 mapper's normalization: whitespace collapsed, a part written all in capitals title-cased. */
+/** The HL7 mapper's normalization, so a name reads the same whichever feed sent it; JSON may hold a non-string. */
 function tidy(value: unknown, changed: { whitespace: boolean; caps: boolean }): string {
-  if (typeof value !== 'string') return '';
-  const collapsed = value.trim().replace(/\s+/g, ' ');
-  if (collapsed !== value) changed.whitespace = true;
-  if (!isAllCaps(collapsed)) return collapsed;
-  const cased = titleCase(collapsed);
-  if (cased !== collapsed) changed.caps = true;
-  return cased;
+  return typeof value === 'string' ? tidyNamePart(value, changed) : '';
 }
 
 /** Patient.name: the preferred HumanName's family and given names, flagged like PID-5 when they had to be tidied. */

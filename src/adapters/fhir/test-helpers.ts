@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { FactInput, MedicationBody, NormalizedMessage, ObservationBody } from '../../model/clinical.ts';
+import type { NormalizedMessage } from '../../model/clinical.ts';
 import { DEFAULT_PROFILE, type SourceProfile } from '../source-profile.ts';
 import { mapFhirPayload, type FhirEntryResult, type FhirMapContext, type FhirMappingError } from './index.ts';
 
@@ -57,13 +57,5 @@ export function mapError(json: unknown, ctx: FhirMapContext = context()): FhirMa
   return out.error;
 }
 
-export function facts(n: NormalizedMessage, kind?: FactInput['kind']): FactInput[] {
-  return n.groups.flatMap((g) => g.facts).filter((f) => kind === undefined || f.kind === kind);
-}
-
-export const observationBody = (f: FactInput | undefined) => f?.body as ObservationBody;
-export const medicationBody = (f: FactInput | undefined) => f?.body as MedicationBody;
-
-export function flagCodes(flags: readonly { code: string; at?: string }[]): string[] {
-  return flags.map((f) => `${f.code}@${f.at}`);
-}
+// Both mappers produce the same normalized message, so their tests read it with the same helpers.
+export { facts, flagCodes, medicationBody, observationBody } from '../hl7v2/map/test-helpers.ts';

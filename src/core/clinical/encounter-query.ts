@@ -1,7 +1,7 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { ProvenanceRecord } from '../../model/provenance.ts';
 import type { Tx } from '../../store/store.ts';
-import { dateCondition, type PatientScope } from './fact-query.ts';
+import { dateCondition, pageIds, scopeCondition, type PagedTable, type PatientScope } from './fact-query.ts';
 import type { DateBound } from './fhir/date-param.ts';
 import { STORED_TO_FHIR_STATUS } from './fhir/encounter.ts';
 import type { StoredEncounter } from './stored-fact.ts';
@@ -18,21 +18,17 @@ export function storedEncounterStatuses(fhirStatuses: readonly string[]): string
 }
 
 export function encounterCondition(scope: PatientScope, criteria: EncounterCriteria): RawBuilder<SqlBool> {
-  const parts: RawBuilder<SqlBool>[] = ['patientId' in scope ? sql<SqlBool>`e.patient_id = ${scope.patientId}::uuid` : scope.rowFilter];
+  const parts: RawBuilder<SqlBool>[] = [scopeCondition(scope, sql`e.patient_id`)];
   // An empty list after mapping means the caller asked only for statuses encounters here never have.
   if (criteria.statuses) parts.push(sql<SqlBool>`e.status = any(${[...criteria.statuses]}::text[])`);
   for (const d of criteria.dates ?? []) parts.push(dateCondition(sql`e.starts_at`, d));
   return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
 }
 
-export async function pageEncounterIds(trx: Tx, where: RawBuilder<SqlBool>, count: number, offset: number): Promise<{ total: number; ids: string[] }> {
-  const totalRow = await sql<{ total: number }>`select count(*)::int as total from encounters e join patients p on p.id = e.patient_id where ${where}`.execute(trx);
-  const total = totalRow.rows[0]?.total ?? 0;
-  if (count === 0 || offset >= total) return { total, ids: [] };
-  const rows = await sql<{ id: string }>`
-    select e.id from encounters e join patients p on p.id = e.patient_id where ${where}
-    order by e.starts_at desc nulls last, e.id desc limit ${count} offset ${offset}`.execute(trx);
-  return { total, ids: rows.rows.map((r) => r.id) };
+const ENCOUNTERS: PagedTable = { from: sql`encounters e join patients p on p.id = e.patient_id`, id: sql`e.id`, newestFirst: sql`e.starts_at desc nulls last, e.id desc` };
+
+export function pageEncounterIds(trx: Tx, where: RawBuilder<SqlBool>, count: number, offset: number): Promise<{ total: number; ids: string[] }> {
+  return pageIds(trx, ENCOUNTERS, where, count, offset);
 }
 
 interface EncounterRow {

@@ -22,8 +22,9 @@ export interface FactCriteria {
   categories?: readonly TokenParam[];
 }
 
-export function scopeCondition(scope: PatientScope): RawBuilder<SqlBool> {
-  return 'patientId' in scope ? sql<SqlBool>`f.patient_id = ${scope.patientId}::uuid` : scope.rowFilter;
+/** `patientColumn` is the queried table's patient id; the row filter always reads `patients p`, whatever the table. */
+export function scopeCondition(scope: PatientScope, patientColumn: RawBuilder<unknown> = sql`f.patient_id`): RawBuilder<SqlBool> {
+  return 'patientId' in scope ? sql<SqlBool>`${patientColumn} = ${scope.patientId}::uuid` : scope.rowFilter;
 }
 
 export function dateCondition(column: RawBuilder<unknown>, b: DateBound): RawBuilder<SqlBool> {
@@ -64,15 +65,28 @@ export function factCondition(scope: PatientScope, visibility: Visibility, crite
   return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
 }
 
+/** A table joined to `patients p` (so a scope condition applies), its id column, and its newest-first order. */
+export interface PagedTable {
+  from: RawBuilder<unknown>;
+  id: RawBuilder<unknown>;
+  newestFirst: RawBuilder<unknown>;
+}
+
 /** The total and one page of ids, newest first: two statements whatever the page size. */
-export async function pageFactIds(trx: Tx, where: RawBuilder<SqlBool>, count: number, offset: number): Promise<{ total: number; ids: string[] }> {
-  const totalRow = await sql<{ total: number }>`select count(*)::int as total from clinical_facts f join patients p on p.id = f.patient_id where ${where}`.execute(trx);
+export async function pageIds(trx: Tx, table: PagedTable, where: RawBuilder<SqlBool>, count: number, offset: number): Promise<{ total: number; ids: string[] }> {
+  const totalRow = await sql<{ total: number }>`select count(*)::int as total from ${table.from} where ${where}`.execute(trx);
   const total = totalRow.rows[0]?.total ?? 0;
   if (count === 0 || offset >= total) return { total, ids: [] };
   const rows = await sql<{ id: string }>`
-    select f.id from clinical_facts f join patients p on p.id = f.patient_id where ${where}
-    order by f.effective_at desc nulls last, f.id desc limit ${count} offset ${offset}`.execute(trx);
+    select ${table.id} from ${table.from} where ${where}
+    order by ${table.newestFirst} limit ${count} offset ${offset}`.execute(trx);
   return { total, ids: rows.rows.map((r) => r.id) };
+}
+
+const FACTS: PagedTable = { from: sql`clinical_facts f join patients p on p.id = f.patient_id`, id: sql`f.id`, newestFirst: sql`f.effective_at desc nulls last, f.id desc` };
+
+export function pageFactIds(trx: Tx, where: RawBuilder<SqlBool>, count: number, offset: number): Promise<{ total: number; ids: string[] }> {
+  return pageIds(trx, FACTS, where, count, offset);
 }
 
 interface FactRow {

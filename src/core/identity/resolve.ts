@@ -38,12 +38,6 @@ export interface Resolution {
 
 const canonicalHash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
-/** Newer wins by source time; equal times fall back to content hash so the outcome never depends on arrival order. */
-export function isNewer(time: Date | null, hash: string, than: { time: Date | null; hash: string }): boolean {
-  const a = time?.getTime() ?? Number.NEGATIVE_INFINITY;
-  const b = than.time?.getTime() ?? Number.NEGATIVE_INFINITY;
-  return a !== b ? a > b : hash > than.hash;
-}
 
 export async function findRecord(db: Db | Tx, sourceId: string, key: Identifier): Promise<{ id: string; patientId: string } | undefined> {
   const row = await db
@@ -67,7 +61,8 @@ export async function lockIdentifiers(db: Db | Tx, identifiers: readonly Identif
   for (const key of keys) await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 7))`.execute(db);
 }
 
-async function livePatient(db: Db | Tx, patientId: string): Promise<string> {
+/** The patient a merge chain ends at; the hop limit keeps a corrupt cycle from hanging a transaction. */
+export async function livePatient(db: Db | Tx, patientId: string): Promise<string> {
   let id = patientId;
   for (let hops = 0; hops < 16; hops++) {
     const row = await db.selectFrom('patients').select('merged_into').where('id', '=', id).executeTakeFirst();
@@ -155,32 +150,54 @@ async function writeMatchKeys(db: Db | Tx, recordId: string, keys: readonly stri
   await db.insertInto('patient_match_keys').values([...new Set(keys)].map((key) => ({ key, record_id: recordId }))).onConflict((oc) => oc.doNothing()).execute();
 }
 
+/**
+ * Applies a newer account to an existing record (the compare is in the UPDATE itself, so two workers cannot write an
+ * older account over a newer one) and adds identifiers it did not have, under their locks. Undefined when the source
+ * has no record of this person yet.
+ */
+async function updateExisting(db: Db | Tx, arrival: RecordArrival, hash: string, engine: MatchEngine | null): Promise<Resolution | undefined> {
+  const { record } = arrival;
+  const existing = await db
+    .selectFrom('patient_records')
+    .select(['id', 'patient_id', 'registering'])
+    .where('source_id', '=', arrival.sourceId)
+    .where('record_key', '=', identifierKey(arrival.recordKey.system, arrival.recordKey.value))
+    .executeTakeFirst();
+  if (!existing) return undefined;
+  const updated = await sql<{ id: string }>`
+    UPDATE patient_records SET demographics = ${JSON.stringify(record)}::jsonb, source_time = ${arrival.sourceTime}, content_hash = ${hash},
+      provenance = ${JSON.stringify(arrival.provenance)}::jsonb, updated_at = now()
+    WHERE id = ${existing.id}
+      AND (COALESCE(${arrival.sourceTime}::timestamptz, '-infinity'::timestamptz), ${hash}::text) > (COALESCE(source_time, '-infinity'::timestamptz), content_hash)
+    RETURNING id`.execute(db);
+  const newer = updated.rows.length > 0;
+  const held = await db.selectFrom('patient_record_identifiers').select(['system', 'value']).where('record_id', '=', existing.id).execute();
+  const heldKeys = new Set(held.map((h) => identifierKey(h.system, h.value)));
+  const added = record.identifiers.filter((i) => !heldKeys.has(identifierKey(i.system, i.value)));
+  if (added.length > 0) {
+    await lockIdentifiers(db, added);
+    await writeIdentifiers(db, existing.id, added);
+  }
+  const upgraded = arrival.registering && !existing.registering;
+  if (upgraded) await db.updateTable('patient_records').set({ registering: true }).where('id', '=', existing.id).execute();
+  if (newer && engine) await writeMatchKeys(db, existing.id, engine.blockingKeys(record));
+  if (newer || upgraded || added.length > 0) await refreshGoldenRecord(db, existing.patient_id);
+  return { recordId: existing.id, patientId: existing.patient_id, created: false, madeKnown: added.map((i) => waitKey(i.system, i.value)) };
+}
+
 /** Creates or updates the source's record of this person and links it to a Vigil patient. */
 export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine: MatchEngine | null): Promise<Resolution> {
   const { record } = arrival;
   const hash = canonicalHash(record);
+  // Most messages are about a person the source already filed: that path takes no identifier lock, so workers do not
+  // queue behind each other for a busy patient. Only creating a record (or adding identifiers) locks.
+  const found = await updateExisting(db, arrival, hash, engine);
+  if (found) return found;
   await lockIdentifiers(db, [arrival.recordKey, ...record.identifiers]);
   const madeKnown = record.identifiers.map((i) => waitKey(i.system, i.value));
-  const existing = await db
-    .selectFrom('patient_records')
-    .select(['id', 'patient_id', 'source_time', 'content_hash'])
-    .where('source_id', '=', arrival.sourceId)
-    .where('record_key', '=', identifierKey(arrival.recordKey.system, arrival.recordKey.value))
-    .executeTakeFirst();
-  if (existing) {
-    if (isNewer(arrival.sourceTime, hash, { time: existing.source_time, hash: existing.content_hash })) {
-      await db
-        .updateTable('patient_records')
-        .set({ demographics: JSON.stringify(record), source_time: arrival.sourceTime, content_hash: hash, provenance: JSON.stringify(arrival.provenance), updated_at: sql`now()` })
-        .where('id', '=', existing.id)
-        .execute();
-    }
-    if (arrival.registering) await db.updateTable('patient_records').set({ registering: true }).where('id', '=', existing.id).where('registering', '=', false).execute();
-    await writeIdentifiers(db, existing.id, record.identifiers);
-    if (engine) await writeMatchKeys(db, existing.id, engine.blockingKeys(record));
-    await refreshGoldenRecord(db, existing.patient_id);
-    return { recordId: existing.id, patientId: existing.patient_id, created: false, madeKnown };
-  }
+  // Another worker may have filed this person while we waited for the lock.
+  const raced = await updateExisting(db, arrival, hash, engine);
+  if (raced) return raced;
 
   const recordId = uuidv7();
   let patientId: string | null = null;

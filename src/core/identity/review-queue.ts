@@ -10,7 +10,7 @@ import { comparableRecord, DEFAULT_MATCH_MODEL, scorePair, type MatchRecord } fr
 import type { Db, Store, Tx } from '../../store/store.ts';
 import { refreshGoldenRecord } from './golden-record.ts';
 import { repoint } from './merge.ts';
-import { lockIdentifiers } from './resolve.ts';
+import { livePatient, lockIdentifiers } from './resolve.ts';
 
 /**
  * The possible-match queue: pairs the index would not link on its own (resolve.ts holds a record back from a patient
@@ -191,16 +191,6 @@ interface LinkEvidence {
   emptiedPatient?: boolean;
   match?: unknown;
   note?: string;
-}
-
-async function livePatient(db: Db | Tx, patientId: string): Promise<string> {
-  let id = patientId;
-  for (let hops = 0; hops < 16; hops++) {
-    const row = await db.selectFrom('patients').select('merged_into').where('id', '=', id).executeTakeFirst();
-    if (!row?.merged_into) return id;
-    id = row.merged_into;
-  }
-  return id;
 }
 
 async function recordIdentifiers(db: Db | Tx, recordId: string): Promise<ReviewIdentifier[]> {

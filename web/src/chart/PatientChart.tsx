@@ -1,10 +1,12 @@
-import { useState, type MouseEvent, type ReactNode } from 'react';
+import { useState, type MouseEvent } from 'react';
 import { ErrorNotice, Loading } from '../components/ErrorNotice.tsx';
 import type { Loaded } from '../hooks/use-api.ts';
 import { useMe } from '../session/session.tsx';
 import { plural } from '../text/words.ts';
+import { FactRow, InferredMark, Name, SourceCell, StatusCell, type OpenHistory } from './FactCells.tsx';
 import { HistoryDialog } from './HistoryDialog.tsx';
 import { Provenance } from './Provenance.tsx';
+import { SectionTable } from './SectionTable.tsx';
 import { StatusText } from './StatusText.tsx';
 import { chartTime, readerZone, sourceTimeText } from './time.ts';
 import type { AllergyBody, Chart, ChartEncounter, ChartFact, ChartIdentifier, ConditionBody, DiagnosticReportBody, DocumentBody, MedicationBody, ObservationBody } from './types.ts';
@@ -18,8 +20,6 @@ import './chart.css';
  * shows where it came from and how far to trust it, and opens its version history. What the server left out (results
  * this person may not see) is simply not here: the page says nothing about it.
  */
-type OpenHistory = (fact: ChartFact) => void;
-
 export function PatientChart({ chart, patientId }: { chart: Loaded<Chart>; patientId: string }) {
   const [historyOf, setHistoryOf] = useState<ChartFact>();
   // While another patient's chart loads, the previous answer is still held: never show it under this name.
@@ -93,118 +93,55 @@ function jump(event: MouseEvent, id: string) {
   target?.querySelector<HTMLElement>('h3')?.focus({ preventScroll: true });
 }
 
-function ChartSection({ id, title, count, children }: { id: string; title: string; count?: string; children: ReactNode }) {
-  return (
-    <section className="panel chart__section" id={`chart-${id}`} aria-labelledby={`chart-${id}-title`} data-testid={`chart-${id}`}>
-      <h3 id={`chart-${id}-title`} className="chart__section-title" tabIndex={-1}>
-        {title}
-        {count ? <span className="chart__section-count">{count}</span> : null}
-      </h3>
-      {children}
-    </section>
-  );
-}
-
-function Empty({ children }: { children: ReactNode }) {
-  return <p className="chart__empty">{children}</p>;
-}
-
-function InferredMark({ fact }: { fact: { inferred: boolean } }) {
-  return fact.inferred ? (
-    <span className="inferred" title="Vigil inferred this; no source stated it">
-      ≈ Inferred
-    </span>
-  ) : null;
-}
-
-function Source({ fact, onHistory }: { fact: ChartFact; onHistory: OpenHistory }) {
-  return <Provenance provenance={fact.provenance} subject={factName(fact)} version={{ number: fact.version, lastUpdated: fact.lastUpdated }} onHistory={() => onHistory(fact)} />;
-}
-
-/**
- * A fact that changed after it first arrived (a corrected result) is worth a look, so the mark opens its history. It
- * gives no count: the server numbers every version, including ones this person may not see.
- */
-function Versions({ fact, onHistory }: { fact: ChartFact; onHistory: OpenHistory }) {
-  if (fact.version <= 1) return null;
-  return (
-    <button type="button" className="linklike versions" onClick={() => onHistory(fact)} aria-label={`${factName(fact)} was updated: open its version history`}>
-      updated · history
-    </button>
-  );
-}
-
-function Name({ fact, sub }: { fact: ChartFact; sub?: ReactNode }) {
-  return (
-    <>
-      <span className="chart__name">{factName(fact)}</span> <InferredMark fact={fact} />
-      {sub ? <span className="cell__sub">{sub}</span> : null}
-    </>
-  );
-}
-
 // ── Results ────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 function Results({ chart, onHistory }: { chart: Chart; onHistory: OpenHistory }) {
   const { reports, observations } = chart.results;
   const n = resultCount(chart);
   return (
-    <ChartSection id="results" title="Results" count={`${plural(reports.length, 'report')}, ${plural(n, 'result')}`}>
-      {reports.length === 0 && observations.length === 0 ? (
-        <Empty>No results received from the connected sources.</Empty>
-      ) : (
-        <table className="table table--dense chart-table results">
-          <thead>
-            <tr>
-              <th scope="col">Test</th>
-              <th scope="col">Result</th>
-              <th scope="col">Flag</th>
-              <th scope="col">Reference range</th>
-              <th scope="col">Status</th>
-              <th scope="col">Taken</th>
-              <th scope="col">Source</th>
+    <SectionTable
+      id="results"
+      title="Results"
+      count={`${plural(reports.length, 'report')}, ${plural(n, 'result')}`}
+      empty={reports.length === 0 && observations.length === 0}
+      emptyText="No results received from the connected sources."
+      columns={['Test', 'Result', 'Flag', 'Reference range', 'Status', 'Taken', 'Source']}
+      className="results"
+    >
+      {reports.map((report) => {
+        const body = report.body as DiagnosticReportBody;
+        const orders = [body.placerOrder ? `Order ${body.placerOrder}` : null, body.fillerOrder ? `lab no. ${body.fillerOrder}` : null, body.issued ? `issued ${sourceTimeText(body.issued)}` : null].filter(Boolean).join(' · ');
+        return (
+          <tbody key={report.id} className="results__report" data-fact-id={report.id} data-kind="report">
+            <tr className={report.inferred ? 'results__head chart-row--inferred' : 'results__head'}>
+              <th scope="rowgroup" colSpan={4}>
+                <Name fact={report} sub={orders || undefined} />
+              </th>
+              <StatusCell fact={report} onHistory={onHistory} />
+              <td className="num">{chartTime(report.effectiveAt)}</td>
+              <SourceCell fact={report} onHistory={onHistory} />
             </tr>
-          </thead>
-          {reports.map((report) => {
-            const body = report.body as DiagnosticReportBody;
-            const orders = [body.placerOrder ? `Order ${body.placerOrder}` : null, body.fillerOrder ? `lab no. ${body.fillerOrder}` : null, body.issued ? `issued ${sourceTimeText(body.issued)}` : null].filter(Boolean).join(' · ');
-            return (
-              <tbody key={report.id} className="results__report" data-fact-id={report.id} data-kind="report">
-                <tr className={report.inferred ? 'results__head chart-row--inferred' : 'results__head'}>
-                  <th scope="rowgroup" colSpan={4}>
-                    <Name fact={report} sub={orders || undefined} />
-                  </th>
-                  <td>
-                    <StatusText kind={report.kind} status={report.status} /> <Versions fact={report} onHistory={onHistory} />
-                  </td>
-                  <td className="num">{chartTime(report.effectiveAt)}</td>
-                  <td>
-                    <Source fact={report} onHistory={onHistory} />
-                  </td>
-                </tr>
-                {report.observations.map((o) => (
-                  <ObservationRow key={o.id} fact={o} onHistory={onHistory} inReport />
-                ))}
-              </tbody>
-            );
-          })}
-          {observations.length > 0 ? (
-            <tbody className="results__report">
-              {reports.length > 0 ? (
-                <tr className="results__head">
-                  <th scope="rowgroup" colSpan={7}>
-                    Results outside a report
-                  </th>
-                </tr>
-              ) : null}
-              {observations.map((o) => (
-                <ObservationRow key={o.id} fact={o} onHistory={onHistory} inReport={false} />
-              ))}
-            </tbody>
+            {report.observations.map((o) => (
+              <ObservationRow key={o.id} fact={o} onHistory={onHistory} inReport />
+            ))}
+          </tbody>
+        );
+      })}
+      {observations.length > 0 ? (
+        <tbody className="results__report">
+          {reports.length > 0 ? (
+            <tr className="results__head">
+              <th scope="rowgroup" colSpan={7}>
+                Results outside a report
+              </th>
+            </tr>
           ) : null}
-        </table>
-      )}
-    </ChartSection>
+          {observations.map((o) => (
+            <ObservationRow key={o.id} fact={o} onHistory={onHistory} inReport={false} />
+          ))}
+        </tbody>
+      ) : null}
+    </SectionTable>
   );
 }
 
@@ -232,13 +169,9 @@ function ObservationRow({ fact, onHistory, inReport }: { fact: ChartFact; onHist
         )}
       </td>
       <td className="num">{body.referenceRange ?? <span className="muted">None sent</span>}</td>
-      <td>
-        <StatusText kind={fact.kind} status={fact.status} /> <Versions fact={fact} onHistory={onHistory} />
-      </td>
+      <StatusCell fact={fact} onHistory={onHistory} />
       <td className="num">{chartTime(fact.effectiveAt)}</td>
-      <td>
-        <Source fact={fact} onHistory={onHistory} />
-      </td>
+      <SourceCell fact={fact} onHistory={onHistory} />
     </tr>
   );
 }
@@ -255,58 +188,46 @@ function Medications({ chart, onHistory }: { chart: Chart; onHistory: OpenHistor
   ];
   const n = medicationCount(chart);
   return (
-    <ChartSection id="medications" title="Medications" count={plural(n, 'entry', 'entries')}>
-      {n === 0 ? (
-        <Empty>No medications received from the connected sources.</Empty>
-      ) : (
-        <table className="table table--dense chart-table medications">
-          <thead>
-            <tr>
-              <th scope="col">Medication</th>
-              <th scope="col">Dose · route · how often</th>
-              <th scope="col">Status</th>
-              <th scope="col">When</th>
-              <th scope="col">Details</th>
-              <th scope="col">Source</th>
+    <SectionTable
+      id="medications"
+      title="Medications"
+      count={plural(n, 'entry', 'entries')}
+      empty={n === 0}
+      emptyText="No medications received from the connected sources."
+      columns={['Medication', 'Dose · route · how often', 'Status', 'When', 'Details', 'Source']}
+      className="medications"
+    >
+      {groups
+        .filter(([, , facts]) => facts.length > 0)
+        .map(([key, label, facts]) => (
+          <tbody key={key} data-group={key}>
+            <tr className="chart-table__group">
+              <th scope="rowgroup" colSpan={6}>
+                {label}
+              </th>
             </tr>
-          </thead>
-          {groups
-            .filter(([, , facts]) => facts.length > 0)
-            .map(([key, label, facts]) => (
-              <tbody key={key} data-group={key}>
-                <tr className="chart-table__group">
-                  <th scope="rowgroup" colSpan={6}>
-                    {label}
+            {facts.map((fact) => {
+              const body = fact.body as MedicationBody;
+              const details = [body.quantity ? `Quantity ${quantityText(body.quantity)}` : null, body.prescriber ? `Prescriber id ${body.prescriber}` : null].filter(Boolean).join(' · ');
+              return (
+                <FactRow key={fact.id} fact={fact}>
+                  <th scope="row">
+                    <Name fact={fact} sub={body.dosage?.text} />
                   </th>
-                </tr>
-                {facts.map((fact) => {
-                  const body = fact.body as MedicationBody;
-                  const details = [body.quantity ? `Quantity ${quantityText(body.quantity)}` : null, body.prescriber ? `Prescriber id ${body.prescriber}` : null].filter(Boolean).join(' · ');
-                  return (
-                    <tr key={fact.id} data-fact-id={fact.id} className={fact.inferred ? 'chart-row--inferred' : undefined}>
-                      <th scope="row">
-                        <Name fact={fact} sub={body.dosage?.text} />
-                      </th>
-                      <td>{doseText(body) ?? <span className="muted">Not stated</span>}</td>
-                      <td>
-                        <StatusText kind={fact.kind} status={fact.status} /> <Versions fact={fact} onHistory={onHistory} />
-                      </td>
-                      <td className="num">
-                        {chartTime(fact.effectiveAt)}
-                        {body.period?.end ? <span className="cell__sub">until {sourceTimeText(body.period.end)}</span> : null}
-                      </td>
-                      <td>{details || <span className="muted">—</span>}</td>
-                      <td>
-                        <Source fact={fact} onHistory={onHistory} />
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            ))}
-        </table>
-      )}
-    </ChartSection>
+                  <td>{doseText(body) ?? <span className="muted">Not stated</span>}</td>
+                  <StatusCell fact={fact} onHistory={onHistory} />
+                  <td className="num">
+                    {chartTime(fact.effectiveAt)}
+                    {body.period?.end ? <span className="cell__sub">until {sourceTimeText(body.period.end)}</span> : null}
+                  </td>
+                  <td>{details || <span className="muted">—</span>}</td>
+                  <SourceCell fact={fact} onHistory={onHistory} />
+                </FactRow>
+              );
+            })}
+          </tbody>
+        ))}
+    </SectionTable>
   );
 }
 
@@ -314,95 +235,73 @@ function Medications({ chart, onHistory }: { chart: Chart; onHistory: OpenHistor
 
 function Problems({ facts, onHistory }: { facts: ChartFact[]; onHistory: OpenHistory }) {
   return (
-    <ChartSection id="problems" title="Problems" count={plural(facts.length, 'problem')}>
-      {facts.length === 0 ? (
-        <Empty>No problems received from the connected sources.</Empty>
-      ) : (
-        <table className="table table--dense chart-table">
-          <thead>
-            <tr>
-              <th scope="col">Problem</th>
-              <th scope="col">Status</th>
-              <th scope="col">Since</th>
-              <th scope="col">Source</th>
-            </tr>
-          </thead>
-          <tbody>
-            {facts.map((fact) => {
-              const body = fact.body as ConditionBody;
-              const code = fact.code ? fact.code.code : undefined;
-              const sub = [body.category ? CONDITION_CATEGORY[body.category] ?? body.category : null, code].filter(Boolean).join(' · ');
-              return (
-                <tr key={fact.id} data-fact-id={fact.id} className={fact.inferred ? 'chart-row--inferred' : undefined}>
-                  <th scope="row">
-                    <Name fact={fact} sub={sub || undefined} />
-                  </th>
-                  <td>
-                    <StatusText kind={fact.kind} status={fact.status} /> <Versions fact={fact} onHistory={onHistory} />
-                  </td>
-                  <td className="num">{body.onset ? sourceTimeText(body.onset) : <span className="muted">Not stated</span>}</td>
-                  <td>
-                    <Source fact={fact} onHistory={onHistory} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
-    </ChartSection>
+    <SectionTable
+      id="problems"
+      title="Problems"
+      count={plural(facts.length, 'problem')}
+      empty={facts.length === 0}
+      emptyText="No problems received from the connected sources."
+      columns={['Problem', 'Status', 'Since', 'Source']}
+    >
+      <tbody>
+        {facts.map((fact) => {
+          const body = fact.body as ConditionBody;
+          const code = fact.code ? fact.code.code : undefined;
+          const sub = [body.category ? CONDITION_CATEGORY[body.category] ?? body.category : null, code].filter(Boolean).join(' · ');
+          return (
+            <FactRow key={fact.id} fact={fact}>
+              <th scope="row">
+                <Name fact={fact} sub={sub || undefined} />
+              </th>
+              <StatusCell fact={fact} onHistory={onHistory} />
+              <td className="num">{body.onset ? sourceTimeText(body.onset) : <span className="muted">Not stated</span>}</td>
+              <SourceCell fact={fact} onHistory={onHistory} />
+            </FactRow>
+          );
+        })}
+      </tbody>
+    </SectionTable>
   );
 }
 
 function AllergyTable({ facts, onHistory }: { facts: ChartFact[]; onHistory: OpenHistory }) {
   return (
-    <ChartSection id="allergies" title="Allergies" count={plural(facts.length, 'allergy', 'allergies')}>
-      {facts.length === 0 ? (
-        <Empty>None received from the connected sources. That does not mean the patient has none.</Empty>
-      ) : (
-        <table className="table table--dense chart-table">
-          <thead>
-            <tr>
-              <th scope="col">Allergy</th>
-              <th scope="col">Criticality</th>
-              <th scope="col">Status</th>
-              <th scope="col">Source</th>
-            </tr>
-          </thead>
-          <tbody>
-            {facts.map((fact) => {
-              const body = fact.body as AllergyBody;
-              const sub = [body.category ? ALLERGY_CATEGORY[body.category] ?? body.category : null, body.reaction ? `Reaction: ${body.reaction}` : null].filter(Boolean).join(' · ');
-              return (
-                <tr key={fact.id} data-fact-id={fact.id} className={fact.inferred ? 'chart-row--inferred' : undefined}>
-                  <th scope="row">
-                    <Name fact={fact} sub={sub || undefined} />
-                  </th>
-                  <td>
-                    {body.criticality === 'high' ? (
-                      <span className="flag flag--critical">
-                        <span aria-hidden="true">! </span>
-                        {CRITICALITY.high}
-                      </span>
-                    ) : body.criticality ? (
-                      (CRITICALITY[body.criticality] ?? body.criticality)
-                    ) : (
-                      <span className="muted">Not stated</span>
-                    )}
-                  </td>
-                  <td>
-                    <StatusText kind={fact.kind} status={fact.status} /> <Versions fact={fact} onHistory={onHistory} />
-                  </td>
-                  <td>
-                    <Source fact={fact} onHistory={onHistory} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
-    </ChartSection>
+    <SectionTable
+      id="allergies"
+      title="Allergies"
+      count={plural(facts.length, 'allergy', 'allergies')}
+      empty={facts.length === 0}
+      emptyText="None received from the connected sources. That does not mean the patient has none."
+      columns={['Allergy', 'Criticality', 'Status', 'Source']}
+    >
+      <tbody>
+        {facts.map((fact) => {
+          const body = fact.body as AllergyBody;
+          const sub = [body.category ? ALLERGY_CATEGORY[body.category] ?? body.category : null, body.reaction ? `Reaction: ${body.reaction}` : null].filter(Boolean).join(' · ');
+          return (
+            <FactRow key={fact.id} fact={fact}>
+              <th scope="row">
+                <Name fact={fact} sub={sub || undefined} />
+              </th>
+              <td>
+                {body.criticality === 'high' ? (
+                  <span className="flag flag--critical">
+                    <span aria-hidden="true">! </span>
+                    {CRITICALITY.high}
+                  </span>
+                ) : body.criticality ? (
+                  (CRITICALITY[body.criticality] ?? body.criticality)
+                ) : (
+                  <span className="muted">Not stated</span>
+                )}
+              </td>
+              <StatusCell fact={fact} onHistory={onHistory} />
+              <SourceCell fact={fact} onHistory={onHistory} />
+            </FactRow>
+          );
+        })}
+      </tbody>
+    </SectionTable>
   );
 }
 
@@ -411,139 +310,110 @@ function AllergyTable({ facts, onHistory }: { facts: ChartFact[]; onHistory: Ope
 function Encounters({ encounters }: { encounters: ChartEncounter[] }) {
   const me = useMe();
   return (
-    <ChartSection id="encounters" title="Encounters" count={plural(encounters.length, 'encounter')}>
-      {encounters.length === 0 ? (
-        <Empty>No encounters recorded.</Empty>
-      ) : (
-        <table className="table table--dense chart-table">
-          <thead>
-            <tr>
-              <th scope="col">Type</th>
-              <th scope="col">Status</th>
-              <th scope="col">From</th>
-              <th scope="col">Until</th>
-              <th scope="col">Where</th>
-              <th scope="col">Source</th>
+    <SectionTable
+      id="encounters"
+      title="Encounters"
+      count={plural(encounters.length, 'encounter')}
+      empty={encounters.length === 0}
+      emptyText="No encounters recorded."
+      columns={['Type', 'Status', 'From', 'Until', 'Where', 'Source']}
+    >
+      <tbody>
+        {encounters.map((e) => {
+          const facility = e.facilityId ? me.facilities.find((f) => f.id === e.facilityId) : undefined;
+          return (
+            <tr key={e.id} data-encounter-id={e.id}>
+              <th scope="row">{encounterClassText(e.class)}</th>
+              <td>
+                <StatusText kind="encounter" status={e.status} />
+              </td>
+              <td className="num">{chartTime(e.start)}</td>
+              <td className="num">{e.end ? chartTime(e.end) : <span className="muted">{e.status === 'in-progress' ? 'Still open' : '—'}</span>}</td>
+              <td>
+                {e.location ?? <span className="muted">No location given</span>}
+                <span className="cell__sub">{facility ? facility.name : e.facilityId ? 'A facility where you do not work' : 'Facility not given'}</span>
+              </td>
+              <td>
+                <Provenance provenance={e.provenance} subject={`${encounterClassText(e.class)} encounter`} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {encounters.map((e) => {
-              const facility = e.facilityId ? me.facilities.find((f) => f.id === e.facilityId) : undefined;
-              return (
-                <tr key={e.id} data-encounter-id={e.id}>
-                  <th scope="row">{encounterClassText(e.class)}</th>
-                  <td>
-                    <StatusText kind="encounter" status={e.status} />
-                  </td>
-                  <td className="num">{chartTime(e.start)}</td>
-                  <td className="num">{e.end ? chartTime(e.end) : <span className="muted">{e.status === 'in-progress' ? 'Still open' : '—'}</span>}</td>
-                  <td>
-                    {e.location ?? <span className="muted">No location given</span>}
-                    <span className="cell__sub">{facility ? facility.name : e.facilityId ? 'A facility where you do not work' : 'Facility not given'}</span>
-                  </td>
-                  <td>
-                    <Provenance provenance={e.provenance} subject={`${encounterClassText(e.class)} encounter`} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
-    </ChartSection>
+          );
+        })}
+      </tbody>
+    </SectionTable>
   );
 }
 
 function Documents({ facts, onHistory }: { facts: ChartFact[]; onHistory: OpenHistory }) {
   return (
-    <ChartSection id="documents" title="Documents" count={plural(facts.length, 'document')}>
-      {facts.length === 0 ? (
-        <Empty>No documents received from the connected sources.</Empty>
-      ) : (
-        <>
-          <table className="table table--dense chart-table">
-            <thead>
-              <tr>
-                <th scope="col">Document</th>
-                <th scope="col">Dated</th>
-                <th scope="col">Size</th>
-                <th scope="col">Status</th>
-                <th scope="col">Source</th>
-              </tr>
-            </thead>
-            <tbody>
-              {facts.map((fact) => {
-                const body = fact.body as DocumentBody;
-                return (
-                  <tr key={fact.id} data-fact-id={fact.id} className={fact.inferred ? 'chart-row--inferred' : undefined}>
-                    <th scope="row">
-                      <span className="chart__name">{body.title ?? factName(fact)}</span> <InferredMark fact={fact} />
-                      {body.title && body.title !== factName(fact) ? <span className="cell__sub">{factName(fact)}</span> : null}
-                    </th>
-                    <td className="num">{chartTime(fact.effectiveAt)}</td>
-                    <td className="num">
-                      {bytesText(body.size)}
-                      {body.contentType ? <span className="cell__sub">{body.contentType}</span> : null}
-                    </td>
-                    <td>
-                      <StatusText kind={fact.kind} status={fact.status} /> <Versions fact={fact} onHistory={onHistory} />
-                    </td>
-                    <td>
-                      <Source fact={fact} onHistory={onHistory} />
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-          <p className="muted chart__note">Document text is kept encrypted and is not shown here yet; read it in the source system.</p>
-        </>
-      )}
-    </ChartSection>
+    <SectionTable
+      id="documents"
+      title="Documents"
+      count={plural(facts.length, 'document')}
+      empty={facts.length === 0}
+      emptyText="No documents received from the connected sources."
+      columns={['Document', 'Dated', 'Size', 'Status', 'Source']}
+      footer={<p className="muted chart__note">Document text is kept encrypted and is not shown here yet; read it in the source system.</p>}
+    >
+      <tbody>
+        {facts.map((fact) => {
+          const body = fact.body as DocumentBody;
+          return (
+            <FactRow key={fact.id} fact={fact}>
+              <th scope="row">
+                <span className="chart__name">{body.title ?? factName(fact)}</span> <InferredMark fact={fact} />
+                {body.title && body.title !== factName(fact) ? <span className="cell__sub">{factName(fact)}</span> : null}
+              </th>
+              <td className="num">{chartTime(fact.effectiveAt)}</td>
+              <td className="num">
+                {bytesText(body.size)}
+                {body.contentType ? <span className="cell__sub">{body.contentType}</span> : null}
+              </td>
+              <StatusCell fact={fact} onHistory={onHistory} />
+              <SourceCell fact={fact} onHistory={onHistory} />
+            </FactRow>
+          );
+        })}
+      </tbody>
+    </SectionTable>
   );
 }
 
 function Identifiers({ identifiers }: { identifiers: ChartIdentifier[] }) {
   return (
-    <ChartSection id="identifiers" title="Identifiers and the systems that hold them" count={plural(identifiers.length, 'identifier')}>
-      {identifiers.length === 0 ? (
-        <Empty>No identifiers.</Empty>
-      ) : (
-        <table className="table table--dense chart-table">
-          <thead>
-            <tr>
-              <th scope="col">Identifier</th>
-              <th scope="col">Value</th>
-              <th scope="col">Held by</th>
-            </tr>
-          </thead>
-          <tbody>
-            {identifiers.map((i) => (
-              <tr key={`${i.system}|${i.value}`} data-system={i.system}>
-                <th scope="row">
-                  {identifierSystemName(i.system) ?? 'Identifier'}
-                  <span className="cell__sub mono">{i.system}</span>
-                </th>
-                <td className="mono">{i.value}</td>
-                <td>
-                  {i.sources.length === 0 ? (
-                    <span className="muted">Entered in Vigil’s directory</span>
-                  ) : (
-                    <ul className="chart__sources">
-                      {i.sources.map((s) => (
-                        <li key={s.sourceId}>
-                          {s.sourceName}
-                          {s.retired ? <span className="cell__sub">merged away by that source: kept as history</span> : null}
-                        </li>
-                      ))}
-                    </ul>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </ChartSection>
+    <SectionTable
+      id="identifiers"
+      title="Identifiers and the systems that hold them"
+      count={plural(identifiers.length, 'identifier')}
+      empty={identifiers.length === 0}
+      emptyText="No identifiers."
+      columns={['Identifier', 'Value', 'Held by']}
+    >
+      <tbody>
+        {identifiers.map((i) => (
+          <tr key={`${i.system}|${i.value}`} data-system={i.system}>
+            <th scope="row">
+              {identifierSystemName(i.system) ?? 'Identifier'}
+              <span className="cell__sub mono">{i.system}</span>
+            </th>
+            <td className="mono">{i.value}</td>
+            <td>
+              {i.sources.length === 0 ? (
+                <span className="muted">Entered in Vigil’s directory</span>
+              ) : (
+                <ul className="chart__sources">
+                  {i.sources.map((s) => (
+                    <li key={s.sourceId}>
+                      {s.sourceName}
+                      {s.retired ? <span className="cell__sub">merged away by that source: kept as history</span> : null}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </SectionTable>
   );
 }

@@ -5,6 +5,7 @@ import { TextArea } from '../components/Field.tsx';
 import { RefusalNotice } from '../components/RefusalNotice.tsx';
 import { useMutation } from '../hooks/use-api.ts';
 import { segmentsOf } from './SegmentList.tsx';
+import { SubmitOrCancel } from './SubmitOrCancel.tsx';
 
 const MIN_CONTENT = 8;
 
@@ -42,14 +43,7 @@ export function CorrectionForm({ id, content, onCancel }: { id: string; content:
         error={tried ? problem : undefined}
       />
       {correct.error ? <RefusalNotice error={correct.error} failedTitle="The corrected copy was not stored" /> : null}
-      <div className="form-actions">
-        <button type="submit" className="btn btn--primary" disabled={correct.pending}>
-          {correct.pending ? 'Submitting…' : 'Submit corrected copy'}
-        </button>
-        <button type="button" className="btn btn--quiet" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Submit corrected copy" pendingLabel="Submitting…" pending={correct.pending} onCancel={onCancel} />
     </form>
   );
 }

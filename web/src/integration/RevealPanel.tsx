@@ -5,6 +5,7 @@ import { RefusalNotice } from '../components/RefusalNotice.tsx';
 import { useMutation } from '../hooks/use-api.ts';
 import { CorrectionForm } from './CorrectionForm.tsx';
 import { SegmentList, segmentsOf } from './SegmentList.tsx';
+import { SubmitOrCancel } from './SubmitOrCancel.tsx';
 import type { MessageSummary } from './types.ts';
 
 const MIN_REASON = 10;
@@ -71,14 +72,7 @@ function RevealForm({ id, onRevealed, onCancel }: { id: string; onRevealed: (r: 
         autoFocus
       />
       {reveal.error ? <RefusalNotice error={reveal.error} failedTitle="The content was not revealed" /> : null}
-      <div className="form-actions">
-        <button type="submit" className="btn btn--primary" disabled={reveal.pending}>
-          {reveal.pending ? 'Revealing…' : 'Reveal'}
-        </button>
-        <button type="button" className="btn btn--quiet" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Reveal" pendingLabel="Revealing…" pending={reveal.pending} onCancel={onCancel} />
     </form>
   );
 }

@@ -18,7 +18,8 @@ export function titleCase(part: string): string {
   return part.toLowerCase().replace(/(^|[\s\-'’])(\p{L})/gu, (_, sep: string, letter: string) => sep + letter.toUpperCase());
 }
 
-function tidy(value: string, changed: { whitespace: boolean; caps: boolean }): string {
+/** Whitespace collapsed and a part written all in capitals title-cased; `changed` records which, for the quality flags. */
+export function tidyNamePart(value: string, changed: { whitespace: boolean; caps: boolean }): string {
   const collapsed = value.trim().replace(/\s+/g, ' ');
   if (collapsed !== value) changed.whitespace = true;
   if (!isAllCaps(collapsed)) return collapsed;
@@ -41,8 +42,8 @@ export function nameOf(pid: Located, flags: QualityFlag[]): { family?: string; g
     }
   }
   const changed = { whitespace: false, caps: false };
-  const family = tidy(raw(pid.seg, 5, rep, 1, 1), changed);
-  const given = [raw(pid.seg, 5, rep, 2), raw(pid.seg, 5, rep, 3)].map((g) => tidy(g, changed)).filter((g) => g !== '');
+  const family = tidyNamePart(raw(pid.seg, 5, rep, 1, 1), changed);
+  const given = [raw(pid.seg, 5, rep, 2), raw(pid.seg, 5, rep, 3)].map((g) => tidyNamePart(g, changed)).filter((g) => g !== '');
   if (changed.whitespace) flag(flags, 'name-whitespace-trimmed', at(pid, 5, rep));
   if (changed.caps) flag(flags, 'name-case-normalized', at(pid, 5, rep));
   return { ...(family ? { family } : {}), given };

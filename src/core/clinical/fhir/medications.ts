@@ -18,18 +18,23 @@ function periodOf(body: MedicationBody): Period | undefined {
   return start || end ? { ...(start ? { start } : {}), ...(end ? { end } : {}) } : undefined;
 }
 
-function head(fact: StoredFact, resourceType: string): FhirResource {
-  return { resourceType, id: fact.id, meta: factMeta(fact) };
+/**
+ * What all four resources open with. `afterStatus` lets MedicationRequest put its intent where R4 lists it, so every
+ * resource keeps the element order of the specification.
+ */
+function medicationHead(fact: StoredFact, resourceType: string, statuses: readonly string[], encounter: 'encounter' | 'context', afterStatus: Record<string, unknown> = {}): FhirResource {
+  const out: FhirResource = { resourceType, id: fact.id, meta: factMeta(fact) };
+  out.status = allowed(fact.status, statuses, 'unknown');
+  Object.assign(out, afterStatus);
+  out.medicationCodeableConcept = factCode(fact);
+  out.subject = ref('Patient', fact.patientId);
+  Object.assign(out, encounterOf(fact, encounter));
+  return out;
 }
 
 export function toMedicationRequest(fact: StoredFact): FhirResource {
   const body = bodyOf<MedicationBody>(fact);
-  const out = head(fact, 'MedicationRequest');
-  out.status = allowed(fact.status, REQUEST_STATUSES, 'unknown');
-  out.intent = 'order';
-  out.medicationCodeableConcept = factCode(fact);
-  out.subject = ref('Patient', fact.patientId);
-  Object.assign(out, encounterOf(fact, 'encounter'));
+  const out = medicationHead(fact, 'MedicationRequest', REQUEST_STATUSES, 'encounter', { intent: 'order' });
   if (fact.effectiveAt) out.authoredOn = fact.effectiveAt.toISOString();
   if (body.prescriber) out.requester = { type: 'Practitioner', identifier: { value: body.prescriber } };
   const instruction = dosage(body.dosage);
@@ -42,11 +47,7 @@ export function toMedicationRequest(fact: StoredFact): FhirResource {
 
 export function toMedicationAdministration(fact: StoredFact, links: FactLinks = {}): FhirResource {
   const body = bodyOf<MedicationBody>(fact);
-  const out = head(fact, 'MedicationAdministration');
-  out.status = allowed(fact.status, ADMINISTRATION_STATUSES, 'unknown');
-  out.medicationCodeableConcept = factCode(fact);
-  out.subject = ref('Patient', fact.patientId);
-  Object.assign(out, encounterOf(fact, 'context'));
+  const out = medicationHead(fact, 'MedicationAdministration', ADMINISTRATION_STATUSES, 'context');
   // effective[x] is required: the period when the source gave an end, else the moment given, else the source time.
   const period = periodOf(body);
   if (period?.end) out.effectivePeriod = { start: period.start ?? fact.effectiveAt?.toISOString(), end: period.end };
@@ -61,11 +62,7 @@ export function toMedicationAdministration(fact: StoredFact, links: FactLinks = 
 
 export function toMedicationStatement(fact: StoredFact): FhirResource {
   const body = bodyOf<MedicationBody>(fact);
-  const out = head(fact, 'MedicationStatement');
-  out.status = allowed(fact.status, STATEMENT_STATUSES, 'unknown');
-  out.medicationCodeableConcept = factCode(fact);
-  out.subject = ref('Patient', fact.patientId);
-  Object.assign(out, encounterOf(fact, 'context'));
+  const out = medicationHead(fact, 'MedicationStatement', STATEMENT_STATUSES, 'context');
   const period = periodOf(body);
   if (period) out.effectivePeriod = period;
   else if (fact.effectiveAt) out.effectiveDateTime = fact.effectiveAt.toISOString();
@@ -77,11 +74,7 @@ export function toMedicationStatement(fact: StoredFact): FhirResource {
 
 export function toMedicationDispense(fact: StoredFact, links: FactLinks = {}): FhirResource {
   const body = bodyOf<MedicationBody>(fact);
-  const out = head(fact, 'MedicationDispense');
-  out.status = allowed(fact.status, DISPENSE_STATUSES, 'unknown');
-  out.medicationCodeableConcept = factCode(fact);
-  out.subject = ref('Patient', fact.patientId);
-  Object.assign(out, encounterOf(fact, 'context'));
+  const out = medicationHead(fact, 'MedicationDispense', DISPENSE_STATUSES, 'context');
   if (links.requestId) out.authorizingPrescription = [ref('MedicationRequest', links.requestId)];
   const amount = quantity(body.quantity);
   if (amount) out.quantity = amount;

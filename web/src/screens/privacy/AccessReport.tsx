@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { AccessReport as Report } from '../../api/types.ts';
+import { ColumnHeads } from '../../components/ColumnHeads.tsx';
 import { ErrorNotice, Loading } from '../../components/ErrorNotice.tsx';
 import { TextField } from '../../components/Field.tsx';
 import { Page } from '../../components/Page.tsx';
@@ -63,17 +64,7 @@ export function AccessReport() {
           ) : (
             <table className="table" data-testid="accessors">
               <caption className="table__caption">Who has seen this record</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Who</th>
-                  <th scope="col">Accesses</th>
-                  <th scope="col">Refused</th>
-                  <th scope="col">Emergency</th>
-                  <th scope="col">First</th>
-                  <th scope="col">Last</th>
-                  <th scope="col">What</th>
-                </tr>
-              </thead>
+              <ColumnHeads columns={['Who', 'Accesses', 'Refused', 'Emergency', 'First', 'Last', 'What']} />
               <tbody>
                 {data.accessors.map((a) => (
                   <tr key={`${a.actorType}|${a.actorId ?? ''}`}>

@@ -1,0 +1,330 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { ArchiveKeys } from '../../src/controls/keys/archive-keys.ts';
+import { LocalKeyring } from '../../src/controls/keys/keyring.ts';
+import { GatewayProcessor } from '../../src/gateway/processor.ts';
+import { SourceRegistry } from '../../src/gateway/sources.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { defaultMatchEngine } from '../../src/runtime/match-engine.ts';
+import { openStore } from '../../src/store/store.ts';
+import { cpuMeter, processCpuSeconds, selfCpuSeconds } from './cpu.ts';
+import { sendInOrder } from './mllp-load.ts';
+import { adminQuery, printStatements, resetStatements, type BenchCluster } from './pg-cluster.ts';
+import type { Traffic } from './traffic.ts';
+import { startVigilProcess, warningSummary, type VigilProcess } from './vigil-processes.ts';
+
+/**
+ * Goal 2: fully normalized throughput. The plan's messages are received once through a `--role api` process into a
+ * seed database, exactly as a sender would leave them. For each worker count the seed is cloned (CREATE DATABASE …
+ * TEMPLATE) and the bench holds a row lock on every waiting message (SELECT … FOR UPDATE in an open transaction):
+ * the workers' claim skips locked rows, so they start, connect and poll without taking anything. Rolling that
+ * transaction back makes the whole inbox claimable at once, unchanged (a row lock makes no new row version), and
+ * the clock runs from there until no message is left to work. So every count starts from the same inbox, and
+ * process start-up (tsx loading the sources) is not timed.
+ *
+ * Peer: the same inbox worked by one GatewayProcessor in the bench process, batch size 1 against the default, for a
+ * bounded time: what claiming a batch per transaction buys.
+ */
+const SEED = 'gw_drain_seed';
+const POLL_MS = 200;
+
+export interface Verification {
+  states: Record<string, number>;
+  /** Messages with a number of `processed` timeline steps other than one (must be 0). */
+  processedNotOnce: number;
+  processedSteps: number;
+  patients: number;
+  facts: number;
+  factVersions: number;
+  applyAudits: number;
+  /** Messages that went through `parked` at least once (lab results before their ADT, merges before the record). */
+  parkedOnce: number;
+  /** `processed` steps per worker id, to show every worker took a share. */
+  byWorker: number[];
+  /** Timeline steps that set a message back (retrying, dead letter, quarantine), by reason code. */
+  setbacks: Record<string, number>;
+}
+
+/** How a drain ended: every message worked, the bench's time limit, or only parked messages left waiting. */
+export type DrainEnd = 'drained' | 'time limit' | 'parked left' | 'aborted';
+
+export interface DrainRun {
+  workers: number;
+  seconds: number;
+  ended: DrainEnd;
+  /** CPU seconds of the worker processes and of PostgreSQL while the inbox drained. */
+  cpu: Record<string, number>;
+  /** What the workers' database sessions were doing, sampled at every poll. */
+  waits: WaitSample[];
+  messagesPerSecond: number;
+  verification: Verification;
+  warnings: string[];
+}
+
+export interface PeerRun {
+  batchSize: number;
+  seconds: number;
+  /** CPU seconds of the bench process (the processor) and PostgreSQL. */
+  cpu: Record<string, number>;
+  processed: number;
+  messagesPerSecond: number;
+  complete: boolean;
+}
+
+export interface DrainResult {
+  messages: number;
+  preload: { seconds: number; codes: Record<string, number>; errors: number; firstError: string | undefined; stored: Record<string, number> };
+  runs: DrainRun[];
+  peers: PeerRun[];
+  defaultBatchSize: number;
+  pollMs: number;
+  timeLimitS: number;
+  peerSeconds: number;
+}
+
+export interface DrainSettings {
+  cluster: BenchCluster;
+  template: string;
+  traffic: Traffic;
+  env: (databaseUrl: string) => Record<string, string>;
+  kek: string;
+  workerCounts: number[];
+  preloadConnections: number;
+  drainTimeoutMs: number;
+  peerSeconds: number;
+  defaultBatchSize: number;
+  pollMs: number;
+  cpuProfileDir: string | undefined;
+  signal: AbortSignal;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export function perMessage(cpu: Record<string, number>, messages: number): string {
+  return messages === 0 ? '' : `${Object.entries(cpu).map(([part, sec]) => `${part} ${int((sec * 1e6) / messages)}`).join(' + ')} µs CPU/msg`;
+}
+
+async function counts(client: pg.Client): Promise<{ open: number; parked: number; processed: number }> {
+  const { rows } = await client.query<{ open: string; parked: string; processed: string }>(
+    `SELECT count(*) FILTER (WHERE state IN ('received', 'retrying')) AS open, count(*) FILTER (WHERE state = 'parked') AS parked,
+            count(*) FILTER (WHERE state = 'processed') AS processed FROM gateway_messages`,
+  );
+  return { open: Number(rows[0]!.open), parked: Number(rows[0]!.parked), processed: Number(rows[0]!.processed) };
+}
+
+export async function verify(url: string): Promise<Verification> {
+  const n = async (text: string) => Number((await adminQuery<{ n: string }>(url, text))[0]!.n);
+  const states = Object.fromEntries((await adminQuery<{ state: string; n: string }>(url, 'SELECT state, count(*) AS n FROM gateway_messages GROUP BY state ORDER BY state')).map((r) => [r.state, Number(r.n)]));
+  const byWorker = (await adminQuery<{ n: string }>(url, `SELECT count(*) AS n FROM gateway_message_events WHERE step = 'processed' GROUP BY actor ORDER BY count(*) DESC`)).map((r) => Number(r.n));
+  return {
+    states,
+    processedNotOnce: await n(`SELECT count(*) AS n FROM (SELECT m.id FROM gateway_messages m LEFT JOIN gateway_message_events e ON e.message_id = m.id AND e.step = 'processed'
+                               WHERE m.state = 'processed' GROUP BY m.id HAVING count(e.id) <> 1) x`),
+    processedSteps: await n(`SELECT count(*) AS n FROM gateway_message_events WHERE step = 'processed'`),
+    patients: await n('SELECT count(*) AS n FROM patients'),
+    facts: await n('SELECT count(*) AS n FROM clinical_facts'),
+    factVersions: await n('SELECT count(*) AS n FROM clinical_fact_versions'),
+    applyAudits: await n(`SELECT count(*) AS n FROM audit.events WHERE action = 'gateway.message.apply'`),
+    parkedOnce: await n(`SELECT count(DISTINCT message_id) AS n FROM gateway_message_events WHERE step = 'parked'`),
+    byWorker,
+    setbacks: Object.fromEntries(
+      (await adminQuery<{ what: string; n: string }>(url, `SELECT step || ' ' || coalesce(detail->>'reason_code', '?') AS what, count(*) AS n FROM gateway_message_events WHERE step IN ('retrying', 'dead-letter', 'quarantined') GROUP BY 1 ORDER BY 2 DESC`)).map((r) => [r.what, Number(r.n)]),
+    ),
+  };
+}
+
+/**
+ * Polls until nothing is claimable. A message still parked when the rest is done waits for a reference this traffic
+ * never sends: after a few quiet polls it is left and reported, rather than waited for until the timeout.
+ */
+async function waitDrained(url: string, total: number, timeoutMs: number, signal: AbortSignal, label: string): Promise<{ seconds: number; ended: DrainEnd; waits: WaitSample[] }> {
+  const client = new pg.Client({ connectionString: url, application_name: 'vigil-gateway-bench-poll' });
+  await client.connect();
+  const started = performance.now();
+  let lastPrint = started;
+  let quietParked = 0;
+  const waits = new Map<string, number>();
+  const done = (ended: DrainEnd, atMs: number) => ({ seconds: (atMs - started) / 1000, ended, waits: topWaits(waits) });
+  try {
+    for (;;) {
+      const c = await counts(client);
+      await sampleWaits(client, waits);
+      const now = performance.now();
+      if (c.open === 0 && c.parked === 0) return done('drained', now);
+      if (c.open === 0 && ++quietParked >= 10) return done('parked left', now - quietParked * POLL_MS);
+      if (c.open > 0) quietParked = 0;
+      if (now - lastPrint >= 5_000) {
+        lastPrint = now;
+        console.log(`    ${label}: ${int(c.processed)} of ${int(total)} processed after ${((now - started) / 1000).toFixed(0)} s (${int(c.open)} waiting, ${int(c.parked)} parked)`);
+      }
+      if (signal.aborted) return done('aborted', now);
+      if (now - started > timeoutMs) return done('time limit', now);
+      await sleep(POLL_MS);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** What Vigil's database sessions were doing at one poll: a statement's first words, never its parameters. */
+export interface WaitSample {
+  what: string;
+  share: number;
+}
+
+async function sampleWaits(client: pg.Client, into: Map<string, number>): Promise<void> {
+  const { rows } = await client.query<{ what: string }>(
+    `SELECT CASE WHEN state = 'idle in transaction' THEN 'in transaction, waiting for the worker (round trip or worker CPU)'
+                 WHEN wait_event IS NULL THEN 'running: ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70)
+                 ELSE 'waiting on ' || wait_event_type || ':' || wait_event || ': ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70) END AS what
+       FROM pg_stat_activity WHERE application_name = 'vigil' AND state <> 'idle' AND pid <> pg_backend_pid()`,
+  );
+  into.set('(samples)', (into.get('(samples)') ?? 0) + 1);
+  for (const r of rows) into.set(r.what, (into.get(r.what) ?? 0) + 1);
+}
+
+/** The commonest session states, as a share of the polls (a share above 1 means several sessions at once). */
+function topWaits(waits: Map<string, number>): WaitSample[] {
+  const polls = waits.get('(samples)') ?? 1;
+  return [...waits].filter(([k]) => k !== '(samples)').sort((a, b) => b[1] - a[1]).slice(0, 6).map(([what, n]) => ({ what, share: n / polls }));
+}
+
+async function preload(s: DrainSettings): Promise<DrainResult['preload']> {
+  await s.cluster.createDatabase(SEED, s.template);
+  const url = s.cluster.urlOf(SEED);
+  const api = await startVigilProcess({ role: 'api', env: s.env(url), name: 'drain-preload-api' });
+  let sent: Awaited<ReturnType<typeof sendInOrder>>;
+  try {
+    let printed = 0;
+    sent = await sendInOrder(api.mllpPort!, s.traffic.messages, s.preloadConnections, (done) => {
+      if (++printed % 5 === 0) console.log(`    received ${int(done)} of ${int(s.traffic.messages.length)}`);
+    });
+  } finally {
+    await api.stop();
+  }
+  const stored = Object.fromEntries((await adminQuery<{ state: string; n: string }>(url, 'SELECT state, count(*) AS n FROM gateway_messages GROUP BY state')).map((r) => [r.state, Number(r.n)]));
+  return { ...sent, stored };
+}
+
+/** Locks every waiting message until `release()`: claims (FOR UPDATE SKIP LOCKED) pass over them meanwhile. */
+async function hold(url: string): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url, application_name: 'vigil-gateway-bench-hold' });
+  // Dropping the database on a failed run ends this session from the server side; that must not crash the bench.
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`SELECT count(*) FROM (SELECT 1 FROM gateway_messages WHERE state IN ('received', 'retrying') FOR UPDATE) x`);
+  let released: Promise<void> | undefined;
+  return {
+    release: () =>
+      (released ??= (async () => {
+        await client.query('ROLLBACK');
+        await client.end();
+      })()),
+  };
+}
+
+async function drainWithWorkers(s: DrainSettings, workers: number, total: number): Promise<DrainRun> {
+  const database = `gw_drain_w${workers}`;
+  await s.cluster.createDatabase(database, SEED);
+  const url = s.cluster.urlOf(database);
+  const processes: VigilProcess[] = [];
+  let held: Awaited<ReturnType<typeof hold>> | undefined;
+  try {
+    const env = { ...s.env(url), VIGIL_WORKER_POLL_MS: String(s.pollMs) };
+    // Held while the workers start: the clock must not include starting Node and loading the sources.
+    held = await hold(url);
+    processes.push(...(await Promise.all(Array.from({ length: workers }, (_, i) => startVigilProcess({ role: 'worker', env, name: `drain-w${workers}-${i + 1}`, cpuProfileDir: s.cpuProfileDir })))));
+    if (s.cluster.statements) await resetStatements(url);
+    const meter = cpuMeter({ workers: () => processes.reduce((sum, p) => sum + (processCpuSeconds(p.pid) ?? 0), 0), postgres: s.cluster.cpuSeconds });
+    await held.release();
+    const { seconds, ended, waits } = await waitDrained(url, total, s.drainTimeoutMs, s.signal, `${workers} worker(s)`);
+    const cpu = meter.read();
+    const verification = await verify(url);
+    const processed = verification.states.processed ?? 0;
+    if (s.cluster.statements) await printStatements(url, processed, `the workers' statements, ${workers} worker(s)`);
+    return { workers, seconds, ended, cpu, waits, messagesPerSecond: processed / seconds, verification, warnings: warningSummary(processes) };
+  } finally {
+    await held?.release().catch(() => undefined);
+    await Promise.all(processes.map((p) => p.stop()));
+    await s.cluster.dropDatabase(database).catch(() => undefined);
+  }
+}
+
+async function drainInProcess(s: DrainSettings, batchSize: number, total: number): Promise<PeerRun> {
+  const database = `gw_drain_peer_b${batchSize}`;
+  await s.cluster.createDatabase(database, SEED);
+  const url = s.cluster.urlOf(database);
+  const store = await openStore({ databaseUrl: url, poolSize: 2 });
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const processor = new GatewayProcessor(store, new SourceRegistry(), new ArchiveKeys(LocalKeyring.single(Buffer.from(s.kek, 'base64'))), defaultMatchEngine(), createLogger({ level: 'silent' }), null, {
+      batchSize,
+      pollMs: s.pollMs,
+      maxAttempts: 8,
+      baseRetryMs: 2_000,
+      workerId: `bench-peer-b${batchSize}`,
+    });
+    const meter = cpuMeter({ processor: selfCpuSeconds, postgres: s.cluster.cpuSeconds });
+    const started = performance.now();
+    const deadline = started + s.peerSeconds * 1000;
+    let lastPrint = started;
+    let complete = false;
+    while (performance.now() < deadline && !s.signal.aborted) {
+      if ((await processor.runOnce()) > 0) {
+        if (performance.now() - lastPrint >= 5_000) {
+          lastPrint = performance.now();
+          console.log(`    batch ${batchSize}: ${int((await counts(client)).processed)} of ${int(total)} processed after ${((lastPrint - started) / 1000).toFixed(0)} s`);
+        }
+        continue;
+      }
+      const c = await counts(client);
+      if (c.open === 0) {
+        complete = true;
+        break;
+      }
+      await sleep(10);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = meter.read();
+    const processed = (await counts(client)).processed;
+    return { batchSize, seconds, cpu, processed, messagesPerSecond: processed / seconds, complete };
+  } finally {
+    await client.end();
+    await store.close();
+    await s.cluster.dropDatabase(database).catch(() => undefined);
+  }
+}
+
+export async function runDrainBench(s: DrainSettings): Promise<DrainResult> {
+  try {
+    console.log(`  receiving ${int(s.traffic.messages.length)} messages into the seed inbox (${s.preloadConnections} connections, in plan order):`);
+    const loaded = await preload(s);
+    const total = loaded.stored.received ?? 0;
+    console.log(`    stored in ${loaded.seconds.toFixed(1)} s (${int(s.traffic.messages.length / loaded.seconds)} msg/s); states ${JSON.stringify(loaded.stored)}`);
+    const runs: DrainRun[] = [];
+    for (const w of s.workerCounts) {
+      if (s.signal.aborted) break;
+      const run = await drainWithWorkers(s, w, total);
+      runs.push(run);
+      const v = run.verification;
+      for (const w of run.waits) console.log(`    sessions ${w.share.toFixed(2)}× ${w.what}`);
+      if (Object.keys(v.setbacks).length) console.log(`    set back: ${Object.entries(v.setbacks).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+      console.log(
+        `  ${w} worker(s): ${int(run.messagesPerSecond)} msg/s (${int(v.states.processed ?? 0)} processed in ${run.seconds.toFixed(1)} s, ${run.ended}); ` +
+          `processed not exactly once: ${v.processedNotOnce}; per worker ${v.byWorker.map(int).join(' / ')}; ${perMessage(run.cpu, v.states.processed ?? 0)}`,
+      );
+    }
+    const peers: PeerRun[] = [];
+    for (const b of [1, s.defaultBatchSize]) {
+      if (s.signal.aborted) break;
+      const peer = await drainInProcess(s, b, total);
+      peers.push(peer);
+      console.log(`  peer, in-process processor, batch ${b}: ${int(peer.messagesPerSecond)} msg/s (${int(peer.processed)} in ${peer.seconds.toFixed(1)} s${peer.complete ? ', drained' : ''}); ${perMessage(peer.cpu, peer.processed)}`);
+    }
+    return { messages: total, preload: loaded, runs, peers, defaultBatchSize: s.defaultBatchSize, pollMs: s.pollMs, timeLimitS: s.drainTimeoutMs / 1000, peerSeconds: s.peerSeconds };
+  } finally {
+    await s.cluster.dropDatabase(SEED).catch(() => undefined);
+  }
+}

@@ -1,0 +1,166 @@
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { databaseUrlFor } from '../../src/store/store.ts';
+import { treeCpuSeconds } from './cpu.ts';
+
+/**
+ * A PostgreSQL cluster made for one gateway bench run and destroyed after it. Unlike the test suite's cluster
+ * (test/support/pg-cluster.ts, fsync off for speed) this one keeps PostgreSQL's default settings, fsync and
+ * synchronous_commit on: an ACK promises the message is on disk, so the commit is what is being measured.
+ */
+export interface BenchCluster {
+  /** Superuser URL of the `postgres` database. */
+  adminUrl: string;
+  port: number;
+  version: string;
+  /** The settings that decide the cost of a commit, read from the running server. */
+  durability: string;
+  /** CPU seconds used by the whole server so far (postmaster, backends live and ended, background processes). */
+  cpuSeconds(): number;
+  urlOf(database: string): string;
+  createDatabase(name: string, template?: string): Promise<void>;
+  dropDatabase(name: string): Promise<void>;
+  /** Whether pg_stat_statements is loaded (ClusterOptions.statements). */
+  statements: boolean;
+  /** Stops the server (immediate) and removes its folder; safe to call more than once, and synchronous for exit paths. */
+  destroy(): void;
+}
+
+/** The newest Debian PostgreSQL server's bin folder, or undefined when no server is installed. */
+export function postgresBinDir(): string | undefined {
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl'))) : [];
+  return versions.length === 0 ? undefined : join(base, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, 'bin');
+}
+
+function binDir(): string {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (Debian: apt-get install -y postgresql)');
+  return bin;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Names built by the bench only: letters, digits and underscores, so they can be placed in DDL. */
+function checkedName(name: string): string {
+  if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a bench database name: ${name}`);
+  return name;
+}
+
+export async function adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url, application_name: 'vigil-gateway-bench', connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export interface ClusterOptions {
+  /**
+   * Load pg_stat_statements (statements per message and where the server's time goes; `--pg-statements`). Off for
+   * the figures: tracking costs a little on every statement.
+   */
+  statements?: boolean;
+}
+
+export async function startBenchCluster(options: ClusterOptions = {}): Promise<BenchCluster> {
+  const bin = binDir();
+  const root = mkdtempSync(join(tmpdir(), 'vigil-gw-pg-'));
+  // initdb refuses to run as root; the Debian package's postgres user owns the cluster instead.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    chownSync(root, uid, gid);
+  }
+  const run = (tool: string, args: string[]) =>
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { stdio: 'pipe', cwd: root })
+      : execFileSync(join(bin, tool), args, { stdio: 'pipe', cwd: root });
+  const dataDir = join(root, 'data');
+  let destroyed = false;
+  const destroy = () => {
+    if (destroyed) return;
+    destroyed = true;
+    try {
+      run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', '-t', '20', 'stop']);
+    } catch {
+      // not started, or already stopped
+    }
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    // --no-sync only skips initdb's own flush of the template files; the server runs with default durability.
+    run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+    const port = await freePort();
+    const tracking = options.statements ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on' : '';
+    run('pg_ctl', ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '30', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${root}${tracking}`, 'start']);
+    const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    const rows = await adminQuery<{ name: string; setting: string }>(
+      adminUrl,
+      `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'full_page_writes', 'shared_buffers', 'max_connections') ORDER BY name`,
+    );
+    const [{ version }] = (await adminQuery<{ version: string }>(adminUrl, 'SELECT version() AS version')) as [{ version: string }];
+    const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return {
+      adminUrl,
+      port,
+      version: version.split(' on ')[0]!,
+      durability: rows.map((r) => `${r.name}=${r.setting}`).join(', '),
+      cpuSeconds: () => treeCpuSeconds(postmaster),
+      statements: options.statements === true,
+      urlOf: (database) => databaseUrlFor(adminUrl, checkedName(database)),
+      async createDatabase(name, template) {
+        await adminQuery(adminUrl, `CREATE DATABASE ${checkedName(name)}${template ? ` TEMPLATE ${checkedName(template)}` : ''}`);
+      },
+      async dropDatabase(name) {
+        await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${checkedName(name)} WITH (FORCE)`);
+      },
+      destroy,
+    };
+  } catch (err) {
+    destroy();
+    throw err;
+  }
+}
+
+/** Forgets the statistics gathered so far (pg_stat_statements loaded and created in the database). */
+export async function resetStatements(url: string): Promise<void> {
+  await adminQuery(url, 'SELECT pg_stat_statements_reset()');
+}
+
+/**
+ * Prints the statements of Vigil's sessions since the last reset: how many per message and where the server's time
+ * went (planning and execution). Statement texts have placeholders for every value, so nothing here is content.
+ */
+export async function printStatements(url: string, messages: number, label: string): Promise<void> {
+  const rows = await adminQuery<{ calls: string; exec_ms: number; plan_ms: number; query: string }>(
+    url,
+    `SELECT s.calls, s.total_exec_time AS exec_ms, s.total_plan_time AS plan_ms, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 110) AS query
+       FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.userid
+      WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat%' AND s.query NOT ILIKE '%FROM gateway_messages GROUP BY%'
+      ORDER BY s.total_exec_time + s.total_plan_time DESC`,
+  );
+  const calls = rows.reduce((n, r) => n + Number(r.calls), 0);
+  const execMs = rows.reduce((n, r) => n + r.exec_ms, 0);
+  const planMs = rows.reduce((n, r) => n + r.plan_ms, 0);
+  console.log(`    ${label}: ${(calls / messages).toFixed(1)} statements per message; server time per message: execute ${((execMs * 1000) / messages).toFixed(0)} µs, plan ${((planMs * 1000) / messages).toFixed(0)} µs`);
+  for (const r of rows.slice(0, 25)) {
+    console.log(`      ${(Number(r.calls) / messages).toFixed(2).padStart(6)}/msg  exec ${((r.exec_ms * 1000) / messages).toFixed(0).padStart(5)} µs  plan ${((r.plan_ms * 1000) / messages).toFixed(0).padStart(4)} µs  ${r.query}`);
+  }
+}

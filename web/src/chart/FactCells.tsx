@@ -1,0 +1,64 @@
+import type { ReactNode } from 'react';
+import { Provenance } from './Provenance.tsx';
+import { StatusText } from './StatusText.tsx';
+import type { ChartFact } from './types.ts';
+import { factName } from './values.ts';
+
+/** The cells every chart table builds its fact rows from, so each section shows a fact's name, status and source alike. */
+
+export type OpenHistory = (fact: ChartFact) => void;
+
+export function InferredMark({ fact }: { fact: { inferred: boolean } }) {
+  return fact.inferred ? (
+    <span className="inferred" title="Vigil inferred this; no source stated it">
+      ≈ Inferred
+    </span>
+  ) : null;
+}
+
+/**
+ * A fact that changed after it first arrived (a corrected result) is worth a look, so the mark opens its history. It
+ * gives no count: the server numbers every version, including ones this person may not see.
+ */
+function Versions({ fact, onHistory }: { fact: ChartFact; onHistory: OpenHistory }) {
+  if (fact.version <= 1) return null;
+  return (
+    <button type="button" className="linklike versions" onClick={() => onHistory(fact)} aria-label={`${factName(fact)} was updated: open its version history`}>
+      updated · history
+    </button>
+  );
+}
+
+export function Name({ fact, sub }: { fact: ChartFact; sub?: ReactNode }) {
+  return (
+    <>
+      <span className="chart__name">{factName(fact)}</span> <InferredMark fact={fact} />
+      {sub ? <span className="cell__sub">{sub}</span> : null}
+    </>
+  );
+}
+
+/** An inferred entry is shaded so it is never read as a source's own word; tests find a row by its fact id. */
+export function FactRow({ fact, children }: { fact: ChartFact; children: ReactNode }) {
+  return (
+    <tr data-fact-id={fact.id} className={fact.inferred ? 'chart-row--inferred' : undefined}>
+      {children}
+    </tr>
+  );
+}
+
+export function StatusCell({ fact, onHistory }: { fact: ChartFact; onHistory: OpenHistory }) {
+  return (
+    <td>
+      <StatusText kind={fact.kind} status={fact.status} /> <Versions fact={fact} onHistory={onHistory} />
+    </td>
+  );
+}
+
+export function SourceCell({ fact, onHistory }: { fact: ChartFact; onHistory: OpenHistory }) {
+  return (
+    <td>
+      <Provenance provenance={fact.provenance} subject={factName(fact)} version={{ number: fact.version, lastUpdated: fact.lastUpdated }} onHistory={() => onHistory(fact)} />
+    </td>
+  );
+}
