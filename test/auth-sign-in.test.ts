@@ -358,7 +358,7 @@ test('support revokes a person’s sessions, and the next request with their tok
   assert.equal(refused.status, 401);
   assert.equal(refused.body.code, 'session-ended');
   assert.equal((await post('/auth/refresh', { refresh_token: nurseTokens.refresh })).status, 401);
-  const audited = await store.db.selectFrom('audit.events').select(['action', 'actor_id', 'resource_ids']).where('action', 'in', ['account.read', 'account.revoke-sessions']).execute();
+  const audited = await store.db.selectFrom('audit.events').select(['action', 'actor_id', 'resource_ids']).where('action', 'in', ['account.read', 'account.revoke-sessions']).orderBy('recorded_at').orderBy('id').execute();
   assert.deepEqual(audited.map((e) => [e.action, e.actor_id, e.resource_ids]), [['account.read', support.id, [nurse.id]], ['account.revoke-sessions', support.id, [nurse.id]]]);
 
   const stranger = await fetch(`${t.url}/api/accounts/${nurse.id}/sessions/revoke`, { method: 'POST', headers: bearer(nurseTokens.access) });
