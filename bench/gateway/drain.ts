@@ -52,6 +52,8 @@ export interface DrainRun {
   workers: number;
   seconds: number;
   ended: DrainEnd;
+  /** Messages in state `processed` when the clock stopped: the rate's numerator. */
+  processed: number;
   /** CPU seconds of the worker processes and of PostgreSQL while the inbox drained. */
   cpu: Record<string, number>;
   /** What the workers' database sessions were doing, sampled at every poll. */
@@ -137,17 +139,18 @@ export async function verify(url: string): Promise<Verification> {
  * Polls until nothing is claimable. A message still parked when the rest is done waits for a reference this traffic
  * never sends: after a few quiet polls it is left and reported, rather than waited for until the timeout.
  */
-async function waitDrained(url: string, total: number, timeoutMs: number, signal: AbortSignal, label: string): Promise<{ seconds: number; ended: DrainEnd; waits: WaitSample[] }> {
+async function waitDrained(url: string, total: number, timeoutMs: number, signal: AbortSignal, label: string): Promise<{ seconds: number; ended: DrainEnd; processed: number; waits: WaitSample[] }> {
   const client = new pg.Client({ connectionString: url, application_name: 'vigil-gateway-bench-poll' });
   await client.connect();
   const started = performance.now();
   let lastPrint = started;
   let quietParked = 0;
   const waits = new Map<string, number>();
-  const done = (ended: DrainEnd, atMs: number) => ({ seconds: (atMs - started) / 1000, ended, waits: topWaits(waits) });
+  let c = { open: 0, parked: 0, processed: 0 };
+  const done = (ended: DrainEnd, atMs: number) => ({ seconds: (atMs - started) / 1000, ended, processed: c.processed, waits: topWaits(waits) });
   try {
     for (;;) {
-      const c = await counts(client);
+      c = await counts(client);
       await sampleWaits(client, waits);
       const now = performance.now();
       if (c.open === 0 && c.parked === 0) return done('drained', now);
@@ -238,12 +241,13 @@ async function drainWithWorkers(s: DrainSettings, workers: number, total: number
     if (s.cluster.statements) await resetStatements(url);
     const meter = cpuMeter({ workers: () => processes.reduce((sum, p) => sum + (processCpuSeconds(p.pid) ?? 0), 0), postgres: s.cluster.cpuSeconds });
     await held.release();
-    const { seconds, ended, waits } = await waitDrained(url, total, s.drainTimeoutMs, s.signal, `${workers} worker(s)`);
+    const { seconds, ended, processed, waits } = await waitDrained(url, total, s.drainTimeoutMs, s.signal, `${workers} worker(s)`);
     const cpu = meter.read();
+    // Checked once the workers have stopped (each finishes the batch in hand), so the figures hold still.
+    await Promise.all(processes.map((p) => p.stop()));
     const verification = await verify(url);
-    const processed = verification.states.processed ?? 0;
     if (s.cluster.statements) await printStatements(url, processed, `the workers' statements, ${workers} worker(s)`);
-    return { workers, seconds, ended, cpu, waits, messagesPerSecond: processed / seconds, verification, warnings: warningSummary(processes) };
+    return { workers, seconds, ended, processed, cpu, waits, messagesPerSecond: processed / seconds, verification, warnings: warningSummary(processes) };
   } finally {
     await held?.release().catch(() => undefined);
     await Promise.all(processes.map((p) => p.stop()));
@@ -312,8 +316,8 @@ export async function runDrainBench(s: DrainSettings): Promise<DrainResult> {
       for (const w of run.waits) console.log(`    sessions ${w.share.toFixed(2)}× ${w.what}`);
       if (Object.keys(v.setbacks).length) console.log(`    set back: ${Object.entries(v.setbacks).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
       console.log(
-        `  ${w} worker(s): ${int(run.messagesPerSecond)} msg/s (${int(v.states.processed ?? 0)} processed in ${run.seconds.toFixed(1)} s, ${run.ended}); ` +
-          `processed not exactly once: ${v.processedNotOnce}; per worker ${v.byWorker.map(int).join(' / ')}; ${perMessage(run.cpu, v.states.processed ?? 0)}`,
+        `  ${w} worker(s): ${int(run.messagesPerSecond)} msg/s (${int(run.processed)} processed in ${run.seconds.toFixed(1)} s, ${run.ended}); ` +
+          `processed not exactly once: ${v.processedNotOnce}; per worker ${v.byWorker.map(int).join(' / ')}; ${perMessage(run.cpu, run.processed)}`,
       );
     }
     const peers: PeerRun[] = [];

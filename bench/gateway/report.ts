@@ -69,7 +69,7 @@ function drainVerdict(d: DrainResult): { met: boolean; text: string } {
   const met = best.messagesPerSecond >= GOALS.normalizedRate && twice === 0;
   return {
     met,
-    text: `best ${int(best.messagesPerSecond)} msg/s (${best.workers} worker${best.workers > 1 ? 's' : ''}, ${int(best.verification.states.processed ?? 0)} of ${int(d.messages)} messages, ${best.ended}); messages processed other than exactly once: ${twice}`,
+    text: `best ${int(best.messagesPerSecond)} msg/s (${best.workers} worker${best.workers > 1 ? 's' : ''}, ${int(best.processed)} of ${int(d.messages)} messages in ${best.seconds.toFixed(0)} s, ${best.ended}); messages processed other than exactly once: ${twice}`,
   };
 }
 
@@ -189,7 +189,7 @@ function renderDrain(d: DrainResult, cores: number): string[] {
     `${int(d.messages)} messages were received through a \`--role api\` process (${d.preload.seconds.toFixed(1)} s, ${int(d.messages / d.preload.seconds)} msg/s over 8 connections in plan order; ` +
       `ACKs ${Object.entries(d.preload.codes).map(([c, n]) => `${c} ${int(n)}`).join(', ')}) and left in the inbox. For each worker count the inbox was cloned and the bench held a row lock on every waiting message while the workers started ` +
       '(their claims skip locked rows); rolling that back made every message claimable at once, and the clock runs from there until no message is left to work (polled every 200 ms), ' +
-      `or until the bench's limit of ${int(d.timeLimitS)} s, after which the rate is of the messages processed by then. ` +
+      `or until the bench's limit of ${int(d.timeLimitS)} s, after which the rate is of the messages processed by then. Then the workers are stopped (each finishes the batch in hand) and the database is checked. ` +
       `Workers at their defaults (batch ${d.defaultBatchSize}, pool 10) but VIGIL_WORKER_POLL_MS=${d.pollMs}, so an idle worker sees the released inbox within ${d.pollMs} ms; ` +
       'each worker process also runs the audit sealer (one seals at a time, by advisory lock).',
     '',
@@ -198,7 +198,7 @@ function renderDrain(d: DrainResult, cores: number): string[] {
   ];
   for (const run of d.runs) {
     const v = run.verification;
-    const processed = v.states.processed ?? 0;
+    const processed = run.processed;
     const { parts, total } = cpuParts(run.cpu, processed);
     const setbacks = Object.entries(v.setbacks).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
     out.push(
@@ -230,11 +230,11 @@ function renderDrain(d: DrainResult, cores: number): string[] {
   const w1 = d.runs.find((r) => r.workers === 1);
   for (const run of d.runs) if (w1 && run !== w1) out.push(`- ${run.workers} workers: ${(run.messagesPerSecond / w1.messagesPerSecond).toFixed(2)}× one worker.`);
   if (w1) {
-    const { total } = cpuParts(w1.cpu, w1.verification.states.processed ?? 0);
+    const { total } = cpuParts(w1.cpu, w1.processed);
     out.push(`- One message costs about ${int(total)} µs of CPU between the worker and PostgreSQL, so ${cores} cores allow about ${int((cores * 1e6) / total)} msg/s; the goal of ${int(GOALS.normalizedRate)} needs ${int((cores * 1e6) / GOALS.normalizedRate)} µs or less.`);
   }
-  const warnings = d.runs.flatMap((r) => r.warnings);
-  if (warnings.length) out.push(`- The workers logged warnings: ${warnings.join(', ')}.`);
+  const warnings = d.runs.filter((r) => r.warnings.length > 0).map((r) => `${r.workers} worker${r.workers > 1 ? 's' : ''}: ${r.warnings.join(', ')}`);
+  if (warnings.length) out.push(`- The workers logged warnings (${warnings.join('; ')}): a warning per message set back, as counted above.`);
   out.push(`- Every processed message has exactly one \`processed\` step in its timeline, in every run: ${d.runs.every((r) => r.verification.processedNotOnce === 0 && r.verification.processedSteps === (r.verification.states.processed ?? 0)) ? 'yes' : '**no**'}.`);
   return out;
 }

@@ -5,7 +5,7 @@
  *      with batch size 1 and the default;
  *   3. memory of the api and worker processes over a soak at half the peak rate of 1;
  *   4. FHIR Bundle import: reported as not measurable while no FHIR inbound endpoint exists.
- * Writes the "gateway" section of bench/RESULTS.md. Bounded: with the defaults the run takes about 6 to 8 minutes.
+ * Writes the "gateway" section of bench/RESULTS.md. Bounded: about 8 to 9 minutes with the defaults, 17 with a 10-minute soak.
  *
  *   node --import tsx bench/gateway/run.ts [--soak-minutes 2] [--seconds 8] [--warmup-seconds 2]
  *        [--connections 1,8,32] [--workers 1,2,4] [--drain-messages 20000] [--drain-seconds 45] [--only receive,drain,soak]
@@ -77,8 +77,12 @@ const drainSeconds = number('drain-seconds', args['drain-seconds'], 5, 1800);
 const only = new Set(args.only.split(',').map((s) => s.trim()));
 for (const o of only) if (!['receive', 'drain', 'soak'].includes(o)) throw new Error(`--only takes receive, drain and soak (got "${o}")`);
 const profileDir = args.profile ? resolve(args.profile) : undefined;
-/** Diagnostic runs (CPU profiles, statement statistics) change what they measure, so they leave RESULTS.md alone. */
-const diagnostic = profileDir !== undefined || args['pg-statements'];
+/**
+ * Diagnostic runs (CPU profiles, statement statistics) change what they measure, and a partial run (--only) would
+ * replace the whole section with a part of it: both leave RESULTS.md alone.
+ */
+const partial = only.size < 3;
+const diagnostic = profileDir !== undefined || args['pg-statements'] || partial;
 /** The whole run stops by itself after this, whatever hangs: benches plus the soak plus a margin for setup. */
 const HARD_LIMIT_MS = (12 + soakMinutes * 1.5 + (drainSeconds * workerCounts.length) / 60) * 60_000;
 
@@ -247,7 +251,7 @@ async function main(): Promise<number> {
   report.load.after = loadAverage();
   if (abort.signal.aborted) failures++;
   if (diagnostic) {
-    console.log(`\n${profileDir ? `CPU profiles in ${profileDir}; ` : ''}RESULTS.md left as it was: a diagnostic run is slower than a plain one`);
+    console.log(`\n${profileDir ? `CPU profiles in ${profileDir}; ` : ''}RESULTS.md left as it was: ${partial ? 'it holds complete runs only' : 'a diagnostic run is slower than a plain one'}`);
   } else {
     upsertSection(RESULTS_FILE, 'gateway', renderGateway(report));
     // The raw figures too (the plan's texts left out): RESULTS.md is shared by every bench and rewritten by each.
