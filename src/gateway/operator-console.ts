@@ -155,9 +155,9 @@ export class OperatorConsole {
   /** The raw content, for a stated reason; audited against every patient the message touched. */
   async reveal(subject: Subject, facts: RequestFacts, id: string, reason: string): Promise<{ content: string }> {
     return this.store.tx(async (trx) => {
-      const row = await trx.selectFrom('gateway_messages').select(['patient_ids']).where('id', '=', id).executeTakeFirst();
+      const row = await trx.selectFrom('gateway_messages').select(['patient_ids', 'archive_key_id', 'raw']).where('id', '=', id).executeTakeFirst();
       if (!row) throw new NotFoundError('No message in the inbox has this id.');
-      const raw = await this.rawOf(trx, id);
+      const raw = await this.archive.decrypt(trx, row.archive_key_id, id, row.raw);
       const patients = row.patient_ids.length ? row.patient_ids : [null];
       for (const patientId of patients) await this.audit(trx, subject, facts, 'gateway.message.reveal', 'R', [id], { reason }, patientId);
       await timeline(trx, id, 'revealed', `person:${subject.id}`);
