@@ -31,6 +31,8 @@ export interface HealthDeps {
   role: string;
   heartbeatMs: number;
   isStopping: () => boolean;
+  /** False until start-up has finished with the database (instance, demo data): data routes answer 503 until then. */
+  isStarted: () => boolean;
 }
 
 const PING_TIMEOUT_MS = 2_000;
@@ -80,7 +82,8 @@ export class HealthService {
     }
     metrics.dbUp.set({ engine: store.engine }, result.checks.database.status === 'up' ? 1 : 0);
     metrics.workersActive.set(result.checks.workers.active);
-    const ok = result.checks.database.status === 'up' && result.checks.migrations.status === 'current';
+    // Migrations can be current a moment before start-up hands the store to the routes; ready means routes answer.
+    const ok = result.checks.database.status === 'up' && result.checks.migrations.status === 'current' && this.deps.isStarted();
     result.status = this.deps.isStopping() ? 'stopping' : ok ? 'ready' : 'not-ready';
     return result;
   }

@@ -85,6 +85,7 @@ export async function startVigil(options: StartOptions): Promise<RunningVigil> {
     role,
     heartbeatMs: config.workerHeartbeatMs,
     isStopping: () => stopping,
+    isStarted: () => readyStore !== undefined,
   });
 
   async function bringUpDatabase(): Promise<void> {
