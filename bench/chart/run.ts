@@ -1,11 +1,13 @@
 /**
- * The chart read benchmark of issue 6: `GET /api/patients/{id}/chart` and `GET /fhir/R4/Patient/{id}/$everything`
- * (its first page, and every page in turn) for a patient with 5,000 facts, on PostgreSQL, against the same reads
+ * The chart read benchmark of issue 6: `GET /api/patients/{id}/chart` (the first screen: each section's newest
+ * entries), one "show more" page of a section (`GET /api/patients/{id}/chart/results?before=…`) and
+ * `GET /fhir/R4/Patient/{id}/$everything` (its first page, and every page in turn by its cursors) for a patient with
+ * 5,000 facts, on PostgreSQL, against the same reads
  * without the access check and the audit (the unguarded floor, floor.ts). Writes the "chart" section of
  * bench/RESULTS.md. Bounded: about two minutes with the defaults on two cores, and a watchdog ends it at --time-limit.
  *
  *   node --import tsx bench/chart/run.ts [--requests 200] [--warmup 20] [--page-size 100] [--time-limit 450]
- *   node --import tsx bench/chart/run.ts --only chart       # some reads only (chart, chart-200, everything, walk)
+ *   node --import tsx bench/chart/run.ts --only chart       # some reads only (chart, section, everything, walk)
  *   node --import tsx bench/chart/run.ts --profile DIR      # the real routes only, under node --cpu-prof; RESULTS.md untouched
  *   node --import tsx bench/chart/run.ts --pg-statements    # the real routes only, the server's time per statement; RESULTS.md untouched
  *
@@ -42,8 +44,6 @@ import type { ChartTargetMessage } from './target.ts';
 const RESULTS_FILE = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
 const TARGET_SCRIPT = fileURLToPath(new URL('./target.ts', import.meta.url));
 const BLOCK = 20;
-/** The cut chart of the floor: what a chart answer of this many facts would cost. */
-const SMALL_CHART = 200;
 
 const { values: args } = parseArgs({
   options: {
@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '20' },
     'page-size': { type: 'string', default: '100' },
     'time-limit': { type: 'string', default: '450' },
-    only: { type: 'string', default: 'chart,chart-200,everything,walk' },
+    only: { type: 'string', default: 'chart,section,everything,walk' },
     profile: { type: 'string' },
     'pg-statements': { type: 'boolean', default: false },
   },
@@ -75,7 +75,7 @@ const pgStatements = args['pg-statements'] === true;
 /** Diagnostics slow what they measure and run the real routes only: they leave RESULTS.md alone. */
 const diagnostic = profileDir !== undefined || pgStatements;
 const only = new Set(args.only.split(',').map((k) => k.trim()));
-for (const key of only) if (!['chart', 'chart-200', 'everything', 'walk'].includes(key)) throw new Error(`--only takes chart, chart-200, everything and walk (got "${key}")`);
+for (const key of only) if (!['chart', 'section', 'everything', 'walk'].includes(key)) throw new Error(`--only takes chart, section, everything and walk (got "${key}")`);
 
 // Everything this run starts, so that every way out can end it.
 const work = mkdtempSync(join(tmpdir(), 'vigil-chart-bench-'));
@@ -272,13 +272,22 @@ async function probeSame(client: Client, realPath: string, floorPath: string, wh
   return real;
 }
 
-function chartCounts(chart: Record<string, unknown>, limit = 2000): string {
-  const c = chart as { encounters: unknown[]; medications: Record<string, unknown[]>; results: { reports: { observations: unknown[] }[]; observations: unknown[] }; allergies: unknown[]; problems: unknown[]; documents: unknown[]; truncated: boolean };
-  const facts =
-    Object.values(c.medications).reduce((a, l) => a + l.length, 0) +
-    c.results.reports.reduce((a, r) => a + 1 + r.observations.length, 0) +
-    c.results.observations.length + c.allergies.length + c.problems.length + c.documents.length;
-  return `${facts.toLocaleString('en-US')} facts and ${c.encounters.length} encounters in one answer${c.truncated ? `, marked truncated: the chart carries the newest ${limit.toLocaleString('en-US')} facts` : ''}`;
+type Section = { items: { observations?: unknown[] }[]; total: number; next: string | null };
+
+function sectionCounts(c: Section): { facts: number; total: number } {
+  return { facts: c.items.reduce((a, i) => a + 1 + (i.observations?.length ?? 0), 0), total: c.total };
+}
+
+/** What the first screen held: entries shown of each section's total (counts only). */
+function chartCounts(chart: Record<string, unknown>): string {
+  const names = ['results', 'medications', 'problems', 'allergies', 'documents'] as const;
+  const parts = names.map((name) => {
+    const { facts, total } = sectionCounts(chart[name] as Section);
+    return `${name} ${(chart[name] as Section).items.length} of ${total.toLocaleString('en-US')}${facts !== (chart[name] as Section).items.length ? ` (${facts} facts with the reports' observations)` : ''}`;
+  });
+  const encounters = chart['encounters'] as Section;
+  const facts = names.reduce((a, name) => a + sectionCounts(chart[name] as Section).facts, 0);
+  return `${facts} facts and ${encounters.items.length} of ${encounters.total} encounters in one answer: ${parts.join(', ')}`;
 }
 
 async function main(): Promise<number> {
@@ -346,13 +355,12 @@ async function main(): Promise<number> {
     try {
       const id = s.patientId;
       const cases: ReadCase[] = [
-        { key: 'chart', title: 'chart', route: 'GET /api/patients/{id}/chart', floorRoute: 'GET /bench/floor/chart/{id}' },
-        { key: 'chart-200', title: `chart cut to its newest ${SMALL_CHART} facts`, route: '(none: no real route serves it)', floorRoute: `GET /bench/floor/chart/{id}?limit=${SMALL_CHART}`, floorOnly: true },
+        { key: 'chart', title: 'chart, first screen', route: 'GET /api/patients/{id}/chart', floorRoute: 'GET /bench/floor/chart/{id}' },
+        { key: 'section', title: 'chart, second page of results ("show more")', route: 'GET /api/patients/{id}/chart/results?before=…', floorRoute: 'GET /bench/floor/chart/{id}/results?before=…' },
         { key: 'everything', title: '$everything, first page', route: 'GET /fhir/R4/Patient/{id}/$everything', floorRoute: 'GET /bench/floor/everything/{id}' },
-        { key: 'walk', title: `$everything, every page (_count=${settings.pageSize})`, route: `GET /fhir/R4/Patient/{id}/$everything?_count=${settings.pageSize}&_offset=…`, floorRoute: `GET /bench/floor/everything/{id}?_count=${settings.pageSize}&_offset=…` },
+        { key: 'walk', title: `$everything, every page (_count=${settings.pageSize})`, route: `GET /fhir/R4/Patient/{id}/$everything?_count=${settings.pageSize}&_cursor=…`, floorRoute: `GET /bench/floor/everything/{id}?_count=${settings.pageSize}&_cursor=…` },
       ];
-      // Diagnostics run real routes only: the cut chart has none.
-      report.cases = cases.filter((c) => only.has(c.key) && !(diagnostic && c.floorOnly));
+      report.cases = cases.filter((c) => only.has(c.key));
       const unitsFor = (requestsPerUnit: number) => Math.max(1, Math.ceil(settings.requests / requestsPerUnit));
       const repeat = (path: string) => Array.from({ length: Math.min(BLOCK, settings.requests) }, () => path);
       for (const c of report.cases) {
@@ -360,11 +368,15 @@ async function main(): Promise<number> {
           console.log(`\n▶ ${c.title}`);
           let real: string[];
           let floor: string[];
-          if (c.key === 'chart-200') {
-            const small = await probeJson(client, `/bench/floor/chart/${id}?limit=${SMALL_CHART}`, 'the cut chart');
-            c.answer = chartCounts(small, SMALL_CHART);
-            real = [];
-            floor = repeat(`/bench/floor/chart/${id}?limit=${SMALL_CHART}`);
+          if (c.key === 'section') {
+            const first = (await probeJson(client, `/api/patients/${id}/chart`, 'the chart'))['results'] as Section;
+            if (!first.next) throw new Error('the first screen holds every result: there is no second page to measure');
+            const query = `?before=${encodeURIComponent(first.next)}`;
+            const page = await probeSame(client, `/api/patients/${id}/chart/results${query}`, `/bench/floor/chart/${id}/results${query}`, 'results page');
+            const counts = sectionCounts(page as unknown as Section);
+            c.answer = `${(page as unknown as Section).items.length} entries (${counts.facts} facts with the reports' observations) of ${counts.total.toLocaleString('en-US')}`;
+            real = repeat(`/api/patients/${id}/chart/results${query}`);
+            floor = repeat(`/bench/floor/chart/${id}/results${query}`);
           } else if (c.key === 'chart') {
             const chart = await probeSame(client, `/api/patients/${id}/chart`, `/bench/floor/chart/${id}`, 'chart');
             c.answer = chartCounts(chart);
@@ -383,9 +395,8 @@ async function main(): Promise<number> {
             let entries = 0;
             let total = 0;
             while (next) {
-              const offset = new URL(next, vigil.url).searchParams.get('_offset') ?? '0';
-              const floorPath = `/bench/floor/everything/${id}?_count=${settings.pageSize}&_offset=${offset}`;
-              const page = await probeSame(client, next, floorPath, `$everything page at offset ${offset}`);
+              const floorPath = `/bench/floor/everything/${id}${new URL(next, vigil.url).search}`;
+              const page = await probeSame(client, next, floorPath, `$everything page ${real.length + 1}`);
               real.push(next);
               floor.push(floorPath);
               entries += (page.entry as unknown[] | undefined)?.length ?? 0;
@@ -398,7 +409,7 @@ async function main(): Promise<number> {
             c.pages = real.length;
             c.answer = `${total.toLocaleString('en-US')} entries in ${real.length} pages`;
           }
-          console.log(c.floorOnly ? `  floor only (${c.answer})` : `  checked: the real answer and the floor's are the same JSON (${c.answer})`);
+          console.log(`  checked: the real answer and the floor's are the same JSON (${c.answer})`);
           const walk = c.key === 'walk';
           const perUnit = Math.max(real.length, floor.length);
           const units = unitsFor(perUnit);

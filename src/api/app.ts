@@ -21,6 +21,7 @@ import { oauth2Routes } from './routes/oauth2.ts';
 import { installGuard } from './guard.ts';
 import { accessCheckRoutes } from './routes/access-check.ts';
 import { auditSearchRoutes } from './routes/audit-search.ts';
+import { fhirBinaryRoutes } from './routes/fhir-binary.ts';
 import { fhirClinicalRoutes } from './routes/fhir-clinical.ts';
 import { fhirInboundRoutes } from './routes/fhir-inbound.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
@@ -31,6 +32,7 @@ import { healthRoutes } from './routes/health.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { instanceRoutes } from './routes/instance.ts';
 import { webRoutes } from './routes/web.ts';
+import { installFhirFreshness } from './fhir-freshness.ts';
 
 export interface AppDeps {
   config: VigilConfig;
@@ -146,8 +148,10 @@ export async function buildApp(deps: AppDeps, extend?: (app: FastifyInstance) =>
   await app.register(accountRoutes(deps));
   await app.register(healthRoutes(deps));
   await app.register(instanceRoutes(deps));
+  installFhirFreshness(app, deps);
   await app.register(fhirPatientRoutes(deps));
   await app.register(fhirClinicalRoutes(deps));
+  await app.register(fhirBinaryRoutes(deps));
   await app.register(fhirInboundRoutes(deps));
   await app.register(breakGlassRoutes(deps));
   await app.register(directoryRoutes(deps));

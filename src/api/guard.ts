@@ -50,7 +50,7 @@ export function installGuard(app: FastifyInstance, deps: AppDeps): void {
     if (!policy || 'public' in policy) return;
     const subject = request.subject;
     if (!subject) throw new UnauthenticatedError();
-    const decision = decide({ subject, action: policy.action, purposeOfUse: declaredPurpose(request) });
+    const decision = decide({ subject, action: policy.action, resourceType: policy.resource, purposeOfUse: declaredPurpose(request) });
     // A patient route passes the gate when the subject may do the action for some patient; the handler decides for this one.
     const passes = decision.permit || (policy.patient === true && !GATE_REASONS.has(decision.reason));
     if (!passes) {

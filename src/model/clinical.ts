@@ -1,5 +1,6 @@
 import type { QualityFlag } from './quality.ts';
 import type { SourceTime } from './time.ts';
+import type { ObservationCategory } from './observation-category.ts';
 
 /**
  * The normalized model: what every adapter produces and what the gateway persists. Names and value sets follow FHIR R4
@@ -105,6 +106,8 @@ export interface ObservationBody {
   /** `sourceKey` of the diagnostic report this result belongs to. */
   reportKey?: string;
   note?: string;
+  /** Laboratory, vital signs, imaging …: as the source said (FHIR), or from the codes and service section (v2). */
+  category?: ObservationCategory;
 }
 
 export interface DiagnosticReportBody {
@@ -114,6 +117,8 @@ export interface DiagnosticReportBody {
   /** v2 diagnostic service section (OBR-24). */
   category?: string;
   issued?: SourceTime;
+  /** The reporter's summary impression, as text. */
+  conclusion?: string;
 }
 
 export interface Dosage {
@@ -135,6 +140,8 @@ export interface MedicationBody {
 export interface AllergyBody {
   category?: 'food' | 'medication' | 'environment' | 'biologic';
   criticality?: 'low' | 'high' | 'unable-to-assess';
+  /** How bad the reaction was, when the source graded it (HL7 AL1-4 / IAM-4). */
+  severity?: 'mild' | 'moderate' | 'severe';
   reaction?: string;
 }
 
@@ -149,6 +156,19 @@ export interface DocumentBody {
   contentType?: string;
   /** Document text is kept encrypted with the patient's key; the body carries only its size. */
   size?: number;
+  /** SHA-256 (hex) of the content when Vigil stores it: a changed content is a new version, and the reader can check it. */
+  digest?: string;
+  /** FHIR DocumentReference.docStatus: how far the document is through its authoring (HL7 TXA-17). */
+  docStatus?: 'preliminary' | 'final' | 'amended' | 'entered-in-error';
+  /** Source key of the document this one replaces or appends to (HL7 TXA-13). */
+  relatesTo?: { code: 'replaces' | 'appends'; sourceKey: string };
+  authenticated?: SourceTime;
+}
+
+/** A document's bytes as the source sent them. Never part of a body: stored encrypted beside the fact version. */
+export interface DocumentContent {
+  contentType: string;
+  data: Uint8Array;
 }
 
 export type FactBody = ObservationBody | DiagnosticReportBody | MedicationBody | AllergyBody | ConditionBody | DocumentBody;
@@ -167,6 +187,8 @@ export interface FactInput {
   /** Where in the source message it came from, e.g. `OBX[3]`. */
   position: string;
   flags: QualityFlag[];
+  /** Documents only: the content, written encrypted with the version (src/core/clinical/document-content.ts). */
+  content?: DocumentContent;
 }
 
 /** A source's statement that two of its patient records are one person (HL7 ADT A40, FHIR Patient.link replaces). */

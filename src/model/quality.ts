@@ -17,6 +17,7 @@ export type QualityFlagCode =
   | 'dose-parsed-from-text'
   | 'status-unknown'
   | 'value-type-unknown'
+  | 'table-value-unknown'
   | 'segment-ignored';
 
 export interface QualityFlag {
@@ -47,5 +48,6 @@ const FLAG_CONFIDENCE: Record<QualityFlagCode, number> = {
   'dose-parsed-from-text': 0.7,
   'status-unknown': 0.6,
   'value-type-unknown': 0.7,
+  'table-value-unknown': 0.8,
   'segment-ignored': 1,
 };

@@ -406,6 +406,19 @@ export interface GatewayFeedsTable {
   checked_at: Timestamp | null;
 }
 
+export interface GatewayAppAcksTable {
+  message_id: string;
+  source_id: string;
+  ack_code: 'AA' | 'AE' | 'AR';
+  ack_text: string | null;
+  state: 'pending' | 'sent' | 'failed' | 'not-wanted';
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  sent_at: Timestamp | null;
+}
+
 export type LinkReason = 'new-patient' | 'same-identifier' | 'probabilistic' | 'source-merge' | 'person';
 
 export interface PatientRecordsTable {
@@ -485,6 +498,12 @@ export interface ClinicalFactsTable {
   last_confirmed_at: Generated<Timestamp>;
   created_at: Generated<Date>;
   updated_at: Generated<Timestamp>;
+  /** Kept by the fact writer (migration 0007): how many versions, when the newest arrived, which one is current. */
+  version_count: Generated<number>;
+  last_version_at: Timestamp | null;
+  current_version_id: string | null;
+  /** Observations: body.reportKey, the source key of their report (generated, migration 0007). */
+  report_key: Generated<string | null>;
 }
 
 export interface ClinicalFactVersionsTable {
@@ -498,6 +517,21 @@ export interface ClinicalFactVersionsTable {
   content_hash: string;
   provenance: JsonColumn;
   recorded_at: Generated<Date>;
+  /** Arrival number within the fact (migration 0010): the FHIR versionId of this version. */
+  seq: number;
+}
+
+/** Migration 0008: document content per fact version, sealed under the patient's data key (core/clinical/document-content.ts). */
+export interface DocumentContentsTable {
+  id: string;
+  patient_id: string;
+  fact_id: string;
+  fact_version_id: string;
+  content_type: string;
+  size_bytes: number;
+  digest: string;
+  ciphertext: Buffer;
+  created_at: Generated<Date>;
 }
 
 export interface Database {
@@ -533,6 +567,7 @@ export interface Database {
   gateway_messages: GatewayMessagesTable;
   gateway_message_events: GatewayMessageEventsTable;
   gateway_feeds: GatewayFeedsTable;
+  gateway_app_acks: GatewayAppAcksTable;
   patient_records: PatientRecordsTable;
   patient_record_identifiers: PatientRecordIdentifiersTable;
   patient_match_keys: PatientMatchKeysTable;
@@ -540,6 +575,7 @@ export interface Database {
   identity_possible_matches: IdentityPossibleMatchesTable;
   clinical_facts: ClinicalFactsTable;
   clinical_fact_versions: ClinicalFactVersionsTable;
+  document_contents: DocumentContentsTable;
   'audit.events': AuditEventsTable;
   'audit.pending': AuditPendingTable;
   'audit.seals': AuditSealsTable;

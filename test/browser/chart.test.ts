@@ -1,13 +1,15 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { Locator, Page } from 'playwright-core';
-import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
+import { RawMllpClient } from '../support/raw-mllp-client.ts';
 import { LAB, PERSON_1 } from '../support/hl7-builder.ts';
 import { assertChromiumInstalled, openBrowser, type BrowserSession } from '../support/browser.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';
 import { waitFor } from '../support/wait.ts';
+import { writeFact } from '../../src/core/clinical/fact-writer.ts';
 import { seedClinical, type Seeded } from '../fhir-clinical/seed.ts';
 import { assertNoText, assertPageHealthy, assertText, signInThroughForm, WAIT_MS } from './screens-support.ts';
 
@@ -22,6 +24,9 @@ import { assertNoText, assertPageHealthy, assertText, signInThroughForm, WAIT_MS
 let t: TestVigil;
 let s: Seeded;
 const ownId = () => s.fixture.patients['own-team'].id;
+const LETTER_TEXT = 'Seen in clinic; blood pressure well controlled. Review in six months.';
+/** With the discharge summary, more documents than the chart's first page shows (25). */
+const ARCHIVED_LETTERS = 30;
 
 /** Potassium critically high and sodium low, with their ranges, from the lab: what the flag column is for. */
 function abnormalResults(control: string, time: string): string {
@@ -61,6 +66,24 @@ describe('the patient chart', () => {
     await waitFor('the electrolytes to be processed', async () => {
       const m = await t.vigil.store.db.selectFrom('gateway_messages').select('state').where('control_id', '=', 'C-ORU-LYTES').executeTakeFirst();
       return m?.state === 'processed';
+    });
+    // An older archive of scanned letters: more documents than the chart's first page holds.
+    await t.vigil.store.tx(async (trx) => {
+      const record = await trx.selectFrom('patient_records').select('id').where('patient_id', '=', ownId()).where('source_id', '=', s.sources.adt).executeTakeFirstOrThrow();
+      for (let i = 0; i < ARCHIVED_LETTERS; i++) {
+        const day = String(1 + (i % 28)).padStart(2, '0');
+        const month = String(1 + Math.floor(i / 28)).padStart(2, '0');
+        const provenance = { derivation: 'asserted' as const, sourceId: s.sources.ehr, sourceName: 'north-ehr', receivedAt: new Date().toISOString(), transform: 'test-seed@1', confidence: 1, flags: [] };
+        await writeFact(trx, { sourceId: s.sources.ehr, recordId: record.id, patientId: ownId(), encounterId: null, encounterKey: null, provenance }, {
+          kind: 'document', sourceKey: `LETTER-${i}`, status: 'current', code: { codings: [{ system: 'http://loinc.org', code: '34133-9', display: 'Summary of episode note' }] },
+          effective: { instant: `2022-${month}-${day}T10:00:00.000Z`, zoneFrom: 'profile', zone: 'America/New_York', precision: 'minute' },
+          // The newest letter came with its text (stored encrypted); the others as metadata only.
+          ...(i === ARCHIVED_LETTERS - 1
+            ? { body: { title: `Clinic letter ${i + 1}`, contentType: 'text/plain', size: LETTER_TEXT.length, digest: createHash('sha256').update(LETTER_TEXT).digest('hex') }, content: { contentType: 'text/plain', data: Buffer.from(LETTER_TEXT) } }
+            : { body: { title: `Clinic letter ${i + 1}`, contentType: 'application/pdf', size: 40_000 } }),
+          position: 'TXA', flags: [],
+        }, new Date('2024-03-02T12:00:00Z'));
+      }
     });
     // The lab has been silent for three hours and was judged stale an hour after its last message.
     await sql`update gateway_feeds set last_message_at = now() - interval '3 hours', stale_since = now() - interval '2 hours' where source_id = ${s.sources.lab}`.execute(t.vigil.store.db);
@@ -102,7 +125,29 @@ describe('the patient chart', () => {
     const inferred = row(chart.getByTestId('chart-problems'), s.facts['inferredProblem']!);
     await assertText(inferred, /Essential hypertension\s+≈ Inferred[\s\S]*Unconfirmed/, 'the inferred problem says so in words');
     assert.match((await inferred.getAttribute('class')) ?? '', /chart-row--inferred/);
-    await assertText(chart.getByTestId('chart-documents'), /Discharge summary[\s\S]*2 KB/, 'the document is listed with its size');
+    // A long section shows its newest entries, says how many there are, and loads the older ones on request.
+    const documents = chart.getByTestId('chart-documents');
+    await assertText(documents, /Discharge summary[\s\S]*2 KB/, 'the newest document is listed with its size');
+    await assertText(documents.getByRole('heading'), /31 documents/, 'the heading counts the whole section');
+    // A document that came with its text opens it (an audited read); the others say nothing they cannot do.
+    const opens = documents.getByTestId('open-document');
+    assert.equal(await opens.count(), 1, 'only the letter that came with its text can be opened');
+    const href = await opens.getAttribute('href');
+    const opened = await page.evaluate(async (url) => {
+      const res = await fetch(url!);
+      return { status: res.status, text: await res.text() };
+    }, href);
+    assert.deepEqual(opened, { status: 200, text: LETTER_TEXT }, 'the link serves the stored text to the signed-in physician');
+    assert.equal(await documents.locator('tbody tr').count(), 25, 'the first page holds the newest 25');
+    await assertText(documents.getByTestId('chart-documents-more'), /Showing the newest 25 of 31 documents/, 'says how much is shown');
+    await browser.screenshot('chart-physician-first-page');
+    await documents.getByRole('button', { name: 'Show 6 older' }).click();
+    await documents.locator('tbody tr').nth(30).waitFor({ timeout: WAIT_MS });
+    assert.equal(await documents.locator('tbody tr').count(), 31);
+    assert.equal(await documents.getByTestId('chart-documents-more').count(), 0, 'nothing more to show');
+    await assertText(documents.locator('tbody tr').nth(30), /Clinic letter 1\b/, 'the oldest letter comes last');
+    const pages = await t.vigil.store.db.selectFrom('audit.events').select('details').where('actor_id', '=', s.fixture.people.get('physician')!.id).where('action_code', '=', 'R').execute();
+    assert.ok(pages.some((e) => (e.details as { view?: string; section?: string } | null)?.section === 'documents'), 'the older page is an audited read');
     await assertText(chart.getByTestId('chart-encounters'), /Inpatient\s+In progress[\s\S]*WARD1/, 'the admission from the ADT feed');
     await assertText(chart.getByTestId('chart-identifiers'), /MRN[\s\S]*north-adt[\s\S]*north-lab[\s\S]*north-rx/, 'the MRN with every source that holds it');
     await browser.screenshot('chart-physician');
@@ -146,7 +191,9 @@ describe('the patient chart', () => {
     await history.getByTestId('versions').waitFor({ timeout: WAIT_MS });
     const versions = history.locator('tbody tr');
     assert.equal(await versions.count(), 3);
-    assert.deepEqual(await versions.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-version'), r.getAttribute('data-current')])), [['3', 'true'], ['2', 'false'], ['1', 'false']]);
+    const listed = await versions.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-version'), r.getAttribute('data-current')]));
+    assert.deepEqual(listed.map(([, current]) => current), ['true', 'false', 'false'], 'the current version first');
+    assert.deepEqual(listed.map(([n]) => n).sort(), ['1', '2', '3'], 'each under the number it arrived with');
     await assertText(versions.nth(0), /Corrected[\s\S]*Current[\s\S]*190 mg\/dL\s+●\s+changed/i, 'the current version is the correction, its value marked changed');
     await assertText(versions.nth(2), /Preliminary[\s\S]*180 mg\/dL/, 'the first version was preliminary');
     await browser.screenshot('chart-history');
@@ -168,6 +215,7 @@ describe('the patient chart', () => {
     assert.equal(await chart.locator('[data-status="preliminary"]').count(), 0);
     await assertNoText(chart, /preliminary|withheld|not allowed|hidden/i, 'the chart says nothing about what was left out');
     await assertText(results.getByRole('heading'), /3 reports/, 'the count is of what the nurse may see');
+    await assertText(chart.getByRole('navigation', { name: 'Chart sections' }), /Results\s*3\b/, 'and so is the section total in the contents');
     await nurseBrowser.screenshot('chart-nurse');
 
     await row(results, s.facts['cholesterol']!).getByRole('button', { name: /was updated: open its version history/ }).click();

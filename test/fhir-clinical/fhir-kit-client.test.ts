@@ -52,7 +52,8 @@ describe('fhir-kit-client against the FHIR R4 face', () => {
 
   it('reads a resource and a patient', T, async () => {
     const observation = (await client.read({ resourceType: 'Observation', id: s.facts['cholesterol']! })) as FhirResource & { status: string; meta: { versionId: string } };
-    assert.deepEqual([observation.resourceType, observation.status, observation.meta.versionId], ['Observation', 'corrected', '3']);
+    assert.deepEqual([observation.resourceType, observation.status], ['Observation', 'corrected']);
+    assert.match(observation.meta.versionId, /^[123]$/, 'the arrival number of the corrected version, one of three');
     const patient = await client.read({ resourceType: 'Patient', id: s.fixture.patients['own-team'].id });
     assert.equal(patient.resourceType, 'Patient');
   });

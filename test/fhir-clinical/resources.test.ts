@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Chart } from '../../src/core/clinical/chart-view.ts';
 import { SEARCH_PARAMS } from '../../src/core/clinical/fhir/search-params.ts';
 import { CLINICAL_TYPES } from '../../src/core/clinical/resource-types.ts';
 import { signIn } from '../support/access-fixture.ts';
@@ -37,7 +38,8 @@ async function ok(path: string): Promise<Answer> {
   return res;
 }
 
-async function walkPages(first: string): Promise<{ ids: string[]; pages: number; total: number }> {
+/** Searches page by offset and link back; Patient/$everything pages by cursor, forward only. */
+async function walkPages(first: string, backLinks = true): Promise<{ ids: string[]; pages: number; total: number }> {
   let page = await ok(first);
   const total = page.json.total!;
   const seen = [...ids(page)];
@@ -45,7 +47,7 @@ async function walkPages(first: string): Promise<{ ids: string[]; pages: number;
   for (let next = page.json.link?.find((l) => l.relation === 'next'); next; next = page.json.link?.find((l) => l.relation === 'next')) {
     page = await ok(next.url);
     assert.equal(page.json.total, total, 'the total stays the same on every page');
-    assert.ok(page.json.link?.some((l) => l.relation === 'previous'));
+    assert.equal(page.json.link?.some((l) => l.relation === 'previous'), backLinks);
     seen.push(...ids(page));
     pages++;
   }
@@ -69,13 +71,18 @@ describe('resources', () => {
 
   it('serves the current version of a result corrected twice (sent out of order), with one Provenance per version', T, async () => {
     const obs = (await ok(`/fhir/R4/Observation/${s.facts['cholesterol']}`)).json;
-    assert.deepEqual([obs['status'], (obs['meta'] as { versionId: string }).versionId, (obs['valueQuantity'] as { value: number }).value], ['corrected', '3', 190]);
+    assert.deepEqual([obs['status'], (obs['valueQuantity'] as { value: number }).value], ['corrected', 190]);
+    const versionId = (obs['meta'] as { versionId: string }).versionId;
     const provenance = await ok(`/fhir/R4/Provenance?target=Observation/${s.facts['cholesterol']}`);
     assert.equal(provenance.json.total, 3);
     const messages = await t.vigil.store.db.selectFrom('gateway_messages').select(['id', 'control_id']).where('control_id', 'in', ['C-ORU-CHOL-P', 'C-ORU-CHOL-F', 'C-ORU-CHOL-C']).execute();
     const messageOf = new Map(messages.map((m) => [m.control_id, m.id]));
     const byVersion = provenance.json.entry!.map((e) => e.resource as unknown as { id: string; target: { reference: string }[]; entity: { what: { identifier: { value: string } } }[]; agent: { who: { display: string } }[]; activity: { coding: { code: string }[] }; extension: { url: string; valueDecimal?: number }[]; recorded: string; occurredDateTime: string });
-    assert.deepEqual(byVersion.map((p) => p.target[0]!.reference), [1, 2, 3].map((n) => `Observation/${s.facts['cholesterol']}/_history/${n}`));
+    // Listed in the order the versions rank (source time), each under the number it arrived with; the current one,
+    // whose number is the resource's versionId, last.
+    const numbers = byVersion.map((p) => Number(/\/_history\/(\d+)$/.exec(p.target[0]!.reference)?.[1]));
+    assert.deepEqual([...numbers].sort(), [1, 2, 3]);
+    assert.equal(String(numbers.at(-1)), versionId);
     assert.deepEqual(byVersion.map((p) => p.entity[0]!.what.identifier.value), [messageOf.get('C-ORU-CHOL-P'), messageOf.get('C-ORU-CHOL-F'), messageOf.get('C-ORU-CHOL-C')]);
     for (const p of byVersion) {
       assert.equal(p.agent[0]!.who.display, 'north-lab');
@@ -83,7 +90,7 @@ describe('resources', () => {
       assert.equal(p.extension.find((e) => e.url === 'urn:vigil:fhir:StructureDefinition/confidence')?.valueDecimal, 1);
     }
     const one = await ok(`/fhir/R4/Provenance/${byVersion[1]!.id}`);
-    assert.equal((one.json['target'] as { reference: string }[])[0]!.reference, `Observation/${s.facts['cholesterol']}/_history/2`);
+    assert.equal((one.json['target'] as { reference: string }[])[0]!.reference, `Observation/${s.facts['cholesterol']}/_history/${numbers[1]}`);
   });
 
   it('links a report to its observations, an administration to its order, and a document to its encounter', T, async () => {
@@ -122,6 +129,8 @@ describe('search parameters', () => {
     assert.deepEqual(ids(await ok(`/fhir/R4/Condition?patient=${own()}&clinical-status=unconfirmed`)), [s.facts['inferredProblem']]);
     assert.equal((await ok(`/fhir/R4/Condition?patient=${own()}&category=problem-list-item`)).json.total, 2);
     assert.equal((await ok(`/fhir/R4/AllergyIntolerance?patient=${own()}&category=food`)).json.total, 0);
+    // The seed's lab reports name no service section (OBR-24) and no result is a vital sign: none has a category.
+    assert.equal((await ok(`/fhir/R4/Observation?patient=${own()}&category=laboratory,vital-signs`)).json.total, 0);
     // Results were taken 2024-03-01 14:00–17:00 UTC: day precision, then instants with an offset, then a half-open range.
     assert.equal((await ok(`/fhir/R4/Observation?patient=${own()}&date=2024-03-01`)).json.total, 4);
     assert.equal((await ok(`/fhir/R4/Observation?patient=${own()}&date=2024-02`)).json.total, 0);
@@ -139,7 +148,7 @@ describe('search parameters', () => {
   it('refuses what it does not support with a 400 OperationOutcome that does not echo the value', T, async () => {
     const refused = [
       '/fhir/R4/Observation?family=Vantablack-Quorrin',
-      '/fhir/R4/Observation?category=laboratory',
+      '/fhir/R4/MedicationRequest?category=laboratory',
       '/fhir/R4/Observation?code=a&code=b',
       '/fhir/R4/Observation?date=Zephyrine',
       '/fhir/R4/Observation?date=2024-13-01',
@@ -185,7 +194,27 @@ describe('paging', () => {
       const res = await get(`/fhir/R4/Observation?patient=${own()}&${bad}`);
       assertOperationOutcome(res, 400);
     }
-    for (const bad of ['_count=101', '_offset=-3']) assertOperationOutcome(await get(`/fhir/R4/Patient/${own()}/$everything?${bad}`), 400);
+    for (const bad of ['_count=101', '_offset=-3', '_offset=3']) assertOperationOutcome(await get(`/fhir/R4/Patient/${own()}/$everything?${bad}`), 400);
+  });
+
+  it('refuses a Patient/$everything cursor that was altered or belongs to another patient with a 400 that says so', T, async () => {
+    const first = await ok(`/fhir/R4/Patient/${own()}/$everything?_count=2`);
+    const next = new URL(first.json.link!.find((l) => l.relation === 'next')!.url);
+    const cursor = next.searchParams.get('_cursor')!;
+    const second = await ok(`${next.pathname}${next.search}`);
+    assert.equal(second.json.entry?.length, 2);
+    const tampered = `${cursor.slice(0, 10)}${cursor[10] === 'A' ? 'B' : 'A'}${cursor.slice(11)}`;
+    const other = s.fixture.patients['own-team-no-encounter'].id;
+    for (const path of [
+      `/fhir/R4/Patient/${own()}/$everything?_cursor=${tampered}`,
+      `/fhir/R4/Patient/${own()}/$everything?_cursor=not-a-cursor`,
+      `/fhir/R4/Patient/${other}/$everything?_cursor=${cursor}`,
+    ]) {
+      const res = await get(path);
+      assertOperationOutcome(res, 400);
+      assert.equal(problemCodeOf(res), 'invalid-cursor', path);
+      assert.match(res.text, /Start again from the first page/);
+    }
   });
 
   it('pages Patient/$everything: the patient first, then every permitted resource exactly once', T, async () => {
@@ -196,9 +225,11 @@ describe('paging', () => {
     const facts = await t.vigil.store.db.selectFrom('clinical_facts').select('id').where('patient_id', '=', own()).execute();
     const encounters = await t.vigil.store.db.selectFrom('encounters').select('id').where('patient_id', '=', own()).execute();
     assert.equal(all.json.total, 1 + facts.length + encounters.length, 'a physician sees every fact, preliminary ones included');
-    const paged = await walkPages(`/fhir/R4/Patient/${own()}/$everything?_count=3`);
-    assert.deepEqual(paged.ids, entries.map((e) => e.id));
-    assert.equal(paged.pages, Math.ceil(entries.length / 3));
+    for (const size of [3, 1]) {
+      const paged = await walkPages(`/fhir/R4/Patient/${own()}/$everything?_count=${size}`, false);
+      assert.deepEqual(paged.ids, entries.map((e) => e.id), `pages of ${size}`);
+      assert.equal(paged.pages, Math.ceil(entries.length / size));
+    }
     const types = new Set(entries.map((e) => e.resourceType));
     for (const type of ['Patient', ...CLINICAL_TYPES]) assert.ok(types.has(type), `$everything holds a ${type}`);
   });
@@ -225,7 +256,7 @@ describe('discovery', () => {
     const res = await call(t, null, '/openapi.json');
     assert.equal(res.status, 200);
     const paths = Object.keys(res.json['paths'] as Record<string, unknown>);
-    for (const path of ['/fhir/R4/Observation', '/fhir/R4/Observation/{id}', '/fhir/R4/Patient/{id}/$everything', '/fhir/R4/Provenance', '/fhir/R4/metadata', '/api/patients/{id}/chart', '/api/facts/{id}/history']) assert.ok(paths.includes(path), path);
+    for (const path of ['/fhir/R4/Observation', '/fhir/R4/Observation/{id}', '/fhir/R4/Patient/{id}/$everything', '/fhir/R4/Provenance', '/fhir/R4/metadata', '/api/patients/{id}/chart', '/api/patients/{id}/chart/{section}', '/api/facts/{id}/history']) assert.ok(paths.includes(path), path);
   });
 
   it('mirrors SMART discovery under the FHIR base', T, async () => {
@@ -241,41 +272,40 @@ describe('the chart and fact history for the web UI', () => {
   it('assembles the chart with provenance on every fact, inferred marks, identifiers with their sources and stale feeds', T, async () => {
     const res = await get(`/api/patients/${own()}/chart`);
     assert.equal(res.status, 200);
-    const chart = res.json as unknown as {
-      patient: { resourceType: string; id: string; payer?: unknown };
-      identifiers: { system: string; sources: { sourceName: string }[] }[];
-      encounters: { id: string; provenance: { sourceName: string } | null }[];
-      medications: Record<'requests' | 'administrations' | 'statements' | 'dispenses', { id: string }[]>;
-      results: { reports: { id: string; observations: { id: string }[] }[]; observations: unknown[] };
-      allergies: { id: string; provenance: Record<string, unknown> }[];
-      problems: { id: string; inferred: boolean; provenance: { derivation: string; confidence: number } }[];
-      documents: { id: string }[];
-      stale: { sourceName: string; staleSince: string }[];
-      withheld: string[];
-      truncated: boolean;
-    };
-    assert.deepEqual([chart.patient.resourceType, chart.patient.id, chart.patient.payer], ['Patient', own(), undefined]);
+    const chart = res.json as unknown as Chart;
+    assert.deepEqual([chart.patient.resourceType, chart.patient.id, chart.patient['payer']], ['Patient', own(), undefined]);
     assert.deepEqual(chart.identifiers[0]!.sources.map((x) => x.sourceName).sort(), ['north-adt', 'north-lab', 'north-rx']);
-    assert.equal(chart.encounters.find((e) => e.id === s.encounterId)?.provenance?.sourceName, 'north-adt');
-    assert.deepEqual(Object.values(chart.medications).map((list) => list.length), [1, 1, 1, 1]);
-    const report = chart.results.reports.find((r) => r.id === s.facts['finalReport'])!;
-    assert.deepEqual(report.observations.map((o) => o.id).sort(), [s.facts['glucose'], s.facts['potassium']].sort());
-    assert.equal(chart.results.reports.length, 3);
-    assert.deepEqual(chart.results.observations, [], 'every observation sits under its report');
-    assert.deepEqual(Object.keys(chart.allergies[0]!.provenance).sort(), ['confidence', 'derivation', 'flags', 'lastConfirmedAt', 'receivedAt', 'sourceId', 'sourceName', 'sourceTime', 'transform']);
-    const inferred = chart.problems.find((p) => p.id === s.facts['inferredProblem'])!;
+    assert.equal(chart.encounters.items.find((e) => e.id === s.encounterId)?.provenance?.sourceName, 'north-adt');
+    const medicationKinds = chart.medications.items.map((m) => m.kind).sort();
+    assert.deepEqual(medicationKinds, ['medication-administration', 'medication-dispense', 'medication-request', 'medication-statement']);
+    const report = chart.results.items.find((r) => r.id === s.facts['finalReport'])!;
+    assert.deepEqual(report.observations?.map((o) => o.id).sort(), [s.facts['glucose'], s.facts['potassium']].sort());
+    assert.deepEqual(chart.results.items.map((r) => r.kind), ['diagnostic-report', 'diagnostic-report', 'diagnostic-report'], 'every observation sits under its report');
+    assert.deepEqual(Object.keys(chart.allergies.items[0]!.provenance).sort(), ['confidence', 'derivation', 'flags', 'lastConfirmedAt', 'receivedAt', 'sourceId', 'sourceName', 'sourceTime', 'transform']);
+    const inferred = chart.problems.items.find((p) => p.id === s.facts['inferredProblem'])!;
     assert.deepEqual([inferred.inferred, inferred.provenance.derivation, inferred.provenance.confidence], [true, 'inferred', 0.6]);
-    assert.equal(chart.problems.find((p) => p.id === s.facts['problem'])!.inferred, false);
-    assert.equal(chart.documents.length, 1);
+    assert.equal(chart.problems.items.find((p) => p.id === s.facts['problem'])!.inferred, false);
+    assert.equal(chart.documents.items.length, 1);
     assert.deepEqual(chart.stale.map((f) => f.sourceName), ['north-lab']);
-    assert.deepEqual([chart.withheld, chart.truncated], [[], false]);
+    assert.deepEqual(chart.withheld, []);
+    // Everything fits on the first page: each section is whole, counted, and has no next page.
+    const sections = [chart.encounters, chart.results, chart.medications, chart.problems, chart.allergies, chart.documents];
+    const encounters = await t.vigil.store.db.selectFrom('encounters').select('id').where('patient_id', '=', own()).execute();
+    assert.deepEqual(sections.map((x) => [x.total, x.next]), [[encounters.length, null], [3, null], [4, null], [2, null], [1, null], [1, null]]);
+    assert.equal(chart.encounters.items.length, encounters.length);
+    // The cholesterol result has three versions; the chart says so and dates it by its newest arrival.
+    const cholesterol = chart.results.items.flatMap((r) => r.observations ?? []).find((o) => o.id === s.facts['cholesterol'])!;
+    assert.deepEqual([cholesterol.version, cholesterol.status, cholesterol.provenance.transform], [3, 'corrected', 'hl7v2-map@1 profile 1']);
   });
 
-  it('lists every version of a fact with its provenance, the current one last and numbered like the FHIR versionId', T, async () => {
+  it('lists every version of a fact with its provenance, ranked with the current one last, each numbered like its FHIR versionId', T, async () => {
     const res = await get(`/api/facts/${s.facts['cholesterol']}/history`);
     assert.equal(res.status, 200);
     const history = res.json as unknown as { fact: { version: number; status: string }; versions: { version: number; current: boolean; status: string; provenance: { sourceName: string; receivedAt: string; transform: string } }[] };
-    assert.deepEqual(history.versions.map((v) => [v.version, v.status, v.current]), [[1, 'preliminary', false], [2, 'final', false], [3, 'corrected', true]]);
+    assert.deepEqual(history.versions.map((v) => [v.status, v.current]), [['preliminary', false], ['final', false], ['corrected', true]]);
+    assert.deepEqual(history.versions.map((v) => v.version).sort(), [1, 2, 3]);
+    const read = await get(`/fhir/R4/Observation/${s.facts['cholesterol']}`);
+    assert.equal((read.json['meta'] as { versionId: string }).versionId, String(history.versions.at(-1)!.version));
     assert.equal(history.fact.version, 3);
     for (const v of history.versions) assert.deepEqual([v.provenance.sourceName, v.provenance.transform], ['north-lab', 'hl7v2-map@1 profile 1']);
     assert.equal((await get('/api/facts/01890000-0000-7000-8000-000000000009/history')).status, 403);

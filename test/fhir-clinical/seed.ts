@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { writeFact } from '../../src/core/clinical/fact-writer.ts';
-import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
+import { RawMllpClient } from '../support/raw-mllp-client.ts';
 import type { FactInput } from '../../src/model/clinical.ts';
 import { buildAccessFixture, MRN_SYSTEM, type AccessFixture, type Relation } from '../support/access-fixture.ts';
 import { adt, LAB, NORTH, oru, PERSON_1, PERSON_2, type Person, type ResultLine } from '../support/hl7-builder.ts';

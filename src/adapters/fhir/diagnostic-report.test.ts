@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { DiagnosticReportBody } from '../../model/clinical.ts';
 import { bundle, facts, flagCodes, mapOk, observation, observationBody, patient, type Resource } from './test-helpers.ts';
 
 const OBS_URL = 'urn:uuid:44444444-4444-4444-8444-444444444444';
@@ -52,10 +53,14 @@ describe('DiagnosticReport → diagnostic-report fact', () => {
     );
   });
 
-  it('an unknown status is unknown, flagged; the narrative it cannot hold is flagged, its attachment never copied', () => {
-    const [r] = facts(mapOk(report({ status: 'done', conclusion: 'All normal.', presentedForm: [{ contentType: 'application/pdf', data: 'JVBERi0x' }] })).normalized);
+  it('an unknown status is unknown, flagged; the conclusion is kept; the rendered form is flagged, its attachment never copied', () => {
+    const [r] = facts(mapOk(report({ status: 'done', conclusion: '  All normal. ', presentedForm: [{ contentType: 'application/pdf', data: 'JVBERi0x' }] })).normalized);
     assert.equal(r!.status, 'unknown');
-    assert.deepEqual(flagCodes(r!.flags), ['segment-ignored@DiagnosticReport.conclusion', 'segment-ignored@DiagnosticReport.presentedForm', 'status-unknown@DiagnosticReport.status']);
-    assert.ok(!JSON.stringify(r).includes('JVBERi0x') && !JSON.stringify(r).includes('All normal'));
+    assert.equal((r!.body as DiagnosticReportBody).conclusion, 'All normal.');
+    assert.deepEqual(flagCodes(r!.flags), ['segment-ignored@DiagnosticReport.presentedForm', 'status-unknown@DiagnosticReport.status']);
+    assert.ok(!JSON.stringify(r).includes('JVBERi0x'));
+    const [blank] = facts(mapOk(report({ conclusion: '   ' })).normalized);
+    assert.equal((blank!.body as DiagnosticReportBody).conclusion, undefined);
+    assert.deepEqual(flagCodes(blank!.flags), ['segment-ignored@DiagnosticReport.conclusion']);
   });
 });

@@ -11,9 +11,8 @@ const REPORT_STATUS = statuses('registered', 'partial', 'preliminary', 'final', 
 
 /**
  * DiagnosticReport → a diagnostic-report fact. Its `result` references are followed after every entry is mapped:
- * each Observation of the payload they name gets this report's key as its reportKey. The narrative parts
- * (conclusion, presentedForm) have no place in the model; they are flagged `segment-ignored`, and presentedForm's
- * attachment is never copied.
+ * each Observation of the payload they name gets this report's key as its reportKey. The conclusion is kept as text;
+ * presentedForm (the rendered report) is flagged `segment-ignored` and its attachment is never copied.
  */
 export const diagnosticReportMapper: ResourceMapper = {
   patient: 'subject',
@@ -32,9 +31,10 @@ export const diagnosticReportMapper: ResourceMapper = {
     if (category) body.category = category;
     const issued = fhirTime(r['issued'], m.ctx, `${base}.issued`, flags);
     if (issued) body.issued = issued;
-    for (const narrative of ['conclusion', 'presentedForm']) {
-      if (r[narrative] !== undefined) flag(flags, 'segment-ignored', `${base}.${narrative}`);
-    }
+    const conclusion = stringAt(r, 'conclusion')?.trim();
+    if (conclusion) body.conclusion = conclusion;
+    else if (r['conclusion'] !== undefined) flag(flags, 'segment-ignored', `${base}.conclusion`);
+    if (r['presentedForm'] !== undefined) flag(flags, 'segment-ignored', `${base}.presentedForm`);
     const effective =
       r['effectiveDateTime'] !== undefined
         ? fhirTime(r['effectiveDateTime'], m.ctx, `${base}.effectiveDateTime`, flags)

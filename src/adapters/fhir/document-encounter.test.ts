@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { DocumentBody } from '../../model/clinical.ts';
 import { CANARY_PATIENT } from '../../../test/support/canaries.ts';
-import { bundle, facts, flagCodes, mapOk, patient, type Resource } from './test-helpers.ts';
+import { MAX_DOCUMENT_BYTES } from './document.ts';
+import { bundle, facts, flagCodes, mapError, mapOk, patient, type Resource } from './test-helpers.ts';
 
 function documentReference(overrides: Resource = {}): Resource {
   return {
@@ -33,12 +35,14 @@ function encounter(overrides: Resource = {}): Resource {
 }
 
 describe('DocumentReference → document fact', () => {
-  it('keeps type, title, content type and size; never the content or its url', () => {
+  it('keeps type, title, content type, size and digest in the body, the content beside it (never serialized), never the url', () => {
     const { normalized } = mapOk(bundle('transaction', patient(), encounter(), documentReference()));
     const [doc] = facts(normalized, 'document');
     const text = `Patient ${CANARY_PATIENT.family} went home.`;
     assert.deepEqual([doc!.kind, doc!.sourceKey, doc!.status, doc!.code?.codings[0]?.code, doc!.effective?.instant], ['document', 'DocumentReference/doc1', 'current', '18842-5', '2024-02-01T12:00:00.000Z']);
-    assert.deepEqual(doc!.body as DocumentBody, { title: 'Discharge summary', contentType: 'text/plain', size: Buffer.byteLength(text) });
+    assert.deepEqual(doc!.body as DocumentBody, { title: 'Discharge summary', contentType: 'text/plain', size: Buffer.byteLength(text), digest: createHash('sha256').update(text).digest('hex') });
+    assert.equal(doc!.content?.contentType, 'text/plain');
+    assert.equal(Buffer.from(doc!.content!.data).toString('utf8'), text);
     const serialized = JSON.stringify(normalized);
     assert.ok(!serialized.includes(CANARY_PATIENT.family) && !serialized.includes(Buffer.from(text).toString('base64')) && !serialized.includes('Binary/b1'));
     assert.equal(normalized.groups.find((g) => g.encounter)!.facts[0], doc, 'context.encounter places it with its encounter');
@@ -47,6 +51,21 @@ describe('DocumentReference → document fact', () => {
   it('the attachment’s own size and title when sent; status outside the value set is unknown', () => {
     const f = facts(mapOk(documentReference({ description: undefined, status: 'final', content: [{ attachment: { title: 'Scan', size: 2048 } }] })).normalized)[0]!;
     assert.deepEqual([f.body, f.status, flagCodes(f.flags)], [{ title: 'Scan', size: 2048 }, 'unknown', ['status-unknown@DocumentReference.status']]);
+  });
+});
+
+describe('DocumentReference attachment data that cannot be stored', () => {
+  it('refuses data that is not base64, naming the element and never the value', () => {
+    const e = mapError(bundle('transaction', patient(), documentReference({ content: [{ attachment: { contentType: 'application/pdf', data: 'not base64 at all!!' } }] })));
+    assert.equal(e.issues[0]!.code, 'value');
+    assert.match(e.issues[0]!.expression, /\.content\[0\]\.attachment\.data$/);
+    assert.doesNotMatch(JSON.stringify(e.issues) + e.message, /not base64 at all/);
+  });
+
+  it('refuses data larger than the limit', () => {
+    const big = Buffer.alloc(MAX_DOCUMENT_BYTES + 1).toString('base64');
+    const e = mapError(bundle('transaction', patient(), documentReference({ content: [{ attachment: { contentType: 'application/pdf', data: big } }] })));
+    assert.match(e.issues[0]!.diagnostics, /more than the \d+ bytes/);
   });
 });
 

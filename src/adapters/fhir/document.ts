@@ -1,17 +1,26 @@
-import type { DocumentBody } from '../../model/clinical.ts';
+import { createHash } from 'node:crypto';
+import type { DocumentBody, DocumentContent } from '../../model/clinical.ts';
+import { documentContent } from '../document-content.ts';
 import type { QualityFlag } from '../../model/quality.ts';
 import { conceptOf } from './codes.ts';
 import type { ResourceMapper } from './context.ts';
+import { EntryRefusal } from './errors.ts';
 import { numberAt, objectAt, objectsAt, stringAt } from './json.ts';
 import { statusOf, statuses } from './status.ts';
 import { fhirTime } from './time.ts';
 
 const DOCUMENT_STATUS = statuses('current', 'superseded', 'entered-in-error');
 
+/** The most content one document may carry; the HL7 v2 adapter holds documents to the same limit. */
+export const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
+
+const DOC_STATUS = new Set(['preliminary', 'final', 'amended', 'entered-in-error']);
+
 /**
- * DocumentReference → a document fact: its type, title, content type and size. The attachment's data and url are
- * never copied: document text is stored encrypted with the patient's key, never in a fact body. The size is the
- * attachment's own, or counted from the base64 data without decoding it.
+ * DocumentReference → a document fact: its type, title, content type and size. Inline attachment data is decoded and
+ * carried as the fact's content, which the writer stores encrypted with the patient's key (never in the body; the
+ * body gets its size and digest). Data that is not base64, or is larger than the limit, refuses the entry naming the
+ * element only. An attachment url is not fetched: Vigil keeps only what it was sent.
  */
 export const documentMapper: ResourceMapper = {
   patient: 'subject',
@@ -28,8 +37,17 @@ export const documentMapper: ResourceMapper = {
     if (title) body.title = title;
     const contentType = stringAt(attachment, 'contentType');
     if (contentType) body.contentType = contentType;
-    const size = numberAt(attachment, 'size') ?? base64Size(attachment?.['data']);
-    if (size !== undefined) body.size = size;
+    const content = inlineContent(attachment?.['data'], contentType, `${base}.content[${contentIndex(r)}].attachment.data`);
+    if (content) {
+      body.contentType = content.contentType;
+      body.size = content.data.length;
+      body.digest = createHash('sha256').update(content.data).digest('hex');
+    } else {
+      const size = numberAt(attachment, 'size');
+      if (size !== undefined) body.size = size;
+    }
+    const docStatus = stringAt(r, 'docStatus');
+    if (docStatus && DOC_STATUS.has(docStatus)) body.docStatus = docStatus as DocumentBody['docStatus'];
     const context = objectAt(r, 'context');
     const effective =
       r['date'] !== undefined ? fhirTime(r['date'], m.ctx, `${base}.date`, flags) : fhirTime(objectAt(context, 'period')?.['start'], m.ctx, `${base}.context.period.start`, flags);
@@ -44,14 +62,29 @@ export const documentMapper: ResourceMapper = {
         body,
         position: base,
         flags,
+        ...(content ? { content } : {}),
       },
     ];
   },
 };
 
-function base64Size(data: unknown): number | undefined {
-  if (typeof data !== 'string') return undefined;
-  const compact = data.replace(/\s+/g, '');
+/** Which content element holds the first attachment (the one mapped). */
+function contentIndex(r: Record<string, unknown>): number {
+  return Math.max(0, objectsAt(r, 'content').findIndex(([c]) => objectAt(c, 'attachment') !== undefined));
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function inlineContent(data: unknown, contentType: string | undefined, at: string): DocumentContent | undefined {
+  if (data === undefined) return undefined;
+  const compact = typeof data === 'string' ? data.replace(/\s+/g, '') : undefined;
+  if (compact === undefined || !BASE64.test(compact) || compact.length % 4 !== 0) {
+    throw EntryRefusal.error('value', at, 'Attachment.data is not valid base64; the document cannot be read. Send the whole document, base64-encoded.');
+  }
   const padding = compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0;
-  return Math.max(0, Math.floor((compact.length * 3) / 4) - padding);
+  const size = (compact.length * 3) / 4 - padding;
+  if (size > MAX_DOCUMENT_BYTES) {
+    throw EntryRefusal.error('value', at, `Attachment.data holds ${size} bytes, more than the ${MAX_DOCUMENT_BYTES} bytes Vigil stores per document.`);
+  }
+  return documentContent(contentType ?? 'application/octet-stream', Buffer.from(compact, 'base64'));
 }

@@ -35,6 +35,22 @@ describe('Observation → observation fact', () => {
     });
   });
 
+  it('keeps the category FHIR names, for the Observation and each of its components; an unknown one is left out', () => {
+    const vitals = facts(
+      mapOk(
+        observation({
+          category: [{ coding: [{ system: 'http://example.org/local', code: 'VS' }, { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+          code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
+          valueQuantity: undefined,
+          component: [{ code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: { value: 120, unit: 'mm[Hg]' } }],
+        }),
+      ).normalized,
+    );
+    assert.deepEqual(vitals.map((f) => observationBody(f).category), ['vital-signs', 'vital-signs']);
+    assert.equal(observationBody(mapped({ category: [{ coding: [{ code: 'gossip' }] }] })).category, undefined);
+    assert.equal(observationBody(mapped({})).category, undefined);
+  });
+
   it('reads Quantity (with comparator), string, CodeableConcept, dateTime and integer values', () => {
     assert.deepEqual(observationBody(withValue({ valueQuantity: { value: 5, comparator: '<', unit: 'mg/L' } })).value, { type: 'quantity', quantity: { value: 5, unit: 'mg/L' }, comparator: '<' });
     assert.deepEqual(observationBody(withValue({ valueString: ' negative ' })).value, { type: 'string', text: 'negative' });

@@ -1,4 +1,5 @@
 import type { FactInput, ObservationBody } from '../../model/clinical.ts';
+import { isObservationCategory, type ObservationCategory } from '../../model/observation-category.ts';
 import type { QualityFlag } from '../../model/quality.ts';
 import { conceptOf, conceptText, firstCode } from './codes.ts';
 import type { FhirMapContext, ResourceMapper } from './context.ts';
@@ -26,10 +27,12 @@ export const observationMapper: ResourceMapper = {
     const status = statusOf(r['status'], OBSERVATION_STATUS, `${base}.status`, flags);
     const effective = effectiveOf(r, base, m.ctx, flags);
     const shared = { status, ...(effective ? { effective } : {}) };
-    const facts = [observationFact(r, base, key, shared, m.ctx, flags)];
+    // A component is of its Observation's category; only the Observation itself carries one.
+    const category = categoryOf(r);
+    const facts = [observationFact(r, base, key, shared, category, m.ctx, flags)];
     for (const [component, i] of objectsAt(r, 'component')) {
       const code = firstCode(component['code']) ?? String(i);
-      facts.push(observationFact(component, `${base}.component[${i}]`, m.uniqueKey(`${key}/component/${code}`), shared, m.ctx, []));
+      facts.push(observationFact(component, `${base}.component[${i}]`, m.uniqueKey(`${key}/component/${code}`), shared, category, m.ctx, []));
     }
     return facts;
   },
@@ -40,6 +43,7 @@ function observationFact(
   position: string,
   sourceKey: string,
   shared: Pick<FactInput, 'status' | 'effective'>,
+  category: ObservationCategory | undefined,
   ctx: FhirMapContext,
   flags: QualityFlag[],
 ): FactInput {
@@ -56,6 +60,7 @@ function observationFact(
     .map(([n]) => stringAt(n, 'text'))
     .filter((t): t is string => t !== undefined);
   if (notes.length > 0) body.note = notes.join('\n');
+  if (category) body.category = category;
   const code = conceptOf(holder['code'], ctx, `${position}.code`, flags);
   return { kind: 'observation', sourceKey, ...shared, ...(code ? { code } : {}), body, position, flags };
 }
@@ -66,4 +71,14 @@ function effectiveOf(r: JsonObject, base: string, ctx: FhirMapContext, flags: Qu
   if (r['effectiveInstant'] !== undefined) return fhirTime(r['effectiveInstant'], ctx, `${base}.effectiveInstant`, flags);
   const period = objectAt(r, 'effectivePeriod');
   return period ? fhirTime(period['start'], ctx, `${base}.effectivePeriod.start`, flags) : undefined;
+}
+
+function categoryOf(r: JsonObject): ObservationCategory | undefined {
+  for (const [concept] of objectsAt(r, 'category')) {
+    for (const [coding] of objectsAt(concept, 'coding')) {
+      const code = stringAt(coding, 'code');
+      if (code && isObservationCategory(code)) return code;
+    }
+  }
+  return undefined;
 }

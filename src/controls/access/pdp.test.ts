@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decide, type PatientRelation } from './pdp.ts';
-import { permissionsOf, ROLES, ROLE_GRANTS, ACTIONS } from './policy.ts';
+import { permissionsOf, ROLES, ROLE_GRANTS, ACTIONS, CHART_TYPES } from './policy.ts';
 import type { ClientSubject, PersonSubject } from './subject.ts';
 
 const NORTH = 'f-north';
@@ -38,6 +38,22 @@ test('clients get exactly their scopes, on any patient, with identity and contac
   assert.ok(d.patientFields.includes('name') && !d.patientFields.includes('payer'));
   assert.equal(decide({ subject: client(['system/Patient.read']), action: 'chart.read', patient: patient() }).reason, 'deny-scope');
   assert.equal(decide({ subject: client([]), action: 'patient.read', patient: patient() }).reason, 'deny-scope');
+});
+
+test('a client reads only the chart types its scopes name; a whole chart needs them all or system/*.read', () => {
+  const orders = client(['system/MedicationRequest.read']);
+  const chart = (subject: ClientSubject, resourceType?: string) => decide({ subject, action: 'chart.read', patient: patient(), ...(resourceType ? { resourceType } : {}) }).reason;
+  assert.equal(chart(orders, 'MedicationRequest'), 'permit-system-scope');
+  for (const type of ['Condition', 'AllergyIntolerance', 'Encounter', 'DocumentReference', 'Observation', 'Provenance']) assert.equal(chart(orders, type), 'deny-scope', type);
+  assert.equal(chart(orders, 'Patient'), 'deny-scope', 'Patient/$everything is the whole chart');
+  assert.equal(chart(orders), 'permit-system-scope', 'past the gate, the per-patient decision needs only some chart scope');
+  const every = client(CHART_TYPES.map((type) => `system/${type}.read`));
+  assert.equal(chart(every, 'Patient'), 'permit-system-scope');
+  assert.equal(chart(client(['system/*.read']), 'Resource'), 'permit-system-scope');
+  const results = client(['system/Observation.read']);
+  assert.equal(decide({ subject: results, action: 'result.view-final', patient: patient() }).permit, true);
+  assert.equal(chart(results, 'Observation'), 'permit-system-scope');
+  assert.equal(chart(results, 'MedicationRequest'), 'deny-scope');
 });
 
 test('minimum necessary: billing sees payer and no labels; clinicians see labels and no payer; privacy officers identity only', () => {

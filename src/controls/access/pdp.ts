@@ -9,8 +9,10 @@ import {
   ROLES,
   PATIENT_FIELDS_BY_ROLE,
   ROLE_GRANTS,
+  CHART_TYPES,
   SCOPE_ACTIONS,
   SECURITY_LABELS,
+  WHOLE_CHART_RESOURCES,
   type Action,
   type PatientFieldGroup,
   type Reach,
@@ -79,6 +81,8 @@ export interface DecisionInput {
   patient?: PatientRelation;
   /** The HL7 PurposeOfUse the caller declared; a person may only act under a purpose one of their roles allows. */
   purposeOfUse?: string | null;
+  /** The resource type acted on: a client's `chart.read` is decided per type by its scopes. */
+  resourceType?: string;
   /** For account actions: the person acted upon. */
   accountTarget?: { id: string; roles: readonly string[] };
 }
@@ -146,8 +150,17 @@ export function reachesFor(roles: readonly string[], action: Action): Set<Reach 
   return out;
 }
 
-export function clientMayDo(scopes: readonly string[], action: Action): boolean {
-  return scopes.some((scope) => SCOPE_ACTIONS[scope]?.includes(action) ?? false);
+/**
+ * Whether a client's scopes allow an action. For `chart.read` on a named type, a scope must open that type; a
+ * whole-chart read needs every chart type (or the wildcard). Without a type (a decision per patient after the route's
+ * gate checked the type), any scope granting the action will do.
+ */
+export function clientMayDo(scopes: readonly string[], action: Action, resourceType?: string): boolean {
+  if (!scopes.some((scope) => SCOPE_ACTIONS[scope]?.includes(action) ?? false)) return false;
+  if (action !== 'chart.read' || resourceType === undefined || scopes.includes('system/*.read')) return true;
+  const opens = (type: string) => scopes.includes(`system/${type}.read`);
+  if (WHOLE_CHART_RESOURCES.includes(resourceType)) return CHART_TYPES.every(opens);
+  return opens(resourceType);
 }
 
 function labelsAllowed(roles: readonly string[], labels: readonly string[]): boolean {
@@ -168,7 +181,7 @@ export function decide(input: DecisionInput): Decision {
   const spec = ACTIONS[action];
 
   if (subject.kind === 'client') {
-    if (!clientMayDo(subject.scopes, action)) return deny('deny-scope');
+    if (!clientMayDo(subject.scopes, action, input.resourceType)) return deny('deny-scope');
     return { permit: true, reason: 'permit-system-scope', breakGlass: false, breakGlassGrantId: null, patientFields: spec.patientScoped ? CLIENT_FIELDS : NO_FIELDS, revealsExistence: true };
   }
 

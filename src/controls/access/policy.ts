@@ -172,7 +172,7 @@ export type SecurityLabel = keyof typeof SECURITY_LABELS;
 
 /** Patient fields by purpose; a role sees the union of its groups (minimum necessary). */
 export const PATIENT_FIELD_GROUPS = {
-  identity: ['id', 'identifier', 'name', 'birthDate', 'gender'],
+  identity: ['id', 'identifier', 'name', 'birthDate', 'gender', 'active', 'link'],
   contact: ['telecom', 'address'],
   payer: ['payer'],
   sensitivity: ['meta'],
@@ -188,13 +188,39 @@ export const PATIENT_FIELDS_BY_ROLE: Partial<Record<Role, readonly PatientFieldG
   'privacy-officer': ['identity', 'facility'],
 };
 
+/**
+ * The FHIR types of a chart a client reads with `chart.read`, each opened by its own `system/<Type>.read` scope: a
+ * client that may read medication orders must not also read problems, notes and visits (least privilege). Reads of the
+ * whole chart (`Patient/$everything`, the chart, a fact's history) need every one of them, or `system/*.read`.
+ */
+export const CHART_TYPES = [
+  'Encounter',
+  'Observation',
+  'DiagnosticReport',
+  'MedicationRequest',
+  'MedicationAdministration',
+  'MedicationStatement',
+  'MedicationDispense',
+  'AllergyIntolerance',
+  'Condition',
+  'DocumentReference',
+  'Provenance',
+] as const;
+export type ChartType = (typeof CHART_TYPES)[number];
+/** Route resource types that stand for a whole chart rather than one type of it. */
+export const WHOLE_CHART_RESOURCES: readonly string[] = ['Patient', 'Resource'];
+
+const RESULT_ACTIONS: readonly Action[] = ['result.view-final', 'result.view-corrected', 'result.view-preliminary'];
+
 /** SMART system scopes a client may hold, and the actions each allows on any patient (clients have no care relation). */
 export const SCOPE_ACTIONS: Record<string, readonly Action[]> = {
+  'system/*.read': ['patient.read', 'patient.search', 'chart.read', ...RESULT_ACTIONS, 'audit.read'],
   'system/Patient.read': ['patient.read', 'patient.search'],
-  'system/Observation.read': ['result.view-final', 'result.view-corrected', 'result.view-preliminary'],
-  'system/MedicationRequest.read': ['chart.read'],
   'system/AuditEvent.read': ['audit.read'],
   'system/Bundle.write': ['message.submit'],
+  ...Object.fromEntries(
+    CHART_TYPES.map((type) => [`system/${type}.read`, type === 'Observation' || type === 'DiagnosticReport' ? ['chart.read', ...RESULT_ACTIONS] : ['chart.read']]),
+  ),
 };
 export const CLIENT_PATIENT_FIELDS: readonly PatientFieldGroup[] = ['identity', 'contact', 'facility'];
 

@@ -8,9 +8,12 @@ import { loadPatient } from '../patients/patient-service.ts';
 import { projectPatient, type FhirPatient } from '../patients/fhir-patient.ts';
 import { auditedRefusals, authorizeChart, readEvent, recordRead, requireResultAction, type ChartAccess, type Target } from './chart-access.ts';
 import { identifiersWithSources, staleFeeds } from './chart-sources.ts';
-import { arrangeChart, chartEncounter, chartFact, versionView, type Chart, type ChartFact, type VersionView } from './chart-view.ts';
-import { encounterCondition, encounterPatient, loadEncounters, pageEncounterIds, patientEncounters, storedEncounterStatuses } from './encounter-query.ts';
-import { pageEverything } from './everything-query.ts';
+import { firstScreen, readSections, sectionCursor } from './chart-pages.ts';
+import type { ChartSectionName } from './chart-sections.ts';
+import { chartFact, versionView, type Chart, type ChartFact, type ChartSectionPage, type ChartSections, type VersionView } from './chart-view.ts';
+import { encounterCondition, encounterPatient, loadEncounters, pageEncounterIds, storedEncounterStatuses } from './encounter-query.ts';
+import { decodeCursor, encodeCursor } from './chart-cursor.ts';
+import { countEverything, pageEverything } from './everything-query.ts';
 import { loadLinks } from './fact-links.ts';
 import { factCondition, factHeader, loadFacts, pageFactIds, type PatientScope } from './fact-query.ts';
 import { loadVersion, loadVersions, versionFact } from './fact-versions.ts';
@@ -32,14 +35,20 @@ export interface ResourcePage {
   resources: FhirResource[];
 }
 
+export interface EverythingPage extends ResourcePage {
+  /** The cursor of the next page, null on the last. */
+  next: string | null;
+}
+
 export interface FactHistory {
   fact: ChartFact;
   versions: VersionView[];
 }
 
 const ALL_KINDS = Object.values(FACT_TYPES) as FactKind[];
-/** A chart carries this many facts at most (newest first); the FHIR search pages through the rest. */
-const CHART_FACT_LIMIT = 2000;
+const EVERYTHING_LIST = 'everything';
+/** Before every entry: what follows a first page that held only the patient. */
+const FROM_START = { rank: 0, at: 'infinity', id: '00000000-0000-0000-0000-000000000000' };
 
 export class ChartService {
   constructor(private readonly store: Store) {}
@@ -104,58 +113,79 @@ export class ChartService {
     });
   }
 
-  /** Patient/$everything: the patient (cut to the permitted fields) and every resource of theirs the caller may see. */
-  async everything(subject: Subject, facts: RequestFacts, patientId: string, page: { count: number; offset: number }): Promise<ResourcePage> {
+  /**
+   * Patient/$everything: the patient (cut to the permitted fields) and every resource of theirs the caller may see, a
+   * page at a time. `cursor` is the `next` of the page before (bound to this patient); without it, the first page.
+   */
+  async everything(subject: Subject, facts: RequestFacts, patientId: string, page: { count: number; cursor?: string }): Promise<EverythingPage> {
     return this.guarded(subject, facts, async (trx) => {
       const access = await authorizeChart(trx, subject, patientId, { resourceType: 'Patient', id: patientId });
+      const after = page.cursor === undefined ? undefined : decodeCursor(patientId, EVERYTHING_LIST, page.cursor);
       // The patient is the first entry of the first page; the chart's resources follow it.
-      const withPatient = page.offset === 0 && page.count > 0;
-      const { total, entries } = await pageEverything(trx, patientId, access.visibility, page.count - (withPatient ? 1 : 0), Math.max(0, page.offset - 1));
+      const withPatient = !after && page.count > 0;
+      const total = await countEverything(trx, patientId, access.visibility);
+      const { entries, last } = await pageEverything(trx, patientId, access.visibility, page.count - (withPatient ? 1 : 0), after);
       const encounters = new Map((await loadEncounters(trx, entries.filter((e) => e.table === 'encounter').map((e) => e.id), patientId)).map((e) => [e.id, toEncounter(e)]));
       const loaded = await loadFacts(trx, entries.filter((e) => e.table === 'fact').map((e) => e.id));
       const links = await loadLinks(trx, loaded, access.visibility);
       const factResources = new Map(loaded.map((f) => [f.id, toFhir(f, links.get(f.id))]));
       const resources: FhirResource[] = entries.flatMap((e) => (e.table === 'encounter' ? encounters.get(e.id) : factResources.get(e.id)) ?? []);
       if (withPatient) resources.unshift(await this.patientOf(trx, access));
+      // A first page of one entry holds only the patient: the next page starts at the chart's first resource.
+      const next = last ? encodeCursor(patientId, EVERYTHING_LIST, last) : withPatient && page.count === 1 && total > 0 ? encodeCursor(patientId, EVERYTHING_LIST, FROM_START) : null;
       await recordRead(trx, subject, facts, access, readEvent(access, 'chart.read', 'Patient', [patientId], {
         operation: 'everything',
-        offset: page.offset,
+        page: after ? 'next' : 'first',
         total: total + 1,
         resources: resources.map((r) => `${r.resourceType}/${r.id}`),
         disclosed: disclosedActions(loaded),
       }));
-      return { total: total + 1, resources };
+      return { total: total + 1, resources, next };
     });
   }
 
-  /** The chart a clinician opens: demographics, identifiers and their sources, encounters and every permitted fact. */
-  async chart(subject: Subject, facts: RequestFacts, patientId: string): Promise<Chart> {
+  /**
+   * The chart a clinician opens: demographics, identifiers and their sources, and the newest entries of each section
+   * with its total and the cursor of its next page. Allergies and problems come whole unless very long.
+   */
+  async chart(subject: Subject, facts: RequestFacts, patientId: string, options: { limit: number }): Promise<Chart> {
     return this.guarded(subject, facts, async (trx) => {
       const access = await authorizeChart(trx, subject, patientId, { resourceType: 'Patient', id: patientId });
       const patient = await this.patientOf(trx, access);
       const identifiers = access.decision.patientFields.includes('identifier') ? await identifiersWithSources(trx, patientId) : [];
-      const encounters = await patientEncounters(trx, patientId);
-      const where = factCondition({ patientId }, access.visibility, { kinds: ALL_KINDS });
-      const { total, ids } = await pageFactIds(trx, where, CHART_FACT_LIMIT, 0);
-      const loaded = await loadFacts(trx, ids);
-      const links = await loadLinks(trx, loaded, access.visibility);
-      const reportResults = new Map([...links].flatMap(([id, l]) => (l.results ? [[id, l.results] as const] : [])));
+      const read = await readSections(trx, patientId, access.visibility, firstScreen(options.limit));
       const chart: Chart = {
         patient,
         identifiers,
-        encounters: encounters.map(chartEncounter),
-        ...arrangeChart(loaded, reportResults),
+        ...(read.sections as ChartSections),
         stale: await staleFeeds(trx, patientId),
         withheld: withheldActions(access.visibility),
-        truncated: total > loaded.length,
+        limit: options.limit,
       };
       await recordRead(trx, subject, facts, access, readEvent(access, 'chart.read', 'Patient', [patientId], {
         view: 'chart',
-        facts: loaded.length,
-        encounters: encounters.length,
-        disclosed: disclosedActions(loaded),
+        facts: read.shown.length,
+        encounters: read.encounters,
+        disclosed: disclosedActions(read.shown),
       }));
       return chart;
+    });
+  }
+
+  /** "Show more" of one chart section: the page after `before` (a cursor of this patient's section), newest first. */
+  async chartSection(subject: Subject, facts: RequestFacts, patientId: string, section: ChartSectionName, options: { limit: number; before?: string }): Promise<ChartSectionPage> {
+    return this.guarded(subject, facts, async (trx) => {
+      const access = await authorizeChart(trx, subject, patientId, { resourceType: 'Patient', id: patientId });
+      const after = options.before === undefined ? undefined : sectionCursor(patientId, section, options.before);
+      const read = await readSections(trx, patientId, access.visibility, [{ section, limit: options.limit, ...(after ? { after } : {}) }]);
+      await recordRead(trx, subject, facts, access, readEvent(access, 'chart.read', 'Patient', [patientId], {
+        view: 'chart-section',
+        section,
+        facts: read.shown.length,
+        encounters: read.encounters,
+        disclosed: disclosedActions(read.shown),
+      }));
+      return { section, ...read.sections[section]! } as ChartSectionPage;
     });
   }
 

@@ -58,22 +58,43 @@ export interface ChartEncounter {
   provenance: ProvenanceSummary | null;
 }
 
-export interface Chart {
+/**
+ * One section of the chart: its newest entries, how many the caller may see in all, and the cursor of the next page
+ * (GET /api/patients/{id}/chart/{section}?before=…), null on the last page. Totals count only what the caller may see.
+ */
+export interface ChartSection<T> {
+  items: T[];
+  total: number;
+  next: string | null;
+}
+
+/** A results entry: a report with its observations, or an observation outside any report the caller may see. */
+export type ChartResult = ChartReport | (ChartFact & { observations?: undefined });
+
+/** What each section's entries are. */
+export interface ChartSectionItems {
+  encounters: ChartEncounter;
+  results: ChartResult;
+  medications: ChartFact;
+  problems: ChartFact;
+  allergies: ChartFact;
+  documents: ChartFact;
+}
+
+export type ChartSections = { [S in keyof ChartSectionItems]: ChartSection<ChartSectionItems[S]> };
+
+/** GET /api/patients/{id}/chart/{section}: the next page of one section. */
+export type ChartSectionPage<S extends keyof ChartSectionItems = keyof ChartSectionItems> = ChartSection<ChartSectionItems[S]> & { section: S };
+
+export interface Chart extends ChartSections {
   patient: FhirPatient;
   identifiers: ChartIdentifier[];
-  encounters: ChartEncounter[];
-  medications: { requests: ChartFact[]; administrations: ChartFact[]; statements: ChartFact[]; dispenses: ChartFact[] };
-  /** Reports with their observations; `observations` holds those outside any report the caller may see. */
-  results: { reports: ChartReport[]; observations: ChartFact[] };
-  allergies: ChartFact[];
-  problems: ChartFact[];
-  documents: ChartFact[];
   /** Feeds behind this chart that have gone quiet: what is shown may be out of date. */
   stale: StaleFeed[];
   /** Result disclosures the caller does not hold (e.g. preliminary results): such results are left out. */
   withheld: ResultAction[];
-  /** More facts exist than one chart carries; the FHIR search pages through all of them. */
-  truncated: boolean;
+  /** Entries per section on this first page (allergies and problems come whole unless they are very long). */
+  limit: number;
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
@@ -166,21 +187,8 @@ export function versionView(v: StoredVersion): VersionView {
   };
 }
 
-/** Sorts loaded facts into the chart's sections; observations go under their report when the report is shown. */
-export function arrangeChart(facts: readonly StoredFact[], reportResults: ReadonlyMap<string, readonly string[]>): Pick<Chart, 'medications' | 'results' | 'allergies' | 'problems' | 'documents'> {
-  const of = (kind: FactKind) => facts.filter((f) => f.kind === kind).map(chartFact);
-  const observations = new Map(of('observation').map((o) => [o.id, o]));
-  const reports = of('diagnostic-report').map((report): ChartReport => {
-    const ids = reportResults.get(report.id) ?? [];
-    const mine = ids.flatMap((id) => observations.get(id) ?? []);
-    for (const o of mine) observations.delete(o.id);
-    return { ...report, observations: mine };
-  });
-  return {
-    medications: { requests: of('medication-request'), administrations: of('medication-administration'), statements: of('medication-statement'), dispenses: of('medication-dispense') },
-    results: { reports, observations: [...observations.values()] },
-    allergies: of('allergy'),
-    problems: of('condition'),
-    documents: of('document'),
-  };
+/** A report carries its observations; an observation outside any report stands alone. */
+export function chartResult(fact: StoredFact, observations: ReadonlyMap<string, readonly StoredFact[]>): ChartResult {
+  const view = chartFact(fact);
+  return fact.kind === 'diagnostic-report' ? { ...view, observations: (observations.get(fact.id) ?? []).map(chartFact) } : view;
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../store/store.ts';
+import { FACT_COLUMNS, FACT_JOINS, toStoredFact, type FactRow } from './fact-query.ts';
 import { statusCondition, type Visibility } from './result-visibility.ts';
 import type { FactLinks, StoredFact } from './stored-fact.ts';
 
@@ -19,10 +20,10 @@ export async function loadLinks(trx: Tx, facts: readonly StoredFact[], visibilit
 
   if (reports.length > 0) {
     const rows = await sql<{ id: string; patient_id: string; source_id: string; report_key: string }>`
-      select f.id, f.patient_id, f.source_id, f.body->>'reportKey' as report_key
+      select f.id, f.patient_id, f.source_id, f.report_key
       from clinical_facts f join patients p on p.id = f.patient_id
       where f.kind = 'observation' and f.patient_id = any(${patients}::uuid[]) and f.source_id = any(${sources}::uuid[])
-        and (f.body->>'reportKey') = any(${reports.map((r) => r.sourceKey)}::text[])
+        and f.report_key = any(${reports.map((r) => r.sourceKey)}::text[])
         and ${statusCondition(visibility, sql`f.kind`, sql`f.status`)}
       order by f.source_key`.execute(trx);
     const byReport = new Map<string, string[]>();
@@ -45,4 +46,28 @@ export async function loadLinks(trx: Tx, facts: readonly StoredFact[], visibilit
     }
   }
   return links;
+}
+
+/**
+ * The chart's reports with their observations, read whole in one statement (index `clinical_facts_observation_report`), under
+ * the same visibility as the reports: report id → its observations the caller may see, by source key.
+ */
+export async function reportObservations(trx: Tx, patientId: string, reports: readonly StoredFact[], visibility: Visibility): Promise<Map<string, StoredFact[]>> {
+  const out = new Map<string, StoredFact[]>(reports.map((r) => [r.id, []]));
+  const keyed = reports.filter((r) => r.sourceId);
+  if (keyed.length === 0) return out;
+  const rows = await sql<FactRow & { report_key: string }>`
+    select ${FACT_COLUMNS}, f.report_key
+    from clinical_facts f ${FACT_JOINS}
+    where f.patient_id = ${patientId}::uuid and f.kind = 'observation'
+      and f.source_id = any(${[...new Set(keyed.map((r) => r.sourceId!))]}::uuid[])
+      and f.report_key = any(${[...new Set(keyed.map((r) => r.sourceKey))]}::text[])
+      and ${statusCondition(visibility, sql`f.kind`, sql`f.status`)}
+    order by f.source_key`.execute(trx);
+  const reportOf = new Map(keyed.map((r) => [key(r.patientId, r.sourceId, r.sourceKey), r.id]));
+  for (const row of rows.rows) {
+    const reportId = reportOf.get(key(row.patient_id, row.source_id, row.report_key));
+    if (reportId) out.get(reportId)!.push(toStoredFact(row));
+  }
+  return out;
 }

@@ -83,13 +83,16 @@ export async function pageIds(trx: Tx, table: PagedTable, where: RawBuilder<SqlB
   return { total, ids: rows.rows.map((r) => r.id) };
 }
 
-const FACTS: PagedTable = { from: sql`clinical_facts f join patients p on p.id = f.patient_id`, id: sql`f.id`, newestFirst: sql`f.effective_at desc nulls last, f.id desc` };
+/** Newest clinical time first, facts without one last: the order of the index `clinical_facts_patient_newest`. */
+export const FACT_SORT_KEY = sql`coalesce(f.effective_at, '-infinity'::timestamptz)`;
+
+const FACTS: PagedTable = { from: sql`clinical_facts f join patients p on p.id = f.patient_id`, id: sql`f.id`, newestFirst: sql`${FACT_SORT_KEY} desc, f.id desc` };
 
 export function pageFactIds(trx: Tx, where: RawBuilder<SqlBool>, count: number, offset: number): Promise<{ total: number; ids: string[] }> {
   return pageIds(trx, FACTS, where, count, offset);
 }
 
-interface FactRow {
+export interface FactRow {
   id: string;
   kind: FactKind;
   patient_id: string;
@@ -107,26 +110,32 @@ interface FactRow {
   source_time: Date | null;
   last_confirmed_at: Date;
   versions: number;
+  version_id: number | null;
   last_updated: Date;
   provenance: ProvenanceRecord | null;
 }
+
+/**
+ * The columns of a FactRow, over `clinical_facts f` joined to FACT_JOINS. What the versions know (how many, the newest
+ * arrival, the current one's provenance) the writer keeps on the fact row: one primary-key join, no subquery per fact.
+ */
+export const FACT_COLUMNS = sql`f.id, f.kind, f.patient_id, f.encounter_id, f.source_id, f.source_key, s.name as source_name, f.status,
+  f.codings, f.code_display, f.effective_at, f.body, f.derivation, f.confidence, f.source_time, f.last_confirmed_at,
+  f.version_count as versions, cv.seq as version_id, coalesce(f.last_version_at, f.updated_at) as last_updated, cv.provenance`;
+export const FACT_JOINS = sql`left join gateway_sources s on s.id = f.source_id left join clinical_fact_versions cv on cv.id = f.current_version_id`;
 
 /** The facts with these ids that also satisfy `where` (when given), in the order of `ids`. */
 export async function loadFacts(trx: Tx, ids: readonly string[], where?: RawBuilder<SqlBool>): Promise<StoredFact[]> {
   if (ids.length === 0) return [];
   const result = await sql<FactRow>`
-    select f.id, f.kind, f.patient_id, f.encounter_id, f.source_id, f.source_key, s.name as source_name, f.status,
-      f.codings, f.code_display, f.effective_at, f.body, f.derivation, f.confidence, f.source_time, f.last_confirmed_at,
-      (select count(*)::int from clinical_fact_versions v where v.fact_id = f.id) as versions,
-      coalesce((select max(v.recorded_at) from clinical_fact_versions v where v.fact_id = f.id), f.updated_at) as last_updated,
-      (select v.provenance from clinical_fact_versions v where v.fact_id = f.id and v.content_hash = f.content_hash limit 1) as provenance
-    from clinical_facts f join patients p on p.id = f.patient_id left join gateway_sources s on s.id = f.source_id
+    select ${FACT_COLUMNS}
+    from clinical_facts f join patients p on p.id = f.patient_id ${FACT_JOINS}
     where f.id = any(${[...ids]}::uuid[]) and ${where ?? sql<SqlBool>`true`}`.execute(trx);
   const byId = new Map(result.rows.map((r) => [r.id, toStoredFact(r)]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-function toStoredFact(r: FactRow): StoredFact {
+export function toStoredFact(r: FactRow): StoredFact {
   return {
     id: r.id,
     kind: r.kind,
@@ -145,6 +154,7 @@ function toStoredFact(r: FactRow): StoredFact {
     sourceTime: r.source_time,
     lastConfirmedAt: r.last_confirmed_at,
     versions: r.versions,
+    versionId: r.version_id ?? r.versions,
     lastUpdated: r.last_updated,
     provenance: r.provenance,
   };

@@ -6,11 +6,10 @@ import { statusCondition, type Visibility } from './result-visibility.ts';
 import type { StoredVersion } from './stored-fact.ts';
 
 /**
- * Versions of facts, numbered 1..n in the order the fact writer ranks them (source time, then content hash), with
- * the version whose content is current always last, so `meta.versionId` (= n) names the content being served. A
- * version arriving late with an older source time takes its place in that order. Numbers count every version;
- * versions whose status the caller may not see (a preliminary result for a role without that disclosure) are left
- * out in SQL.
+ * Versions of facts, each called by its arrival number (`seq`, its FHIR versionId, never renumbered) and listed in the
+ * order the fact writer ranks them (source time, then content hash), the version whose content is current last. A
+ * version arriving late with an older source time takes its place in that order under the next number. Versions whose
+ * status the caller may not see (a preliminary result for a role without that disclosure) are left out in SQL.
  */
 interface VersionRow {
   id: string;
@@ -31,13 +30,13 @@ function versionsWhere(where: RawBuilder<SqlBool>, visibility: Visibility) {
   return sql<VersionRow>`
     select * from (
       select v.id, v.fact_id, f.kind, v.status, v.codings, v.effective_at, v.body, v.source_time, v.recorded_at, v.provenance,
-        (v.content_hash = f.content_hash) as current,
+        (v.id = f.current_version_id) as current, v.seq as number,
         (row_number() over (partition by v.fact_id
-           order by (v.content_hash = f.content_hash), coalesce(v.source_time, '-infinity'::timestamptz), v.content_hash))::int as number
+           order by (v.id = f.current_version_id), (v.content_hash = f.content_hash), coalesce(v.source_time, '-infinity'::timestamptz), v.content_hash, v.seq))::int as rank
       from clinical_fact_versions v join clinical_facts f on f.id = v.fact_id
       where ${where}) x
     where ${statusCondition(visibility, sql`x.kind`, sql`x.status`)}
-    order by x.fact_id, x.number`;
+    order by x.fact_id, x.rank`;
 }
 
 export async function loadVersions(trx: Tx, factIds: readonly string[], visibility: Visibility): Promise<StoredVersion[]> {

@@ -5,12 +5,14 @@ import type { Coding, EncounterInput, FactInput } from '../../model/clinical.ts'
 import type { ProvenanceRecord } from '../../model/provenance.ts';
 import { confidenceOf } from '../../model/quality.ts';
 import type { Db, Tx } from '../../store/store.ts';
+import { storeDocumentContent } from './document-content.ts';
 
 /**
  * Writes normalized facts. A fact is identified by (source, kind, source key); every distinct content becomes a
  * version with its provenance, and the current version is the one with the latest source time (ties: content hash).
  * Delivering the same message twice, or the versions of a result in any order, therefore ends in the same state.
- * One statement per fact: the upsert decides the current version, the version row is added beside it.
+ * One statement per fact: the upsert decides the current version, the version row is added beside it, and the fact row
+ * keeps what readers would otherwise count over the versions (how many, when the newest arrived, which is current).
  */
 export interface FactTarget {
   sourceId: string;
@@ -41,13 +43,19 @@ export async function writeFact(db: Db | Tx, target: FactTarget, fact: FactInput
   const codingsJson = JSON.stringify(codings);
   const newer = sql`(COALESCE(excluded.source_time, '-infinity'::timestamptz), excluded.content_hash) > (COALESCE(clinical_facts.source_time, '-infinity'::timestamptz), clinical_facts.content_hash)`;
   const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE clinical_facts.${sql.ref(column)} END`;
+  // The version row below is skipped when this exact version is stored already (a repeated message): then nothing is
+  // counted. A version that wins `newer` cannot be stored already, so the new version id is current exactly then. The
+  // count after this write is the new version's arrival number (its FHIR versionId), given under the fact's row lock.
+  const versionId = uuidv7();
+  const repeated = sql`EXISTS (SELECT 1 FROM clinical_fact_versions v WHERE v.fact_id = clinical_facts.id AND v.content_hash = excluded.content_hash
+    AND COALESCE(v.source_time, '-infinity'::timestamptz) = COALESCE(excluded.source_time, '-infinity'::timestamptz))`;
   const result = await sql<{ fact_id: string }>`
     WITH f AS (
       INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, encounter_key, status, code_system,
-        code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash)
+        code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash, version_count, last_version_at, current_version_id)
       VALUES (${uuidv7()}, ${fact.kind}, ${target.sourceId}, ${fact.sourceKey}, ${target.recordId}, ${target.patientId},
         ${target.encounterId}, ${target.encounterKey}, ${fact.status}, ${primary?.system ?? null}, ${primary?.code ?? null}, ${primary?.display ?? fact.code?.text ?? null},
-        ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, ${target.provenance.derivation}, ${confidence}, ${sourceTime}, ${hash})
+        ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, ${target.provenance.derivation}, ${confidence}, ${sourceTime}, ${hash}, 1, now(), ${versionId})
       ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
         status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
         code_display = ${pick('code_display')}, codings = ${pick('codings')}, effective_at = ${pick('effective_at')},
@@ -55,12 +63,17 @@ export async function writeFact(db: Db | Tx, target: FactTarget, fact: FactInput
         encounter_key = COALESCE(${pick('encounter_key')}, clinical_facts.encounter_key),
         source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')}, derivation = ${pick('derivation')},
         updated_at = CASE WHEN ${newer} THEN now() ELSE clinical_facts.updated_at END,
-        last_confirmed_at = now()
-      RETURNING id)
-    INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance)
-    SELECT ${uuidv7()}, f.id, ${fact.status}, ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, ${sourceTime}, ${hash}, ${provenance}::jsonb FROM f
+        last_confirmed_at = now(),
+        version_count = clinical_facts.version_count + CASE WHEN ${repeated} THEN 0 ELSE 1 END,
+        last_version_at = CASE WHEN ${repeated} THEN clinical_facts.last_version_at ELSE now() END,
+        current_version_id = CASE WHEN ${newer} THEN excluded.current_version_id ELSE clinical_facts.current_version_id END
+      RETURNING id, version_count)
+    INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance, seq)
+    SELECT ${versionId}, f.id, ${fact.status}, ${codingsJson}::jsonb, ${effective}, ${body}::jsonb, ${sourceTime}, ${hash}, ${provenance}::jsonb,
+      f.version_count FROM f
     ON CONFLICT (fact_id, content_hash, (COALESCE(source_time, '-infinity'::timestamptz))) DO NOTHING
     RETURNING fact_id`.execute(db);
+  if (result.rows[0] && fact.content) await storeDocumentContent(db, target.patientId, result.rows[0].fact_id, versionId, fact.content);
   if (result.rows[0]) return result.rows[0].fact_id;
   const existing = await db.selectFrom('clinical_facts').select('id').where('source_id', '=', target.sourceId).where('kind', '=', fact.kind).where('source_key', '=', fact.sourceKey).executeTakeFirstOrThrow();
   return existing.id;

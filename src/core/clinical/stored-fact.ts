@@ -23,8 +23,10 @@ export interface StoredFact {
   confidence: number;
   sourceTime: Date | null;
   lastConfirmedAt: Date;
-  /** Number of stored versions: the resource's meta.versionId. */
+  /** Number of stored versions. */
   versions: number;
+  /** Arrival number of the version whose content is current: the resource's meta.versionId (stable, never renumbered). */
+  versionId: number;
   /** When the newest version was recorded: the resource's meta.lastUpdated. */
   lastUpdated: Date;
   /** Provenance of the version whose content is current; null only if the version row is missing. */
@@ -39,7 +41,7 @@ export interface FactLinks {
   requestId?: string;
 }
 
-/** One stored version of a fact, numbered in the order the fact writer ranks versions (the current one is last). */
+/** One stored version of a fact: `number` is its arrival number (its FHIR versionId); lists put them in the order the writer ranks them, the current one last. */
 export interface StoredVersion {
   id: string;
   factId: string;

@@ -25,6 +25,12 @@ export function toFhirPatient(row: PatientRow, identifiers: readonly IdentifierR
   if (row.address_line || row.address_city || row.address_postal_code) {
     resource.address = [{ ...(row.address_line ? { line: [row.address_line] } : {}), ...(row.address_city ? { city: row.address_city } : {}), ...(row.address_postal_code ? { postalCode: row.address_postal_code } : {}) }];
   }
+  // A patient merged into another (a source's A40, an identity operator's link) is kept for its history; FHIR says so
+  // with `active: false` and a `replaced-by` link, as a client following an old reference needs to learn.
+  if (row.merged_into) {
+    resource.active = false;
+    resource.link = [{ other: { reference: `Patient/${row.merged_into}` }, type: 'replaced-by' }];
+  }
   if (row.managing_facility_id) resource.managingOrganization = { reference: `Organization/${row.managing_facility_id}` };
   if (row.payer_name || row.payer_member_id) {
     resource.payer = { ...(row.payer_name ? { name: row.payer_name } : {}), ...(row.payer_member_id ? { memberId: row.payer_member_id } : {}) };

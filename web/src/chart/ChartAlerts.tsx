@@ -33,17 +33,12 @@ export function ChartAlerts({ chart }: { chart: Chart }) {
         </div>
       ) : null}
       <Allergies chart={chart} />
-      {chart.truncated ? (
-        <div className="notice notice--info" role="status" data-testid="chart-truncated">
-          <p>This chart is long: the newest 2,000 entries are shown. Older ones are in the full record (FHIR search).</p>
-        </div>
-      ) : null}
     </div>
   );
 }
 
 function Allergies({ chart }: { chart: Chart }) {
-  const active = chart.allergies.filter((a) => a.status !== 'entered-in-error' && a.status !== 'refuted' && a.status !== 'resolved' && a.status !== 'inactive');
+  const active = chart.allergies.items.filter((a) => a.status !== 'entered-in-error' && a.status !== 'refuted' && a.status !== 'resolved' && a.status !== 'inactive');
   return (
     <section className={active.length ? 'allergy-strip allergy-strip--some' : 'allergy-strip'} aria-labelledby="allergy-strip-title" data-testid="allergy-strip">
       <h2 id="allergy-strip-title" className="allergy-strip__title">
@@ -67,6 +62,7 @@ function Allergies({ chart }: { chart: Chart }) {
           })}
         </ul>
       )}
+      {chart.allergies.next ? <p className="allergy-strip__none">More allergies are recorded than shown here: see Allergies in the chart.</p> : null}
     </section>
   );
 }

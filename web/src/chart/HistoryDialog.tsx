@@ -32,7 +32,9 @@ export function HistoryDialog({ fact, onClose }: { fact: ChartFact; onClose: () 
     };
   }, []);
 
-  const versions = history.data ? [...history.data.versions].sort((a, b) => b.version - a.version) : [];
+  // The server lists versions in the order they rank (the current one last); numbers are arrival numbers, so the
+  // list is read backwards, not sorted by number: a late older version is numbered higher than the current one.
+  const versions = history.data ? [...history.data.versions].reverse() : [];
   // The one before in the list: numbers may skip versions the server left out for this person, so never count them.
   const previousOf = (v: VersionView) => versions[versions.indexOf(v) + 1];
   return (

@@ -9,7 +9,9 @@ import { Provenance } from './Provenance.tsx';
 import { SectionTable } from './SectionTable.tsx';
 import { StatusText } from './StatusText.tsx';
 import { chartTime, readerZone, sourceTimeText } from './time.ts';
-import type { AllergyBody, Chart, ChartEncounter, ChartFact, ChartIdentifier, ConditionBody, DiagnosticReportBody, DocumentBody, MedicationBody, ObservationBody } from './types.ts';
+import { ShowMore } from './ShowMore.tsx';
+import type { AllergyBody, Chart, ChartEncounter, ChartFact, ChartIdentifier, ChartReport, ChartResult, ChartSection, ConditionBody, DiagnosticReportBody, DocumentBody, MedicationBody, ObservationBody } from './types.ts';
+import { useSectionPages } from './use-section-pages.ts';
 import { bytesText, doseText, factName, observationValue, quantityText } from './values.ts';
 import { ALLERGY_CATEGORY, CONDITION_CATEGORY, CRITICALITY, encounterClassText, flagWords, identifierSystemName } from './words.ts';
 import './chart.css';
@@ -40,12 +42,12 @@ export function PatientChart({ chart, patientId }: { chart: Loaded<Chart>; patie
       {!data && chart.state === 'loading' ? <Loading what="the chart" /> : null}
       {data ? (
         <>
-          <Results chart={data} onHistory={setHistoryOf} />
-          <Medications chart={data} onHistory={setHistoryOf} />
-          <Problems facts={data.problems} onHistory={setHistoryOf} />
-          <AllergyTable facts={data.allergies} onHistory={setHistoryOf} />
-          <Encounters encounters={data.encounters} />
-          <Documents facts={data.documents} onHistory={setHistoryOf} />
+          <Results patientId={patientId} section={data.results} onHistory={setHistoryOf} />
+          <Medications patientId={patientId} section={data.medications} onHistory={setHistoryOf} />
+          <Problems patientId={patientId} section={data.problems} onHistory={setHistoryOf} />
+          <AllergyTable patientId={patientId} section={data.allergies} onHistory={setHistoryOf} />
+          <Encounters patientId={patientId} section={data.encounters} />
+          <Documents patientId={patientId} section={data.documents} onHistory={setHistoryOf} />
           <Identifiers identifiers={data.identifiers} />
         </>
       ) : null}
@@ -54,24 +56,15 @@ export function PatientChart({ chart, patientId }: { chart: Loaded<Chart>; patie
   );
 }
 
-function resultCount(chart: Chart): number {
-  return chart.results.observations.length + chart.results.reports.reduce((n, r) => n + r.observations.length, 0);
-}
-
-function medicationCount(chart: Chart): number {
-  const m = chart.medications;
-  return m.requests.length + m.administrations.length + m.statements.length + m.dispenses.length;
-}
-
-/** Jump links with counts: a long chart is read by section. */
+/** Jump links with each section's total (what this reader may see, not only what is loaded): a long chart is read by section. */
 function ChartContents({ chart }: { chart: Chart }) {
   const links: [string, string, number][] = [
-    ['chart-results', 'Results', resultCount(chart)],
-    ['chart-medications', 'Medications', medicationCount(chart)],
-    ['chart-problems', 'Problems', chart.problems.length],
-    ['chart-allergies', 'Allergies', chart.allergies.length],
-    ['chart-encounters', 'Encounters', chart.encounters.length],
-    ['chart-documents', 'Documents', chart.documents.length],
+    ['chart-results', 'Results', chart.results.total],
+    ['chart-medications', 'Medications', chart.medications.total],
+    ['chart-problems', 'Problems', chart.problems.total],
+    ['chart-allergies', 'Allergies', chart.allergies.total],
+    ['chart-encounters', 'Encounters', chart.encounters.total],
+    ['chart-documents', 'Documents', chart.documents.total],
     ['chart-identifiers', 'Identifiers', chart.identifiers.length],
   ];
   return (
@@ -95,20 +88,52 @@ function jump(event: MouseEvent, id: string) {
 
 // ── Results ────────────────────────────────────────────────────────────────────────────────────────────────────────
 
-function Results({ chart, onHistory }: { chart: Chart; onHistory: OpenHistory }) {
-  const { reports, observations } = chart.results;
-  const n = resultCount(chart);
+const isReport = (r: ChartResult): r is ChartReport => r.kind === 'diagnostic-report' && Array.isArray(r.observations);
+
+/** Newest first, as the server pages them; observations outside any report are gathered between the reports around them. */
+function resultGroups(items: readonly ChartResult[]): (ChartReport | ChartFact[])[] {
+  const groups: (ChartReport | ChartFact[])[] = [];
+  for (const item of items) {
+    if (isReport(item)) groups.push(item);
+    else if (Array.isArray(groups.at(-1))) (groups.at(-1) as ChartFact[]).push(item);
+    else groups.push([item]);
+  }
+  return groups;
+}
+
+function Results({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartResult>; onHistory: OpenHistory }) {
+  const pages = useSectionPages(patientId, 'results', section);
+  const reports = pages.items.filter(isReport);
+  const shown = reports.reduce((n, r) => n + r.observations.length, 0) + pages.items.length - reports.length;
   return (
     <SectionTable
       id="results"
       title="Results"
-      count={`${plural(reports.length, 'report')}, ${plural(n, 'result')}`}
-      empty={reports.length === 0 && observations.length === 0}
+      count={`${plural(reports.length, 'report')}, ${plural(shown, 'result')}${pages.next ? ' shown' : ''}`}
+      empty={pages.items.length === 0}
       emptyText="No results received from the connected sources."
       columns={['Test', 'Result', 'Flag', 'Reference range', 'Status', 'Taken', 'Source']}
       className="results"
+      footer={<ShowMore pages={pages} shown={pages.items.length} one="report or result outside a report" many="reports and results outside a report" testId="chart-results" />}
     >
-      {reports.map((report) => {
+      {resultGroups(pages.items).map((group) => {
+        if (Array.isArray(group)) {
+          return (
+            <tbody key={`loose-${group[0]!.id}`} className="results__report">
+              {reports.length > 0 ? (
+                <tr className="results__head">
+                  <th scope="rowgroup" colSpan={7}>
+                    Results outside a report
+                  </th>
+                </tr>
+              ) : null}
+              {group.map((o) => (
+                <ObservationRow key={o.id} fact={o} onHistory={onHistory} inReport={false} />
+              ))}
+            </tbody>
+          );
+        }
+        const report = group;
         const body = report.body as DiagnosticReportBody;
         const orders = [body.placerOrder ? `Order ${body.placerOrder}` : null, body.fillerOrder ? `lab no. ${body.fillerOrder}` : null, body.issued ? `issued ${sourceTimeText(body.issued)}` : null].filter(Boolean).join(' · ');
         return (
@@ -127,20 +152,6 @@ function Results({ chart, onHistory }: { chart: Chart; onHistory: OpenHistory })
           </tbody>
         );
       })}
-      {observations.length > 0 ? (
-        <tbody className="results__report">
-          {reports.length > 0 ? (
-            <tr className="results__head">
-              <th scope="rowgroup" colSpan={7}>
-                Results outside a report
-              </th>
-            </tr>
-          ) : null}
-          {observations.map((o) => (
-            <ObservationRow key={o.id} fact={o} onHistory={onHistory} inReport={false} />
-          ))}
-        </tbody>
-      ) : null}
     </SectionTable>
   );
 }
@@ -178,24 +189,25 @@ function ObservationRow({ fact, onHistory, inReport }: { fact: ChartFact; onHist
 
 // ── Medications ────────────────────────────────────────────────────────────────────────────────────────────────────
 
-function Medications({ chart, onHistory }: { chart: Chart; onHistory: OpenHistory }) {
-  const m = chart.medications;
+function Medications({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
+  const pages = useSectionPages(patientId, 'medications', section);
+  const of = (kind: ChartFact['kind']) => pages.items.filter((f) => f.kind === kind);
   const groups: [string, string, ChartFact[]][] = [
-    ['requests', 'Orders', m.requests],
-    ['administrations', 'Given (administrations)', m.administrations],
-    ['dispenses', 'Dispensed by pharmacy', m.dispenses],
-    ['statements', 'Reported as taken (medication history)', m.statements],
+    ['requests', 'Orders', of('medication-request')],
+    ['administrations', 'Given (administrations)', of('medication-administration')],
+    ['dispenses', 'Dispensed by pharmacy', of('medication-dispense')],
+    ['statements', 'Reported as taken (medication history)', of('medication-statement')],
   ];
-  const n = medicationCount(chart);
   return (
     <SectionTable
       id="medications"
       title="Medications"
-      count={plural(n, 'entry', 'entries')}
-      empty={n === 0}
+      count={plural(pages.total, 'entry', 'entries')}
+      empty={pages.items.length === 0}
       emptyText="No medications received from the connected sources."
       columns={['Medication', 'Dose · route · how often', 'Status', 'When', 'Details', 'Source']}
       className="medications"
+      footer={<ShowMore pages={pages} shown={pages.items.length} one="entry" many="entries" testId="chart-medications" />}
     >
       {groups
         .filter(([, , facts]) => facts.length > 0)
@@ -233,15 +245,18 @@ function Medications({ chart, onHistory }: { chart: Chart; onHistory: OpenHistor
 
 // ── Problems and allergies ─────────────────────────────────────────────────────────────────────────────────────────
 
-function Problems({ facts, onHistory }: { facts: ChartFact[]; onHistory: OpenHistory }) {
+function Problems({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
+  const pages = useSectionPages(patientId, 'problems', section);
+  const facts = pages.items;
   return (
     <SectionTable
       id="problems"
       title="Problems"
-      count={plural(facts.length, 'problem')}
+      count={plural(pages.total, 'problem')}
       empty={facts.length === 0}
       emptyText="No problems received from the connected sources."
       columns={['Problem', 'Status', 'Since', 'Source']}
+      footer={<ShowMore pages={pages} shown={facts.length} one="problem" testId="chart-problems" />}
     >
       <tbody>
         {facts.map((fact) => {
@@ -264,15 +279,18 @@ function Problems({ facts, onHistory }: { facts: ChartFact[]; onHistory: OpenHis
   );
 }
 
-function AllergyTable({ facts, onHistory }: { facts: ChartFact[]; onHistory: OpenHistory }) {
+function AllergyTable({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
+  const pages = useSectionPages(patientId, 'allergies', section);
+  const facts = pages.items;
   return (
     <SectionTable
       id="allergies"
       title="Allergies"
-      count={plural(facts.length, 'allergy', 'allergies')}
+      count={plural(pages.total, 'allergy', 'allergies')}
       empty={facts.length === 0}
       emptyText="None received from the connected sources. That does not mean the patient has none."
       columns={['Allergy', 'Criticality', 'Status', 'Source']}
+      footer={<ShowMore pages={pages} shown={facts.length} one="allergy" many="allergies" testId="chart-allergies" />}
     >
       <tbody>
         {facts.map((fact) => {
@@ -307,16 +325,19 @@ function AllergyTable({ facts, onHistory }: { facts: ChartFact[]; onHistory: Ope
 
 // ── Encounters, documents, identifiers ─────────────────────────────────────────────────────────────────────────────
 
-function Encounters({ encounters }: { encounters: ChartEncounter[] }) {
+function Encounters({ patientId, section }: { patientId: string; section: ChartSection<ChartEncounter> }) {
   const me = useMe();
+  const pages = useSectionPages(patientId, 'encounters', section);
+  const encounters = pages.items;
   return (
     <SectionTable
       id="encounters"
       title="Encounters"
-      count={plural(encounters.length, 'encounter')}
+      count={plural(pages.total, 'encounter')}
       empty={encounters.length === 0}
       emptyText="No encounters recorded."
       columns={['Type', 'Status', 'From', 'Until', 'Where', 'Source']}
+      footer={<ShowMore pages={pages} shown={encounters.length} one="encounter" testId="chart-encounters" />}
     >
       <tbody>
         {encounters.map((e) => {
@@ -344,16 +365,23 @@ function Encounters({ encounters }: { encounters: ChartEncounter[] }) {
   );
 }
 
-function Documents({ facts, onHistory }: { facts: ChartFact[]; onHistory: OpenHistory }) {
+function Documents({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
+  const pages = useSectionPages(patientId, 'documents', section);
+  const facts = pages.items;
   return (
     <SectionTable
       id="documents"
       title="Documents"
-      count={plural(facts.length, 'document')}
+      count={plural(pages.total, 'document')}
       empty={facts.length === 0}
       emptyText="No documents received from the connected sources."
       columns={['Document', 'Dated', 'Size', 'Status', 'Source']}
-      footer={<p className="muted chart__note">Document text is kept encrypted and is not shown here yet; read it in the source system.</p>}
+      footer={
+        <>
+          <ShowMore pages={pages} shown={facts.length} one="document" testId="chart-documents" />
+          <p className="muted chart__note">Documents are stored encrypted; opening one is recorded against the patient. One without “Open the document” arrived without its text: read it in the source system.</p>
+        </>
+      }
     >
       <tbody>
         {facts.map((fact) => {
@@ -363,6 +391,13 @@ function Documents({ facts, onHistory }: { facts: ChartFact[]; onHistory: OpenHi
               <th scope="row">
                 <span className="chart__name">{body.title ?? factName(fact)}</span> <InferredMark fact={fact} />
                 {body.title && body.title !== factName(fact) ? <span className="cell__sub">{factName(fact)}</span> : null}
+                {body.digest && fact.status !== 'entered-in-error' ? (
+                  <span className="cell__sub">
+                    <a href={`/fhir/R4/Binary/${fact.id}`} target="_blank" rel="noopener noreferrer" data-testid="open-document">
+                      Open the document
+                    </a>
+                  </span>
+                ) : null}
               </th>
               <td className="num">{chartTime(fact.effectiveAt)}</td>
               <td className="num">

@@ -159,6 +159,7 @@ export const QUALITY_FLAG_WORDS: Record<QualityFlagCode, string> = {
   'dose-parsed-from-text': 'The dose was read from free text',
   'status-unknown': 'The status was not recognised',
   'value-type-unknown': 'The value’s type was not recognised',
+  'table-value-unknown': 'A coded value was not in the table the source profile names',
   'segment-ignored': 'Part of the message was not used',
 };
 

@@ -26,7 +26,8 @@ function assertNoValues(e: Hl7MappingError): void {
 
 describe('refusals the sender is told about', () => {
   it('lists the events it maps', () => {
-    assert.deepEqual(SUPPORTED_EVENTS, ['ADT^A01', 'ADT^A03', 'ADT^A04', 'ADT^A08', 'ADT^A11', 'ADT^A28', 'ADT^A31', 'ADT^A40', 'ORU^R01', 'RDE^O11', 'RAS^O17']);
+    const documents = ['T01', 'T02', 'T03', 'T04', 'T05', 'T06', 'T07', 'T08', 'T09', 'T10', 'T11'].map((t) => `MDM^${t}`);
+    assert.deepEqual(SUPPORTED_EVENTS, ['ADT^A01', 'ADT^A03', 'ADT^A04', 'ADT^A08', 'ADT^A11', 'ADT^A28', 'ADT^A31', 'ADT^A40', 'ADT^A60', 'ORU^R01', 'RDE^O11', 'RAS^O17', 'PPR^PC1', 'PPR^PC2', 'PPR^PC3', ...documents]);
   });
 
   it('an unsupported trigger of a supported type is rejected with AR and HL7 error 201 at MSH-9.2', () => {

@@ -2,6 +2,9 @@ import type { NormalizedMessage } from '../../../model/clinical.ts';
 import type { QualityFlag } from '../../../model/quality.ts';
 import type { Hl7Message } from '../message.ts';
 import { adtMapper } from './adt.ts';
+import { withClinicalSegments } from './clinical-segments.ts';
+import { documentMapper, withEmbeddedDocuments } from './documents.ts';
+import { problemMapper } from './problems.ts';
 import type { EventInput, EventOutput, MapContext } from './context.ts';
 import { Hl7MappingError } from './errors.ts';
 import { KeyRegistry } from './keys.ts';
@@ -26,9 +29,14 @@ const MAPPERS: Readonly<Record<string, (input: EventInput) => EventOutput>> = {
   'ADT^A28': adtMapper('ADT^A28', undefined),
   'ADT^A31': adtMapper('ADT^A31', undefined),
   'ADT^A40': mapMerges,
-  'ORU^R01': mapResults,
+  'ADT^A60': adtMapper('ADT^A60', undefined),
+  'ORU^R01': withEmbeddedDocuments(withClinicalSegments(mapResults)),
   'RDE^O11': mapPharmacyOrders,
   'RAS^O17': mapAdministrations,
+  'PPR^PC1': problemMapper('PPR^PC1'),
+  'PPR^PC2': problemMapper('PPR^PC2'),
+  'PPR^PC3': problemMapper('PPR^PC3'),
+  ...Object.fromEntries(['T01', 'T02', 'T03', 'T04', 'T05', 'T06', 'T07', 'T08', 'T09', 'T10', 'T11'].map((t) => [`MDM^${t}`, documentMapper(`MDM^${t}`)])),
 };
 
 /** `MSH-9.1^MSH-9.2` of every event this adapter maps. */

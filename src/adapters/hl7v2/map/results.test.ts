@@ -53,6 +53,12 @@ describe('ORU^R01 reports', () => {
     }
   });
 
+  it('each result gets its category from the report section (OBR-24), or vital-signs by its LOINC code', () => {
+    assert.equal(observationBody(onlyObservation(obx({ 5: '13.5' }))).category, 'laboratory');
+    const vitals = facts(oru(seg('OBR', { 3: 'F7', 4: 'VS^Vitals^L', 24: 'NRS', 25: 'F' }), obx({ 3: '8867-4^Heart rate^LN', 5: '72' }), obx({ 1: '2', 3: 'PAIN^Pain score^L', 5: '3' })), 'observation');
+    assert.deepEqual(vitals.map((f) => observationBody(f).category), ['vital-signs', undefined]);
+  });
+
   it('report comments (NTE after OBR) have no place in the model: the report says they were ignored', () => {
     const [report] = facts(oru(OBR, 'NTE|1||Specimen slightly hemolyzed'), 'diagnostic-report');
     assert.deepEqual(flagCodes(report!.flags), ['segment-ignored@NTE']);
@@ -147,11 +153,11 @@ describe('ORU^R01 observations', () => {
     assert.deepEqual(flagCodes(f.flags), ['timestamp-unparseable@OBX-5']);
   });
 
-  it('a value type Vigil does not model is kept as text and flagged; encapsulated documents are left out', () => {
+  it('a value type Vigil does not model is kept as text and flagged; encapsulated documents become documents (documents.test.ts)', () => {
     const rp = onlyObservation(obx({ 2: 'RP', 5: 'https://example.invalid/img^^image^JPEG' }));
     assert.deepEqual(observationBody(rp).value, { type: 'string', text: 'https://example.invalid/img^^image^JPEG' });
     assert.deepEqual(flagCodes(rp.flags), ['value-type-unknown@OBX-5']);
-    const ed = onlyObservation(obx({ 2: 'ED', 5: 'LAB^AP^PDF^Base64^JVBERi0xLjQK' }));
+    const ed = onlyObservation(obx({ 2: 'ED', 5: 'LAB^AP^PDF^Base64^' }));
     assert.equal(observationBody(ed).value, undefined);
     assert.deepEqual(flagCodes(ed.flags), ['value-type-unknown@OBX-5']);
     assert.deepEqual(observationBody(onlyObservation(obx({ 2: '', 5: 'Positive' }))).value, { type: 'string', text: 'Positive' });

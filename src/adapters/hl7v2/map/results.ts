@@ -1,4 +1,5 @@
 import type { DiagnosticReportBody, FactInput, ObservationBody, PatientGroup } from '../../../model/clinical.ts';
+import { observationCategoryOf } from '../../../model/observation-category.ts';
 import type { QualityFlag } from '../../../model/quality.ts';
 import { conceptOf } from './codes.ts';
 import type { EventInput, EventOutput, MapContext } from './context.ts';
@@ -135,6 +136,8 @@ function mapObservation(obx: Located, report: OpenReport | undefined, ctx: MapCo
   const interpretation = text(obx.seg, 8, 1, 1);
   if (interpretation) body.interpretation = interpretation;
   if (report) body.reportKey = report.key;
+  const category = observationCategoryOf(code?.codings ?? [], report ? text(report.obr.seg, 24) : undefined);
+  if (category) body.category = category;
   return {
     kind: 'observation',
     sourceKey: keys.unique(`${base}/${text(obx.seg, 3, 1, 1)}/${instance}`),

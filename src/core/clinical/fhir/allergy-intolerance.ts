@@ -17,6 +17,7 @@ export function toAllergyIntolerance(fact: StoredFact): FhirResource {
   out.patient = ref('Patient', fact.patientId);
   Object.assign(out, encounterOf(fact, 'encounter'));
   if (fact.effectiveAt) out.recordedDate = fact.effectiveAt.toISOString();
-  if (body.reaction) out.reaction = [{ manifestation: [{ text: body.reaction }] }];
+  // R4 needs a manifestation for a reaction, so a graded severity is served only beside the reaction's text.
+  if (body.reaction) out.reaction = [{ manifestation: [{ text: body.reaction }], ...(body.severity ? { severity: body.severity } : {}) }];
   return out;
 }

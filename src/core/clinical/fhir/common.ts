@@ -85,7 +85,7 @@ export function encounterOf(fact: StoredFact, element: 'encounter' | 'context'):
 
 /** Versioning and origin of a fact: versionId = number of versions; the source as meta.source; inferred as a tag. */
 export function factMeta(fact: StoredFact): Meta {
-  const meta: Meta = { versionId: String(fact.versions), lastUpdated: fact.lastUpdated.toISOString() };
+  const meta: Meta = { versionId: String(fact.versionId), lastUpdated: fact.lastUpdated.toISOString() };
   if (fact.sourceName) meta.source = `urn:vigil:source:${fact.sourceName}`;
   if (fact.derivation !== 'asserted') meta.tag = [{ system: VIGIL_SYSTEM.derivation, code: fact.derivation }];
   return meta;

@@ -23,5 +23,6 @@ export function toDiagnosticReport(fact: StoredFact, links: FactLinks = {}): Fhi
   if (fact.effectiveAt) out.effectiveDateTime = fact.effectiveAt.toISOString();
   if (body.issued) out.issued = body.issued.instant;
   if (links.results?.length) out.result = links.results.map((id) => ref('Observation', id));
+  if (body.conclusion) out.conclusion = body.conclusion;
   return out;
 }

@@ -6,8 +6,9 @@ import type { FhirResource } from './types.ts';
 const STATUSES = ['current', 'superseded', 'entered-in-error'] as const;
 
 /**
- * A document fact as a FHIR R4 DocumentReference. The text stays encrypted under the patient's key and is not served
- * here: the attachment describes it (type, size, title) without content or URL.
+ * A document fact as a FHIR R4 DocumentReference. The content stays encrypted under the patient's key and is not
+ * inlined: the attachment describes it (type, size, title) and, when Vigil stores it, points at `Binary/{id}`, which
+ * is decided and audited like this read. A document withdrawn as entered in error has no content to point at.
  */
 export function toDocumentReference(fact: StoredFact): FhirResource {
   const body = bodyOf<DocumentBody>(fact);
@@ -16,8 +17,10 @@ export function toDocumentReference(fact: StoredFact): FhirResource {
   out.type = factCode(fact);
   out.subject = ref('Patient', fact.patientId);
   if (fact.effectiveAt) out.date = fact.effectiveAt.toISOString();
+  if (body.docStatus) out.docStatus = body.docStatus;
   if (body.title) out.description = body.title;
-  out.content = [{ attachment: { ...(body.contentType ? { contentType: body.contentType } : {}), ...(body.size !== undefined ? { size: body.size } : {}), ...(body.title ? { title: body.title } : {}) } }];
+  const url = body.digest && fact.status !== 'entered-in-error' ? { url: `Binary/${fact.id}` } : {};
+  out.content = [{ attachment: { ...(body.contentType ? { contentType: body.contentType } : {}), ...url, ...(body.size !== undefined ? { size: body.size } : {}), ...(body.title ? { title: body.title } : {}) } }];
   if (fact.encounterId) out.context = { encounter: [ref('Encounter', fact.encounterId)] };
   return out;
 }

@@ -1,4 +1,5 @@
 import type { ObservationBody } from '../../../model/clinical.ts';
+import { OBSERVATION_CATEGORY_SYSTEM } from '../../../model/observation-category.ts';
 import type { StoredFact } from '../stored-fact.ts';
 import { allowed, bodyOf, conceptOf, dateTimeOf, encounterOf, factCode, factMeta, quantity, ref } from './common.ts';
 import type { FhirResource } from './types.ts';
@@ -14,6 +15,7 @@ export function toObservation(fact: StoredFact): FhirResource {
     id: fact.id,
     meta: factMeta(fact),
     status: allowed(fact.status, STATUSES, 'unknown'),
+    ...(body.category ? { category: [{ coding: [{ system: OBSERVATION_CATEGORY_SYSTEM, code: body.category }] }] } : {}),
     code: factCode(fact),
     subject: ref('Patient', fact.patientId),
     ...encounterOf(fact, 'encounter'),

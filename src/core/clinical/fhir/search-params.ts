@@ -57,7 +57,7 @@ const FACT_PARAMS = [...PATIENT, CODE, STATUS, DATE, ...PAGING];
 
 export const SEARCH_PARAMS: Record<ClinicalType, readonly SearchParamSpec[]> = {
   Encounter: [...PATIENT, { ...STATUS, documentation: 'planned, in-progress, finished or cancelled.' }, { ...DATE, documentation: 'Start of the encounter, with a prefix; may be given twice.' }, ...PAGING],
-  Observation: FACT_PARAMS,
+  Observation: [...FACT_PARAMS, { ...CATEGORY, documentation: 'laboratory, vital-signs, imaging, procedure, therapy … (FHIR observation-category).' }],
   DiagnosticReport: [...FACT_PARAMS, { ...CATEGORY, documentation: 'Diagnostic service section (HL7 v2 table 0074), e.g. LAB, CH, HM.' }],
   MedicationRequest: FACT_PARAMS,
   MedicationAdministration: FACT_PARAMS,
