@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { repoint } from '../../src/core/identity/merge.ts';
 import { buildAccessFixture, type AccessFixture } from '../support/access-fixture.ts';
 import { assertChromiumInstalled, openBrowser, type BrowserSession } from '../support/browser.ts';
 import { NATIONAL_ID_SYSTEM, seedPossibleMatch, SOUTH_MRN_SYSTEM, type PossibleMatchSeed } from '../support/identity-seed.ts';
@@ -128,6 +129,45 @@ describe('the possible-match review queue', () => {
       assert.deepEqual(new Set(audited.filter((e) => e.action === action).map((e) => e.patient_id)), new Set([seed.newPatientId, seed.candidatePatientId]), `${action} is audited against both patients`);
     }
     // The one expected console error is the browser's note on the sign-in's `mfa_required` 401.
+    assertPageHealthy(browser, [401]);
+  });
+
+  test('an operator splits a wrongly linked record off from the identity history, then undoes the split', { timeout: 180_000 }, async () => {
+    const { page } = browser;
+    // As if the index had linked the south record to the candidate on its own.
+    await t.vigil.store.tx((trx) => repoint(trx, seed.recordId, seed.candidatePatientId));
+    await page.goto(`${t.url}/#/integration/identity/patients/${seed.candidatePatientId}`);
+    await page.getByRole('heading', { level: 1, name: 'Identity of one patient' }).waitFor({ timeout: WAIT_MS });
+    const records = page.getByTestId('history-records');
+    await records.waitFor({ timeout: WAIT_MS });
+    const south = records.locator(`tr[data-record="${seed.recordId}"]`);
+    await assertText(south, /south-adt[\s\S]*S-0077[\s\S]*1 entry, 1 encounter/, 'the south record is listed with what it brought');
+    await assertText(page.getByTestId('history-events'), /New patient made for the record/, 'the decisions are listed');
+    await browser.screenshot('identity-history');
+
+    await south.getByRole('button', { name: 'Split off…' }).click();
+    const confirm = page.getByTestId('history-confirm');
+    await assertText(confirm, /Split the record from south-adt off into a new patient\?[\s\S]*move with it/, 'the confirmation says what moves');
+    assert.equal(await confirm.getByRole('button', { name: 'Split off', exact: true }).isDisabled(), true, 'no split without a reason');
+    await page.getByLabel('Reason').fill('South registration belongs to a namesake');
+    await browser.screenshot('identity-split-confirm');
+    await confirm.getByRole('button', { name: 'Split off', exact: true }).click();
+    await assertText(page.getByTestId('history-answer'), /^Split\./, 'the answer says what happened');
+    const moved = await recordPatient();
+    assert.notEqual(moved, seed.candidatePatientId, 'the record left the candidate');
+    assert.equal((await db().selectFrom('clinical_facts').select('patient_id').where('id', '=', seed.factId).executeTakeFirstOrThrow()).patient_id, moved, 'its result went with it');
+
+    const splitRow = page.getByTestId('history-events').locator('tr[data-decision="person-split"]');
+    await assertText(splitRow, /Split off by a person[\s\S]*South registration belongs to a namesake[\s\S]*you/, 'the split is listed with its reason and who made it');
+    await splitRow.getByRole('button', { name: 'Undo split…' }).click();
+    await page.getByLabel('Reason').fill('Namesake ruled out');
+    await page.getByTestId('history-confirm').getByRole('button', { name: 'Undo split', exact: true }).click();
+    await assertText(page.getByTestId('history-answer'), /^Split undone\./, 'the undo is confirmed');
+    assert.equal(await recordPatient(), seed.candidatePatientId, 'the record is back');
+    await browser.screenshot('identity-split-undone');
+    const audited = await db().selectFrom('audit.events').select(['action', 'patient_id']).where('action', 'in', ['identity.split', 'identity.unsplit', 'identity.history.read']).execute();
+    assert.deepEqual(new Set(audited.filter((e) => e.action === 'identity.split').map((e) => e.patient_id)), new Set([seed.candidatePatientId, moved]));
+    assert.ok(audited.some((e) => e.action === 'identity.history.read' && e.patient_id === seed.candidatePatientId));
     assertPageHealthy(browser, [401]);
   });
 

@@ -4,6 +4,7 @@ import { StartPage } from './App.tsx';
 import { RequirePermission, RequireSignIn } from './components/Guards.tsx';
 import { Page } from './components/Page.tsx';
 import { Shell } from './components/Shell.tsx';
+import { IdentityHistory } from './identity/IdentityHistory.tsx';
 import { PossibleMatchDetail } from './identity/PossibleMatchDetail.tsx';
 import { PossibleMatches } from './identity/PossibleMatches.tsx';
 import { FeedsDashboard } from './integration/FeedsDashboard.tsx';
@@ -118,6 +119,7 @@ export function createRouter(pollMs: number) {
             { path: 'sources', element: <RequirePermission actions={['feed.read', 'source.manage']} what="managing sources"><Sources /></RequirePermission> },
             { path: 'possible-matches', element: <RequirePermission actions={['identity.review']} what="reviewing possible matches"><PossibleMatches /></RequirePermission> },
             { path: 'possible-matches/:id', element: <RequirePermission actions={['identity.review']} what="reviewing possible matches"><PossibleMatchDetail /></RequirePermission> },
+            { path: 'identity/patients/:id', element: <RequirePermission actions={['identity.review']} what="correcting patient identity"><IdentityHistory /></RequirePermission> },
           ],
         },
         { path: 'support', element: signedIn(<FindAccount />, ['account.read'], 'the support desk (accounts and sessions)') },

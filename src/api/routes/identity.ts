@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { IdentityHistoryService } from '../../core/identity/identity-history.ts';
 import { IdentityReviewService, type MatchState, type ReviewDecision } from '../../core/identity/review-queue.ts';
 import type { AppDeps } from '../app.ts';
 import { subjectOf } from '../guard.ts';
@@ -13,6 +14,8 @@ import { requireStore } from '../require-store.ts';
 const tags = ['identity'];
 const policy = { action: 'identity.review', resource: 'Patient' } as const;
 const matchParams = { type: 'object', additionalProperties: false, properties: { id: { type: 'string', format: 'uuid' } }, required: ['id'] } as const;
+const reasonBody = { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 3, maxLength: 500 } }, required: ['reason'] } as const;
+const uuidParams = matchParams;
 const eventParams = { type: 'object', additionalProperties: false, properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } }, required: ['id'] } as const;
 
 export const identityRoutes =
@@ -67,6 +70,44 @@ export const identityRoutes =
         },
       },
       async (request) => service().decide(subjectOf(request), requestFacts(request), request.params.id, request.body),
+    );
+
+    const history = () => new IdentityHistoryService(requireStore(deps));
+
+    app.get<{ Params: { id: string } }>(
+      '/api/identity/patients/:id/history',
+      {
+        config: { policy },
+        schema: { tags, summary: "A patient's records and every link decision that touched them, newest first, with what may be undone (audited)", params: uuidParams },
+      },
+      async (request) => history().history(subjectOf(request), requestFacts(request), request.params.id),
+    );
+
+    app.post<{ Params: { id: string }; Body: { reason: string } }>(
+      '/api/identity/records/:id/split',
+      {
+        config: { policy },
+        schema: { tags, summary: 'Split a wrongly linked record (with its facts and encounters) off into a new patient of its own; needs a reason', params: uuidParams, body: reasonBody },
+      },
+      async (request) => history().split(subjectOf(request), requestFacts(request), request.params.id, request.body.reason),
+    );
+
+    app.post<{ Params: { id: string }; Body: { reason: string } }>(
+      '/api/identity/link-events/:id/undo-split',
+      {
+        config: { policy },
+        schema: { tags, summary: 'Undo a split: the record returns to the patient it left; needs a reason', params: eventParams, body: reasonBody },
+      },
+      async (request) => history().undoSplit(subjectOf(request), requestFacts(request), request.params.id, request.body.reason),
+    );
+
+    app.post<{ Params: { id: string }; Body: { reason: string } }>(
+      '/api/identity/merges/:id/unmerge',
+      {
+        config: { policy },
+        schema: { tags, summary: 'Undo a merge a source stated (A40, Patient.link): every record it moved goes back; needs a reason', params: uuidParams, body: reasonBody },
+      },
+      async (request) => history().unmerge(subjectOf(request), requestFacts(request), request.params.id, request.body.reason),
     );
 
     app.post<{ Params: { id: string } }>(

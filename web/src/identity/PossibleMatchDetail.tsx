@@ -12,7 +12,8 @@ import { useMe } from '../session/session.tsx';
 import { calendarDate, dateTime } from '../text/time.ts';
 import { plural } from '../text/words.ts';
 import type { ComparisonRow, DecisionOutcome, EvidenceLine, MatchEvidence, PossibleMatchView, ReviewRecord, UnlinkOutcome } from './types.ts';
-import { FIELD_NAMES, heldBecause, levelText, LINK_REASONS, personName, sexText, STATE_WORDS, VERDICT_WORDS } from './words.ts';
+import { FIELD_NAMES, heldBecause, levelText, personName, sexText, STATE_WORDS, VERDICT_WORDS } from './words.ts';
+import { RecordCells } from './RecordCells.tsx';
 import './identity.css';
 
 /**
@@ -401,23 +402,7 @@ function RecordRows({ records }: { records: ReviewRecord[] }) {
     <>
       {records.map((r) => (
         <tr key={r.recordId} data-record={r.recordId}>
-          <th scope="row">
-            {r.source.name}
-            <span className="cell__sub">
-              filed as <span className="mono">{r.recordKey.value}</span>
-            </span>
-          </th>
-          <td>
-            {personName(r.demographics)}
-            <span className="cell__sub">{[r.demographics.birthDate ? `Born ${calendarDate(r.demographics.birthDate)}` : 'No birth date', sexText(r.demographics.sex)].filter(Boolean).join(' · ')}</span>
-          </td>
-          <td>
-            {LINK_REASONS[r.linkReason] ?? r.linkReason}
-            {r.retired ? <span className="cell__sub">merged away by its source</span> : null}
-          </td>
-          <td className="num">
-            {plural(r.facts, 'entry', 'entries')}, {plural(r.encounters, 'encounter')}
-          </td>
+          <RecordCells record={r} />
           <td className="num">{dateTime(r.receivedAt)}</td>
         </tr>
       ))}
@@ -452,6 +437,15 @@ function Records({ view }: { view: PossibleMatchView }) {
       <h2 id="records-title" className="panel__title">
         The records behind each side
       </h2>
+      <p className="muted">
+        Identity history, to correct an earlier link or merge: <Link to={`/integration/identity/patients/${view.record.patientId}`}>the patient the record is on now</Link>
+        {view.candidate.livePatientId !== view.record.patientId ? (
+          <>
+            {' · '}
+            <Link to={`/integration/identity/patients/${view.candidate.livePatientId}`}>the patient it may be</Link>
+          </>
+        ) : null}
+      </p>
       <h3 className="section-title">The record that arrived</h3>
       <RecordsTable records={[view.record]} testId="arrived-record" />
       {view.recordPatientOthers.length > 0 ? (

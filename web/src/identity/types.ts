@@ -15,3 +15,4 @@ export type {
   UnlinkOutcome,
   Verdict,
 } from '../../../src/core/identity/review-queue.ts';
+export type { HistoryAction, IdentityHistory, LinkEventView } from '../../../src/core/identity/identity-history.ts';

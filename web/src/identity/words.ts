@@ -84,6 +84,20 @@ export const LINK_REASONS: Record<string, string> = {
   person: 'linked by a person',
 };
 
+/** Each link decision of the identity history (identity_link_events.decision) in words. */
+export const DECISION_WORDS: Record<string, string> = {
+  'new-patient': 'New patient made for the record',
+  'same-identifier': 'Linked by a shared identifier',
+  probabilistic: 'Linked by the matcher',
+  'source-merge': 'Merged by its source',
+  'moved-by-merge': 'Moved along with a source merge',
+  unmerge: 'Merge undone',
+  'person-link': 'Linked by a person',
+  'person-unlink': 'Link undone',
+  'person-split': 'Split off by a person',
+  'person-unsplit': 'Split undone',
+};
+
 const SEX: Record<string, string> = { female: 'Female', male: 'Male', other: 'Other', unknown: 'Unknown' };
 
 export function sexText(sex: string | null | undefined): string | undefined {
