@@ -37,6 +37,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/store/**', '**/api/**', '**/core/**', '**/controls/**', '**/gateway/**'] }] },
   },
   {
+    // Connections out know bytes and sockets, never Vigil's data.
+    files: ['src/transport/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/store/**', '**/api/**', '**/core/**', '**/controls/**', '**/gateway/**', '**/adapters/**'] }] },
+  },
+  {
     files: ['src/core/**', 'src/controls/**', 'src/gateway/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/api/**', '**/web/**'] }] },
   },

@@ -126,8 +126,9 @@ describe('the possible-match review queue', () => {
   });
 
   it('links: the record, its result and its encounter move to the candidate, whose care team now sees the result', T, async () => {
-    const before = await call<{ results: { observations: { id: string }[]; reports: { observations: { id: string }[] }[] } }>('nurse', 'GET', `/api/patients/${seed.candidatePatientId}/chart`);
-    const seen = (chart: typeof before.body) => [...chart.results.observations, ...chart.results.reports.flatMap((r) => r.observations)].some((o) => o.id === seed.factId);
+    // The chart's results section: reports carrying their observations, and observations outside any report.
+    const before = await call<{ results: { items: { id: string; observations?: { id: string }[] }[] } }>('nurse', 'GET', `/api/patients/${seed.candidatePatientId}/chart`);
+    const seen = (chart: typeof before.body) => chart.results.items.flatMap((r) => [r, ...(r.observations ?? [])]).some((o) => o.id === seed.factId);
     assert.equal(seen(before.body), false, 'before the link the result is on the other patient');
 
     const res = await call<{ state: string; link: { eventId: string; fromPatientId: string; toPatientId: string; movedFacts: number; movedEncounters: number; leftBehind: number } }>(

@@ -4,8 +4,9 @@
  *   2. fully normalized throughput (`--role worker` × 1, 2, 4 draining one inbox), against an in-process processor
  *      with batch size 1 and the default;
  *   3. memory of the api and worker processes over a soak at half the peak rate of 1;
- *   4. FHIR Bundle import: reported as not measurable while no FHIR inbound endpoint exists.
- * Writes the "gateway" section of bench/RESULTS.md. Bounded: about 8 to 9 minutes with the defaults, 17 with a 10-minute soak.
+ *   4. FHIR Bundle import: measured by bench/gateway/fhir-import.ts, which writes a section of its own.
+ * Writes the "gateway" section of bench/RESULTS.md; a run of benchmark 1 alone (`--only receive`) replaces only its
+ * part and goal row there, keeping the normalization and soak figures of the last full run. Bounded: about 8 to 9 minutes with the defaults, 17 with a 10-minute soak.
  *
  *   node --import tsx bench/gateway/run.ts [--soak-minutes 2] [--seconds 8] [--warmup-seconds 2]
  *        [--connections 1,8,32] [--workers 1,2,4] [--drain-messages 20000] [--drain-seconds 45] [--only receive,drain,soak]
@@ -17,7 +18,7 @@
  * planning and executing them; it too leaves RESULTS.md alone.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,10 +30,9 @@ import { describeMachine, loadAverage } from '../machine.ts';
 import { upsertSection } from '../results-sections.ts';
 import { killAllTargets } from '../target-process.ts';
 import { runDrainBench } from './drain.ts';
-import { placeholderFhirBundleImportBench } from './fhir-import.ts';
 import { adminQuery, postgresBinDir, startBenchCluster, type BenchCluster } from './pg-cluster.ts';
 import { runReceiveBench } from './receive.ts';
-import { GOALS, renderGateway, type GatewayReport } from './report.ts';
+import { renderGateway, withReceivePart, type GatewayReport } from './report.ts';
 import { runSoakBench } from './soak.ts';
 import { BENCH_SOURCES, makeTraffic } from './traffic.ts';
 import { cleanEnvironment, killAllVigil } from './vigil-processes.ts';
@@ -78,24 +78,15 @@ const only = new Set(args.only.split(',').map((s) => s.trim()));
 for (const o of only) if (!['receive', 'drain', 'soak'].includes(o)) throw new Error(`--only takes receive, drain and soak (got "${o}")`);
 const profileDir = args.profile ? resolve(args.profile) : undefined;
 /**
- * Diagnostic runs (CPU profiles, statement statistics) change what they measure, and a partial run (--only) would
- * replace the whole section with a part of it: both leave RESULTS.md alone.
+ * Diagnostic runs (CPU profiles, statement statistics) change what they measure and leave RESULTS.md alone. A partial
+ * run (--only) would replace the whole section with a part of it: only benchmark 1 alone has a part of its own to
+ * replace (withReceivePart); other partial runs leave the file alone too.
  */
 const partial = only.size < 3;
+const receiveOnly = only.size === 1 && only.has('receive');
 const diagnostic = profileDir !== undefined || args['pg-statements'] || partial;
 /** The whole run stops by itself after this, whatever hangs: benches plus the soak plus a margin for setup. */
 const HARD_LIMIT_MS = (12 + soakMinutes * 1.5 + (drainSeconds * workerCounts.length) / 60) * 60_000;
-
-/** A POST route under /fhir/R4 in src/api/routes, which a FHIR Bundle import benchmark would measure. */
-function findFhirInbound(): string | undefined {
-  const dir = fileURLToPath(new URL('../../src/api/routes/', import.meta.url));
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
-    const text = readFileSync(join(dir, file), 'utf8');
-    const m = /app\.post\s*(?:<[^>]*>)?\s*\(\s*['"`](\/fhir\/R4[^'"`]*)/.exec(text) ?? /method:\s*\[?\s*['"]POST['"][^}]{0,300}?url:\s*['"`](\/fhir\/R4[^'"`]*)/.exec(text);
-    if (m) return `POST ${m[1]} in src/api/routes/${file}`;
-  }
-  return undefined;
-}
 
 async function prepareTemplate(cluster: BenchCluster): Promise<void> {
   await cluster.createDatabase(TEMPLATE);
@@ -189,10 +180,8 @@ async function main(): Promise<number> {
     load: { before: loadBefore, after: 0 },
     postgres: { version: cluster.version, durability: cluster.durability },
     traffic,
-    fhir: 'no FHIR inbound HTTP endpoint exists yet (no POST under /fhir/R4 in src/api/routes)',
+    fhir: 'measured by `node --import tsx bench/gateway/fhir-import.ts`: section "Gateway: FHIR Bundle import"',
   };
-  const fhirEndpoint = findFhirInbound();
-  if (fhirEndpoint) report.fhir = placeholderFhirBundleImportBench(fhirEndpoint).reason;
   let failures = 0;
 
   try {
@@ -246,11 +235,15 @@ async function main(): Promise<number> {
     cluster.destroy();
   }
 
-  console.log(`\n4. FHIR Bundle import ≥ ${GOALS.fhirResourcesPerSecond.toLocaleString('en-US')} resources/s: not measurable yet: ${report.fhir}`);
   report.totalSeconds = (performance.now() - began) / 1000;
   report.load.after = loadAverage();
   if (abort.signal.aborted) failures++;
-  if (diagnostic) {
+  const sectionNow = existsSync(RESULTS_FILE) ? /<!-- bench-section:gateway:start -->\n([\s\S]*?)<!-- bench-section:gateway:end -->/.exec(readFileSync(RESULTS_FILE, 'utf8'))?.[1] : undefined;
+  const receivePart = receiveOnly && !profileDir && !args['pg-statements'] && sectionNow ? withReceivePart(sectionNow, report) : undefined;
+  if (receivePart) {
+    upsertSection(RESULTS_FILE, 'gateway', receivePart);
+    console.log(`\nreplaced benchmark 1 (its part and goal row) in the gateway section of ${RESULTS_FILE}; the other parts are the last full run's`);
+  } else if (diagnostic) {
     console.log(`\n${profileDir ? `CPU profiles in ${profileDir}; ` : ''}RESULTS.md left as it was: ${partial ? 'it holds complete runs only' : 'a diagnostic run is slower than a plain one'}`);
   } else {
     upsertSection(RESULTS_FILE, 'gateway', renderGateway(report));

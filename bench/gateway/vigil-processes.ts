@@ -17,6 +17,8 @@ export interface VigilProcess {
   pid: number;
   /** The MLLP port (api role), once listening. */
   mllpPort: number | undefined;
+  /** The HTTP port (api role), once listening. */
+  httpPort: number | undefined;
   /** Count of log lines at warn or above since start (failed messages, failed batches). */
   warnings(): number;
   /** Warn-and-above lines by event name, for the report. */
@@ -78,11 +80,13 @@ export async function startVigilProcess(options: StartVigilOptions): Promise<Vig
   const warnEvents = new Map<string, number>();
   const seen = new Set<string>();
   let mllpPort: number | undefined;
+  let httpPort: number | undefined;
   const onLine = (line: string) => {
     const level = /"level":"(\w+)"/.exec(line)?.[1];
     const event = /"msg":"([a-z0-9_.-]+)"/.exec(line)?.[1];
     if (event) seen.add(event);
     if (event === 'mllp.listening') mllpPort = Number(/"port":(\d+)/.exec(line)?.[1]);
+    if (event === 'http.listening') httpPort = Number(/"port":(\d+)/.exec(line)?.[1]);
     if (level === 'warn' || level === 'error' || level === 'fatal') {
       warnings++;
       if (event) warnEvents.set(event, (warnEvents.get(event) ?? 0) + 1);
@@ -98,7 +102,7 @@ export async function startVigilProcess(options: StartVigilOptions): Promise<Vig
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
 
-  const needed = options.role === 'api' ? ['database.ready', 'mllp.listening'] : ['database.ready', 'worker.started'];
+  const needed = options.role === 'api' ? ['database.ready', 'mllp.listening', 'http.listening'] : ['database.ready', 'worker.started'];
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (!needed.every((e) => seen.has(e))) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -118,6 +122,9 @@ export async function startVigilProcess(options: StartVigilOptions): Promise<Vig
     pid: child.pid!,
     get mllpPort() {
       return mllpPort;
+    },
+    get httpPort() {
+      return httpPort;
     },
     warnings: () => warnings,
     warningEvents: () => Object.fromEntries(warnEvents),

@@ -1,6 +1,6 @@
 import { IANAZone } from 'luxon';
 import { VigilError } from '../errors.ts';
-import { DEFAULT_PROFILE, type CodeMapEntry, type FeedCadence, type SourceProfile } from './source-profile.ts';
+import { DEFAULT_PROFILE, type ApplicationAckDestination, type CodeMapEntry, type FeedCadence, type SourceProfile } from './source-profile.ts';
 
 /** A profile file that cannot be used; the message names the field, never a value from elsewhere. */
 export class InvalidProfileError extends VigilError {
@@ -12,7 +12,7 @@ export class InvalidProfileError extends VigilError {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
-const KNOWN = new Set(['timeZone', 'identifiers', 'codeSystems', 'codeMaps', 'medications', 'unknownPatient', 'parkMinutes', 'cadence', 'facilityId', 'requireSegmentTerminator']);
+const KNOWN = new Set(['timeZone', 'identifiers', 'codeSystems', 'codeMaps', 'medications', 'unknownPatient', 'parkMinutes', 'cadence', 'facilityId', 'requireSegmentTerminator', 'applicationAcks']);
 
 function stringMap(v: unknown, field: string): Record<string, string> {
   if (v === undefined) return {};
@@ -37,6 +37,19 @@ function codeMaps(v: unknown): CodeMapEntry[] {
       to: { system: to['system'] as string, code: to['code'] as string, ...(typeof to['display'] === 'string' ? { display: to['display'] } : {}) },
     };
   });
+}
+
+// A host name or an IPv4/IPv6 address; no scheme, path or port.
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/;
+
+function applicationAcks(v: unknown): ApplicationAckDestination | undefined {
+  if (v === undefined) return undefined;
+  if (!isObj(v)) throw new InvalidProfileError('applicationAcks', 'must be an object { host, port }');
+  for (const key of Object.keys(v)) if (key !== 'host' && key !== 'port') throw new InvalidProfileError(`applicationAcks.${key}`, 'is not a field (host, port)');
+  const { host, port } = v;
+  if (typeof host !== 'string' || host.length > 253 || !HOST.test(host)) throw new InvalidProfileError('applicationAcks.host', 'must be a host name or an IP address');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) throw new InvalidProfileError('applicationAcks.port', 'must be a TCP port from 1 to 65535');
+  return { host: host.replace(/^\[|\]$/g, ''), port };
 }
 
 function cadence(v: unknown): FeedCadence | undefined {
@@ -79,6 +92,7 @@ export function parseSourceProfile(input: unknown): SourceProfile {
   const watched = cadence(input['cadence']);
   const strict = input['requireSegmentTerminator'];
   if (strict !== undefined && typeof strict !== 'boolean') throw new InvalidProfileError('requireSegmentTerminator', 'must be true or false');
+  const acks = applicationAcks(input['applicationAcks']);
   return {
     timeZone,
     identifiers: {
@@ -94,5 +108,6 @@ export function parseSourceProfile(input: unknown): SourceProfile {
     ...(watched ? { cadence: watched } : {}),
     ...(facilityId !== undefined ? { facilityId: facilityId as string } : {}),
     ...(strict === true ? { requireSegmentTerminator: true } : {}),
+    ...(acks ? { applicationAcks: acks } : {}),
   };
 }

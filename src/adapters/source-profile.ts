@@ -33,6 +33,17 @@ export interface SourceProfile {
    * so it is a per-source promise, off by default. Cuts that break structure are refused either way.
    */
   requireSegmentTerminator?: boolean;
+  /**
+   * Where the source listens for application acknowledgments (HL7 enhanced mode, MSH-16): after processing, Vigil
+   * connects there over MLLP and sends AA/AE/AR as a message of its own. Absent: only the accept acknowledgment
+   * (CA/CE/CR) is sent, on the sender's connection.
+   */
+  applicationAcks?: ApplicationAckDestination;
+}
+
+export interface ApplicationAckDestination {
+  host: string;
+  port: number;
 }
 
 export interface CodeMapEntry {

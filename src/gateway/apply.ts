@@ -1,7 +1,8 @@
+import { sql } from 'kysely';
 import type { SourceProfile } from '../adapters/source-profile.ts';
 import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
 import { findEncounter, linkWaitingFacts, writeEncounter, writeFact } from '../core/clinical/fact-writer.ts';
-import { waitKey } from '../core/identity/keys.ts';
+import { identifierKey, isMatchableSystem, waitKey } from '../core/identity/keys.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
 import { mergeRecords } from '../core/identity/merge.ts';
 import { findRecord, lockIdentifiers, resolveRecord } from '../core/identity/resolve.ts';
@@ -25,6 +26,15 @@ export interface ApplyContext {
   transform: string;
   actor: string;
   engine: MatchEngine | null;
+  /**
+   * When given, the message's audit events are added here instead of being written now: the processor writes a whole
+   * batch's events in one statement, in the same transaction, and only for messages that were processed.
+   */
+  audit?: AuditEventInput[];
+  /** The caller holds the locks of every key `laneKeysOf(message)` names (see the processor). */
+  lanesHeld?: boolean;
+  /** Identifier keys (`system|value`) the caller found known to the index before the batch; others are looked up. */
+  known?: ReadonlySet<string>;
 }
 
 export type ApplyOutcome =
@@ -59,6 +69,33 @@ export async function stillWaiting(trx: Tx, sourceId: string, outcome: Extract<A
   return false;
 }
 
+/**
+ * The identifier locks a message may need (every matchable identifier of its patients and of its merges), as the keys
+ * `lockIdentifiers` takes: the processor takes them all before the message's work, so no lock is awaited in between.
+ */
+export function laneKeysOf(message: NormalizedMessage): string[] {
+  const all = [...message.groups.flatMap((g) => g.patient.identifiers), ...message.merges.flatMap((m) => [m.survivor, m.retired])];
+  return [...new Set(all.filter((i) => isMatchableSystem(i.system)).map((i) => identifierKey(i.system, i.value)))];
+}
+
+/** Which of these identifiers the index knows, from any source, as `system|value` keys: one query for a whole batch. */
+export async function knownIdentifiers(trx: Tx, identifiers: readonly Identifier[]): Promise<Set<string>> {
+  if (identifiers.length === 0) return new Set();
+  const rows = await sql<{ system: string; value: string }>`
+    SELECT DISTINCT x.system, x.value FROM unnest(${identifiers.map((i) => i.system)}::text[], ${identifiers.map((i) => i.value)}::text[]) AS x(system, value)
+    WHERE EXISTS (SELECT 1 FROM patient_identifiers i WHERE i.system = x.system AND i.value = x.value)`.execute(trx);
+  return new Set(rows.rows.map((r) => identifierKey(r.system, r.value)));
+}
+
+/** The identifiers a message refers to without registering them: the ones `applyNormalized` checks are known. */
+export function referencedIdentifiers(profile: SourceProfile, message: NormalizedMessage): Identifier[] {
+  if (profile.unknownPatient === 'create') return [];
+  return message.groups.filter((g) => !registers(message, g)).flatMap((g) => {
+    const key = recordKeyOf(profile, g.patient);
+    return key ? [key] : [];
+  });
+}
+
 /** Known to the index from any source: a lab's result may name a patient the hospital's ADT feed registered. */
 async function identifierKnown(trx: Tx, key: Identifier): Promise<boolean> {
   const row = await trx.selectFrom('patient_identifiers').select('patient_id').where('system', '=', key.system).where('value', '=', key.value).limit(1).executeTakeFirst();
@@ -86,8 +123,11 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     if (!key) continue;
     if (registers(message, group) || ctx.profile.unknownPatient === 'create') continue;
     // Known already (the usual case): no lock. Unknown: look again under the lock the record's creator takes.
-    if (await identifierKnown(trx, key)) continue;
-    await lockIdentifiers(trx, [key]);
+    if (ctx.known?.has(identifierKey(key.system, key.value))) continue;
+    if (!ctx.lanesHeld) {
+      if (await identifierKnown(trx, key)) continue;
+      await lockIdentifiers(trx, [key]);
+    }
     if (!(await identifierKnown(trx, key))) waitingOn.push(key);
   }
   if (waitingOn.length > 0) return { kind: 'parked', waitFor: waitingOn.map((k) => waitKey(k.system, k.value)), what: 'patient', waitingOn };
@@ -109,6 +149,9 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
         messageId: ctx.messageId,
         actor: ctx.actor,
         registering: registers(message, group),
+        ...(ctx.lanesHeld ? { identifiersLocked: true } : {}),
+        // The visit is looked up with the record (see below).
+        ...(group.encounter?.sourceKey ? { encounterKey: group.encounter.sourceKey } : {}),
         ...(ctx.profile.facilityId ? { managingFacilityId: ctx.profile.facilityId } : {}),
       },
       ctx.engine,
@@ -121,9 +164,9 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     let encounterId: string | null = null;
     if (group.encounter && registers(message, group)) {
       encounterId = await writeEncounter(trx, { ...target, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime);
-      await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, encounterId);
+      if (resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, encounterId);
     } else if (encounterKey) {
-      encounterId = await findEncounter(trx, resolution.patientId, encounterKey);
+      encounterId = resolution.encounterId !== undefined ? resolution.encounterId : await findEncounter(trx, resolution.patientId, encounterKey);
     }
     for (const fact of group.facts) {
       await writeFact(trx, { ...target, encounterId, encounterKey }, fact, sourceTime);
@@ -132,7 +175,7 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
   }
 
   for (const merge of message.merges) {
-    await lockIdentifiers(trx, [merge.survivor, merge.retired]);
+    if (!ctx.lanesHeld) await lockIdentifiers(trx, [merge.survivor, merge.retired]);
     const survivor = await findRecord(trx, ctx.source.id, merge.survivor);
     const retired = await findRecord(trx, ctx.source.id, merge.retired);
     if (!survivor || !retired) {
@@ -154,6 +197,7 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     actor: { actorType: 'system', actorId: 'vigil-gateway', actorName: ctx.actor },
     details: { event: message.event, facts, profile_version: ctx.profileVersion },
   }));
-  await recordAuditMany(trx, null, SYSTEM_FACTS, events);
+  if (ctx.audit) ctx.audit.push(...events);
+  else await recordAuditMany(trx, null, SYSTEM_FACTS, events);
   return { kind: 'processed', patientIds: [...patientIds], madeKnown, facts };
 }

@@ -4,7 +4,8 @@ import type { ArchiveKeys } from '../controls/keys/archive-keys.ts';
 import { VigilError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
-import { storeArrival } from './inbox.ts';
+import type { GroupCommit } from './group-commit.ts';
+import { storeArrival, type Arrival } from './inbox.ts';
 import type { GatewaySource, SourceRegistry } from './sources.ts';
 
 /**
@@ -50,6 +51,8 @@ export class FhirIntake {
     private readonly registry: SourceRegistry,
     private readonly archive: ArchiveKeys,
     private readonly metrics: Metrics | null,
+    /** When given, payloads posted at the same time share a commit (each is still answered only after its own). */
+    private readonly inbox?: GroupCommit,
   ) {}
 
   async sourceForClient(clientId: string): Promise<GatewaySource> {
@@ -77,7 +80,7 @@ export class FhirIntake {
     }
     const type = (json as { resourceType?: unknown } | null)?.resourceType;
     const bundleType = (json as { type?: unknown } | null)?.type;
-    const stored = await storeArrival(this.store.db, this.archive, {
+    const arrival: Arrival = {
       sourceId: source.id,
       transport,
       peer: null,
@@ -89,7 +92,9 @@ export class FhirIntake {
       ackCode: null,
       actor,
       detail: { entries: entries.total },
-    });
+    };
+    // One row per payload whatever its size: a Bundle's resources are stored by one statement, not one each.
+    const stored = this.inbox ? await this.inbox.store(this.store.db, arrival) : await storeArrival(this.store.db, this.archive, arrival);
     this.metrics?.gatewayReceived.inc({ transport, outcome: refused ? 'quarantined' : stored.duplicate ? 'duplicate' : 'accepted' });
     if (refused) throw new FhirPayloadRefusedError(refused.code, refused.status, refused.message, refused.issues, stored.id);
     return { messageId: stored.id, duplicate: stored.duplicate, entries };

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { recordAudit, SYSTEM_FACTS } from '../controls/audit/audit-event.ts';
 import { describeError } from '../errors.ts';
@@ -6,6 +5,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db, Store } from '../store/store.ts';
 import { feedStatus } from './freshness.ts';
+import { Periodic } from './periodic.ts';
 import type { SourceRegistry } from './sources.ts';
 
 /**
@@ -55,9 +55,7 @@ export async function listFeeds(db: Db, registry: SourceRegistry, now = new Date
 }
 
 export class FreshnessWatcher {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private readonly abort = new AbortController();
+  private readonly job: Periodic;
 
   constructor(
     private readonly store: Store,
@@ -65,22 +63,16 @@ export class FreshnessWatcher {
     private readonly log: Logger,
     private readonly metrics: Metrics | null,
     private readonly options: { intervalMs: number; webhook: string | undefined },
-  ) {}
-
-  start(): void {
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        await this.checkOnce().catch((err) => this.log.warn('gateway.freshness.failed', describeError(err)));
-        await sleep(this.options.intervalMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
-      }
-    })();
+  ) {
+    this.job = new Periodic(options.intervalMs, async () => void (await this.checkOnce()), (err) => this.log.warn('gateway.freshness.failed', describeError(err)));
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.abort.abort();
-    await this.loop;
+  start(): void {
+    this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** Checks every feed once; returns the transitions it made. */

@@ -9,7 +9,7 @@ import { parseHl7Message } from '../adapters/hl7v2/parse.ts';
 import type { ArchiveKeys } from '../controls/keys/archive-keys.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/store.ts';
-import { storeArrival } from './inbox.ts';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.ts';
 import type { MllpPeer } from './mllp/connection.ts';
 import { peerAllowed, type GatewaySource, type SourceRegistry } from './sources.ts';
 
@@ -33,13 +33,19 @@ interface Verdict {
 }
 
 export class Hl7Intake {
+  /** Arrivals from every connection share commits; each ACK still waits for the commit that holds its message. */
+  private readonly inbox: GroupCommit;
+
   constructor(
     private readonly store: () => Store | undefined,
     private readonly registry: SourceRegistry,
-    private readonly archive: ArchiveKeys,
+    archive: ArchiveKeys,
     private readonly metrics: Metrics | null,
     private readonly onAccepted: () => void = () => undefined,
-  ) {}
+    groupCommit: GroupCommitOptions = {},
+  ) {
+    this.inbox = new GroupCommit(archive, groupCommit);
+  }
 
   readonly handle = async (payload: Buffer, peer: MllpPeer): Promise<string> => {
     const started = performance.now();
@@ -69,7 +75,7 @@ export class Hl7Intake {
     }
     const mode: AckMode = header ? ackModeOf(header) : { mode: 'original' };
     const ackCode = mode.mode === 'enhanced' ? (({ AA: 'CA', AE: 'CE', AR: 'CR' }) as Record<string, AckCode>)[verdict.ack] ?? verdict.ack : verdict.ack;
-    const stored = await storeArrival(store.db, this.archive, {
+    const stored = await this.inbox.store(store.db, {
       sourceId: verdict.source?.id ?? null,
       transport: 'mllp',
       peer: peer.address,

@@ -7,10 +7,14 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store, Tx } from '../store/store.ts';
 import type { GatewayTransport } from '../store/schema.ts';
-import { applyNormalized, stillWaiting, type ApplyOutcome } from './apply.ts';
+import type { SourceProfile } from '../adapters/source-profile.ts';
+import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
+import type { NormalizedMessage } from '../model/clinical.ts';
+import { applyNormalized, knownIdentifiers, laneKeysOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
 import { normalizeRaw, PermanentMessageError, transformOf } from './normalize.ts';
 import { retryDelayMs } from './retry.ts';
 import type { SourceRegistry } from './sources.ts';
+import { enqueueApplicationAcks } from './application-acks.ts';
 
 /**
  * Works the inbox. A batch is claimed with FOR UPDATE SKIP LOCKED inside one transaction and each message is applied
@@ -41,6 +45,27 @@ type Outcome =
   | { state: 'parked'; waitFor: string[]; parkMinutes: number; profileVersion: number; what: string; applied: Extract<ApplyOutcome, { kind: 'parked' }>; sourceId: string }
   | { state: 'quarantined'; code: string; reason: string }
   | { state: 'retrying' | 'dead-letter'; code: string };
+
+type ProcessedMessage = Extract<Outcome, { state: 'processed' }> & { id: string };
+
+interface BatchSource {
+  id: string;
+  name: string;
+  profileVersion: number;
+}
+
+interface Ready {
+  message: ClaimedMessage;
+  started: number;
+  source: BatchSource;
+  profile: SourceProfile;
+  normalized: NormalizedMessage;
+  transform: string;
+  /** Identifier lock keys the message may take (see laneKeysOf). */
+  lanes: string[];
+}
+
+type Prepared = Ready | { message: ClaimedMessage; started: number; early: Outcome };
 
 const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '23505', '55P03', '57014', '08000', '08003', '08006', '53300']);
 
@@ -82,7 +107,8 @@ export class GatewayProcessor {
     while (this.running) {
       let worked = 0;
       try {
-        worked = await this.runOnce();
+        // A batch whose every message waited on another worker's patients did nothing: wait as when idle, not spin.
+        worked = (await this.runBatch()).worked;
         if (Date.now() - this.lastExpiry > 10_000) {
           this.lastExpiry = Date.now();
           await this.expireParked();
@@ -99,6 +125,16 @@ export class GatewayProcessor {
 
   /** Claims and works one batch; returns how many messages it took. */
   async runOnce(): Promise<number> {
+    return (await this.runBatch()).claimed;
+  }
+
+  /**
+   * One batch in one transaction. Round trips are what a message costs (each is a write to the socket on this side and
+   * a parse, plan and execute on the server), so the batch shares what it can: one query for its sources, one for its
+   * identifier locks, and at the end one statement each for the audit events, the processed states with their
+   * timeline steps, and the release of parked messages.
+   */
+  private async runBatch(): Promise<{ claimed: number; worked: number }> {
     return this.store.db.transaction().execute(async (trx) => {
       const claimed = await sql<ClaimedMessage>`
         SELECT id, source_id, transport, received_at, archive_key_id, raw, attempts FROM gateway_messages
@@ -106,34 +142,92 @@ export class GatewayProcessor {
         ORDER BY next_attempt_at, id
         LIMIT ${this.options.batchSize}
         FOR UPDATE SKIP LOCKED`.execute(trx);
-      for (const message of claimed.rows) {
-        const started = performance.now();
-        await sql`SAVEPOINT vigil_message`.execute(trx);
+      if (claimed.rows.length === 0) return { claimed: 0, worked: 0 };
+      const sources = await this.sourcesOf(trx, claimed.rows);
+      const prepared: Prepared[] = [];
+      for (const message of claimed.rows) prepared.push(await this.prepare(trx, message, sources));
+      const denied = await this.takeLanes(trx, prepared);
+      const known = await knownIdentifiers(trx, prepared.flatMap((p) => ('lanes' in p && !p.lanes.some((k) => denied.has(k)) ? referencedIdentifiers(p.profile, p.normalized) : [])));
+      const processed: ProcessedMessage[] = [];
+      const audit: AuditEventInput[] = [];
+      let worked = 0;
+      for (const item of prepared) {
+        const { message } = item;
         let outcome: Outcome;
-        try {
-          outcome = await this.work(trx, message);
-          if (outcome.state === 'processed') await sql`RELEASE SAVEPOINT vigil_message`.execute(trx);
-          else await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
-        } catch (err) {
-          await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
-          outcome = this.classify(err, message);
-          this.log.warn('gateway.message.failed', { message_id: message.id, state: outcome.state, ...describeError(err) });
+        if ('early' in item) {
+          outcome = item.early;
+          await this.record(trx, message, outcome);
+        } else {
+          // Another worker holds one of this message's identifiers: leave it untouched for a later batch rather than
+          // wait for that worker's commit (its patient's messages stay in one lane at a time).
+          if (item.lanes.some((k) => denied.has(k))) continue;
+          // Savepoints nest (none is released): the same number of subtransactions as releasing each, one round trip less.
+          await sql`SAVEPOINT vigil_message`.execute(trx);
+          const own: AuditEventInput[] = [];
+          try {
+            outcome = await this.work(trx, item, own, known);
+            if (outcome.state !== 'processed') await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
+          } catch (err) {
+            await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
+            outcome = this.classify(err, message);
+            this.log.warn('gateway.message.failed', { message_id: message.id, state: outcome.state, ...describeError(err) });
+          }
+          if (outcome.state === 'processed') {
+            processed.push({ id: message.id, ...outcome });
+            audit.push(...own);
+          } else {
+            await this.record(trx, message, outcome);
+          }
         }
-        await this.record(trx, message, outcome);
+        worked++;
         this.metrics?.gatewayProcessed.inc({ outcome: outcome.state });
-        this.metrics?.gatewayProcessSeconds.observe((performance.now() - started) / 1000);
+        this.metrics?.gatewayProcessSeconds.observe((performance.now() - item.started) / 1000);
       }
-      return claimed.rows.length;
+      await this.finish(trx, processed, audit);
+      return { claimed: claimed.rows.length, worked };
     });
   }
 
-  private async work(trx: Tx, message: ClaimedMessage): Promise<Outcome> {
-    if (!message.source_id) return { state: 'quarantined', code: 'unregistered-source', reason: 'The sender is not a registered source.' };
-    const source = await this.registry.get(trx, message.source_id);
-    if (!source) return { state: 'quarantined', code: 'unregistered-source', reason: 'The sender is not a registered source.' };
-    const profile = await this.registry.profile(trx, source.id, source.profileVersion);
-    const raw = await this.archive.decrypt(trx, message.archive_key_id, message.id, message.raw);
-    const normalized = normalizeRaw(raw, message.transport, profile, source.id, new Date());
+  /** The batch's sources at their current profile versions, in one query (a profile change applies from the next batch). */
+  private async sourcesOf(trx: Tx, messages: readonly ClaimedMessage[]): Promise<Map<string, BatchSource>> {
+    const ids = [...new Set(messages.map((m) => m.source_id).filter((id): id is string => id !== null))];
+    if (ids.length === 0) return new Map();
+    const rows = await trx.selectFrom('gateway_sources').select(['id', 'name', 'profile_version']).where('id', 'in', ids).execute();
+    return new Map(rows.map((r) => [r.id, { id: r.id, name: r.name, profileVersion: r.profile_version }]));
+  }
+
+  /** Decrypts and normalizes a message (no writes); what cannot be worked gets its outcome here. */
+  private async prepare(trx: Tx, message: ClaimedMessage, sources: Map<string, BatchSource>): Promise<Prepared> {
+    const started = performance.now();
+    const source = message.source_id ? sources.get(message.source_id) : undefined;
+    if (!source) return { message, started, early: { state: 'quarantined', code: 'unregistered-source', reason: 'The sender is not a registered source.' } };
+    try {
+      const profile = await this.registry.profile(trx, source.id, source.profileVersion);
+      const raw = await this.archive.decrypt(trx, message.archive_key_id, message.id, message.raw);
+      const normalized = normalizeRaw(raw, message.transport, profile, source.id, new Date());
+      return { message, started, source, profile, normalized, transform: transformOf(raw), lanes: laneKeysOf(normalized) };
+    } catch (err) {
+      const early = this.classify(err, message);
+      this.log.warn('gateway.message.failed', { message_id: message.id, state: early.state, ...describeError(err) });
+      return { message, started, early };
+    }
+  }
+
+  /**
+   * Tries every identifier lock the batch's messages need, in one statement, without waiting: returns the keys another
+   * worker holds. A message whose locks are all held here never waits for a lock while it works, so two workers
+   * cannot deadlock on identifiers, and do not queue behind each other's batches for a busy patient.
+   */
+  private async takeLanes(trx: Tx, prepared: readonly Prepared[]): Promise<Set<string>> {
+    const keys = [...new Set(prepared.flatMap((p) => ('lanes' in p ? p.lanes : [])))].sort();
+    if (keys.length === 0) return new Set();
+    const denied = await sql<{ k: string }>`
+      SELECT k FROM unnest(${keys}::text[]) AS k WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k, 7))`.execute(trx);
+    return new Set(denied.rows.map((r) => r.k));
+  }
+
+  private async work(trx: Tx, item: Ready, audit: AuditEventInput[], known: ReadonlySet<string>): Promise<Outcome> {
+    const { message, source, profile, normalized } = item;
     const applied = await applyNormalized(
       trx,
       {
@@ -142,9 +236,12 @@ export class GatewayProcessor {
         profileVersion: source.profileVersion,
         messageId: message.id,
         receivedAt: message.received_at,
-        transform: transformOf(raw),
+        transform: item.transform,
         actor: this.options.workerId,
         engine: this.engine,
+        audit,
+        lanesHeld: true,
+        known,
       },
       normalized,
     );
@@ -152,6 +249,41 @@ export class GatewayProcessor {
     return { state: 'processed', patientIds: applied.patientIds, madeKnown: applied.madeKnown, profileVersion: source.profileVersion, facts: applied.facts };
   }
 
+  /**
+   * The batch's processed messages: their audit events, their new state with its timeline step, and the parked
+   * messages they release, one statement each. Parkings earlier in the batch were written already, so a message
+   * parked on what a later message of the same batch made known is released here.
+   */
+  private async finish(trx: Tx, processed: readonly ProcessedMessage[], audit: readonly AuditEventInput[]): Promise<void> {
+    if (processed.length === 0) return;
+    await recordAuditMany(trx, null, SYSTEM_FACTS, audit);
+    const rows = processed.map((p) => ({
+      id: p.id,
+      patients: p.patientIds,
+      version: p.profileVersion,
+      detail: { patients: p.patientIds.length, facts: p.facts, profile_version: p.profileVersion },
+    }));
+    await sql`
+      WITH v AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(id uuid, patients jsonb, version integer, detail jsonb)),
+      u AS (
+        UPDATE gateway_messages m SET state = 'processed', attempts = attempts + 1, processed_at = now(), reason_code = NULL,
+          reason = NULL, parked_on = '{}', parked_until = NULL, patient_ids = ARRAY(SELECT jsonb_array_elements_text(v.patients))::uuid[],
+          profile_version = v.version
+        FROM v WHERE m.id = v.id
+        RETURNING m.id)
+      INSERT INTO gateway_message_events (message_id, step, actor, detail)
+      SELECT v.id, 'processed', ${this.options.workerId}, v.detail FROM v`.execute(trx);
+    await enqueueApplicationAcks(trx, processed.map((p) => p.id));
+    const keys: string[] = [];
+    const by: string[] = [];
+    for (const p of processed) {
+      for (const key of p.madeKnown) {
+        keys.push(key);
+        by.push(p.id);
+      }
+    }
+    if (keys.length > 0) await this.release(trx, keys, by);
+  }
   private classify(err: unknown, message: ClaimedMessage): Outcome {
     if (err instanceof PermanentMessageError) return { state: 'quarantined', code: err.reasonCode, reason: err.message };
     if (err instanceof VigilError && err.status >= 400 && err.status < 500) return { state: 'quarantined', code: err.code, reason: err.message };
@@ -170,7 +302,8 @@ export class GatewayProcessor {
             profile_version = ${outcome.profileVersion}
           WHERE id = ${message.id}`.execute(trx);
         await this.step(trx, message.id, 'processed', actor, { patients: outcome.patientIds.length, facts: outcome.facts, profile_version: outcome.profileVersion });
-        if (outcome.madeKnown.length > 0) await this.release(trx, outcome.madeKnown, message.id);
+        if (outcome.madeKnown.length > 0) await this.release(trx, outcome.madeKnown, outcome.madeKnown.map(() => message.id));
+        await enqueueApplicationAcks(trx, [message.id]);
         return;
       }
       case 'parked': {
@@ -193,6 +326,7 @@ export class GatewayProcessor {
           UPDATE gateway_messages SET state = 'quarantined', attempts = attempts + 1, reason_code = ${outcome.code}, reason = ${outcome.reason}
           WHERE id = ${message.id}`.execute(trx);
         await this.step(trx, message.id, 'quarantined', actor, { reason_code: outcome.code });
+        await enqueueApplicationAcks(trx, [message.id]);
         return;
       }
       default: {
@@ -203,6 +337,7 @@ export class GatewayProcessor {
             next_attempt_at = now() + make_interval(secs => ${delay / 1000})
           WHERE id = ${message.id}`.execute(trx);
         await this.step(trx, message.id, outcome.state, actor, { reason_code: outcome.code, attempt: message.attempts + 1, ...(outcome.state === 'retrying' ? { delay_ms: Math.round(delay) } : {}) });
+        if (outcome.state === 'dead-letter') await enqueueApplicationAcks(trx, [message.id]);
       }
     }
   }
@@ -211,13 +346,20 @@ export class GatewayProcessor {
     await trx.insertInto('gateway_message_events').values({ message_id: id, step, actor, detail: JSON.stringify(detail) }).execute();
   }
 
-  /** Parked messages waiting for what this message made known go back to the inbox, first in line. */
-  private async release(trx: Tx, keys: string[], by: string): Promise<void> {
+  /** Parked messages waiting for what was made known go back to the inbox, first in line; `by[i]` made `keys[i]` known. */
+  private async release(trx: Tx, keys: readonly string[], by: readonly string[]): Promise<void> {
     const released = await sql<{ id: string }>`
-      UPDATE gateway_messages SET state = 'received', next_attempt_at = now(), parked_on = '{}'
-      WHERE state = 'parked' AND parked_on && ${keys}::text[]
-      RETURNING id`.execute(trx);
-    for (const r of released.rows) await this.step(trx, r.id, 'released', this.options.workerId, { released_by: by });
+      WITH made AS (SELECT * FROM unnest(${keys}::text[], ${by}::uuid[]) AS made(key, message_id)),
+      r AS (
+        UPDATE gateway_messages m SET state = 'received', next_attempt_at = now(), parked_on = '{}'
+        FROM (SELECT id, parked_on FROM gateway_messages WHERE state = 'parked' AND parked_on && ${keys}::text[]) old
+        WHERE m.id = old.id AND m.state = 'parked' AND m.parked_on && ${keys}::text[]
+        RETURNING m.id, old.parked_on)
+      INSERT INTO gateway_message_events (message_id, step, actor, detail)
+      SELECT r.id, 'released', ${this.options.workerId},
+        jsonb_build_object('released_by', (SELECT made.message_id FROM made WHERE made.key = ANY(r.parked_on) LIMIT 1))
+      FROM r
+      RETURNING message_id AS id`.execute(trx);
     if (released.rows.length > 0) this.poke();
   }
 
@@ -230,6 +372,7 @@ export class GatewayProcessor {
         WHERE id IN (SELECT id FROM gateway_messages WHERE state = 'parked' AND parked_until < now() LIMIT 500 FOR UPDATE SKIP LOCKED)
         RETURNING id`.execute(trx);
       for (const r of expired.rows) await this.step(trx, r.id, 'quarantined', this.options.workerId, { reason_code: 'parked-expired' });
+      await enqueueApplicationAcks(trx, expired.rows.map((r) => r.id));
       return expired.rows.length;
     });
   }

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { VigilConfig } from '../config/settings.ts';
 import type { KeyEncryptionService } from '../controls/keys/keyring.ts';
 import { ArchiveKeys } from '../controls/keys/archive-keys.ts';
+import { useDocumentKeys } from '../core/clinical/document-content.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
+import { ApplicationAckSender } from '../gateway/application-acks.ts';
 import { DropFolderWatcher } from '../gateway/drop-folder.ts';
 import { FreshnessWatcher } from '../gateway/freshness-watch.ts';
 import { Hl7Intake } from '../gateway/hl7-intake.ts';
@@ -26,6 +28,7 @@ export class GatewayRuntime {
   readonly engine: MatchEngine | null;
   processor: GatewayProcessor | undefined;
   freshness: FreshnessWatcher | undefined;
+  applicationAcks: ApplicationAckSender | undefined;
   mllp: MllpServer | undefined;
   drop: DropFolderWatcher | undefined;
 
@@ -36,6 +39,7 @@ export class GatewayRuntime {
     private readonly metrics: Metrics,
   ) {
     this.archive = new ArchiveKeys(keyring);
+    useDocumentKeys(keyring);
     this.engine = defaultMatchEngine();
   }
 
@@ -50,6 +54,13 @@ export class GatewayRuntime {
     this.processor.start();
     this.freshness = new FreshnessWatcher(store, this.registry, this.logger.child({ component: 'gateway' }), this.metrics, { intervalMs: this.config.gatewayFreshnessCheckMs, webhook: this.config.gatewayAlertWebhook });
     this.freshness.start();
+    this.applicationAcks = new ApplicationAckSender(store, this.registry, this.archive, this.logger.child({ component: 'gateway' }), {
+      intervalMs: this.config.workerPollMs,
+      timeoutMs: 10_000,
+      maxAttempts: this.config.gatewayMaxAttempts,
+      baseRetryMs: this.config.gatewayRetryBaseMs,
+    });
+    this.applicationAcks.start();
   }
 
   async startListener(store: () => Store | undefined): Promise<number | undefined> {
@@ -87,6 +98,7 @@ export class GatewayRuntime {
 
   async stopProcessor(): Promise<void> {
     await this.freshness?.stop();
+    await this.applicationAcks?.stop();
     await this.processor?.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseHl7Message } from '../adapters/hl7v2/index.ts';
-import { MllpLane } from './mllp-sender.ts';
+import { MllpLane } from '../transport/mllp-client.ts';
 import type { SimulatedMessage } from './plan.ts';
 
 /**

@@ -1,9 +1,10 @@
 import net from 'node:net';
 
 /**
- * One sending system's MLLP connection: one message out, wait for its ACK, next. Written over node:net rather than
- * with node-hl7-client 3.2.0 (which this repository depends on and tests its listener with), because the simulator
- * must put its own bytes on the wire and that client does not:
+ * One MLLP connection out: one message, wait for its ACK, next. The simulator sends its traffic with it, and the
+ * gateway its application acknowledgments. Written over node:net rather than with node-hl7-client 3.2.0 (which this
+ * repository depends on and tests its listener with), because both must put their own bytes on the wire and that
+ * client does not:
  *   - `new Message({ text })` throws unless the text starts with `MSH`, so garbage frames cannot be sent at all;
  *   - `Message#toString()` drops the final segment's carriage return, so every message it sends ends unterminated and
  *     Vigil (which requires the terminator on MLLP, as HL7 does) answers AR `unterminated-final-segment`;

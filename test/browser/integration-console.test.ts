@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
+import { RawMllpClient } from '../support/raw-mllp-client.ts';
 import { buildAccessFixture, type FixturePerson } from '../support/access-fixture.ts';
 import { assertChromiumInstalled, openBrowser, type BrowserSession } from '../support/browser.ts';
 import { CANARY_PATIENT } from '../support/canaries.ts';

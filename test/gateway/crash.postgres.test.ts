@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
+import { RawMllpClient } from '../support/raw-mllp-client.ts';
 import { SourceRegistry } from '../../src/gateway/sources.ts';
 import { adt, LAB, NORTH, oru, type Person } from '../support/hl7-builder.ts';
 import { mllpPortOf } from '../support/mllp-port.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { unmerge } from '../../src/core/identity/merge.ts';
-import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
+import { RawMllpClient } from '../support/raw-mllp-client.ts';
 import { CANARY_PATIENT } from '../support/canaries.ts';
 import { adt, LAB, merge, NORTH, oru, PERSON_1, PERSON_2 } from '../support/hl7-builder.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
+import { RawMllpClient } from '../support/raw-mllp-client.ts';
 import { adt, NORTH, type Person, type Sender } from '../support/hl7-builder.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';

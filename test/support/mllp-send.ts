@@ -1,5 +1,5 @@
 import type { Hl7Message } from '../../src/adapters/hl7v2/index.ts';
-import type { RawMllpClient } from '../../src/gateway/mllp/test-client.ts';
+import type { RawMllpClient } from './raw-mllp-client.ts';
 
 /**
  * Sends one message and returns the ACK that answers it. The client keeps every ACK the connection has received, so

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { ArchiveKeys } from '../../controls/keys/archive-keys.ts';
 import { VigilError } from '../../errors.ts';
 import { FhirIntake, FhirPayloadRefusedError } from '../../gateway/fhir-intake.ts';
+import { GroupCommit } from '../../gateway/group-commit.ts';
 import { SourceRegistry } from '../../gateway/sources.ts';
 import type { AppDeps } from '../app.ts';
 import { subjectOf } from '../guard.ts';
@@ -26,12 +27,14 @@ export const fhirInboundRoutes =
   async (app) => {
     const registry = new SourceRegistry();
     const archive = new ArchiveKeys(deps.keyring);
+    // Posts from all clients that arrive while a commit is in flight are stored together by the next one.
+    const inbox = new GroupCommit(archive);
     // This scope keeps the exact bytes: the archive must hold what the sender sent, not a re-serialization.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(['application/fhir+json', 'application/json', 'application/fhir+ndjson', 'application/x-ndjson'], { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 
     async function accept(raw: Buffer, contentType: string | undefined, clientId: string, reply: FastifyReply) {
-      const intake = new FhirIntake(requireStore(deps), registry, archive, deps.metrics);
+      const intake = new FhirIntake(requireStore(deps), registry, archive, deps.metrics, inbox);
       const source = await intake.sourceForClient(clientId);
       const actor = `client:${clientId}`;
       if (contentType?.includes('ndjson')) {
@@ -39,17 +42,25 @@ export const fhirInboundRoutes =
         const refused: { line: number; code: string }[] = [];
         let accepted = 0;
         let duplicates = 0;
-        for (const [i, text] of lines.entries()) {
-          if (text.trim() === '') continue;
-          try {
-            const receipt = await intake.receive(source, Buffer.from(text, 'utf8'), parseJsonBody(text), 'fhir', actor);
-            if (receipt.duplicate) duplicates++;
-            else accepted++;
-          } catch (err) {
-            if (!(err instanceof VigilError)) throw err;
-            refused.push({ line: i + 1, code: err.code });
-          }
+        // Every line is handed over at once, so the lines of one body share commits.
+        const outcomes = await Promise.allSettled(
+          lines.map(async (text, i) => {
+            if (text.trim() === '') return undefined;
+            try {
+              return await intake.receive(source, Buffer.from(text, 'utf8'), parseJsonBody(text), 'fhir', actor);
+            } catch (err) {
+              if (!(err instanceof VigilError)) throw err;
+              refused.push({ line: i + 1, code: err.code });
+              return undefined;
+            }
+          }),
+        );
+        for (const o of outcomes) {
+          if (o.status === 'rejected') throw o.reason;
+          if (o.value?.duplicate) duplicates++;
+          else if (o.value) accepted++;
         }
+        refused.sort((a, b) => a.line - b.line);
         return reply
           .code(refused.length > 0 && accepted + duplicates === 0 ? 422 : 202)
           .type(FHIR_JSON)

@@ -26,6 +26,16 @@ export interface RecordArrival {
   managingFacilityId?: string;
   /** The message registers the person (ADT): its demographics outrank those in results and orders. */
   registering: boolean;
+  /**
+   * The caller already holds the identifier lock of every identifier of this record (the gateway takes a message's
+   * locks before working it): no lock is awaited here, and no other worker can have filed the record meanwhile.
+   */
+  identifiersLocked?: boolean;
+  /**
+   * The visit number the message names: an existing record's statement also finds the registered encounter (the same
+   * query as `findEncounter`) and whether facts wait to be linked to it, saving the caller round trips.
+   */
+  encounterKey?: string | null;
 }
 
 export interface Resolution {
@@ -34,6 +44,10 @@ export interface Resolution {
   created: boolean;
   /** Wait keys of the identifiers this record made known: parked messages waiting for them can be released. */
   madeKnown: string[];
+  /** The encounter `encounterKey` names (null: none registered yet); undefined when it was not looked up. */
+  encounterId?: string | null;
+  /** Whether facts of this patient name `encounterKey` without an encounter yet; undefined when not looked up. */
+  factsWaiting?: boolean;
 }
 
 const canonicalHash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -58,18 +72,29 @@ export async function findRecord(db: Db | Tx, sourceId: string, key: Identifier)
  */
 export async function lockIdentifiers(db: Db | Tx, identifiers: readonly Identifier[]): Promise<void> {
   const keys = [...new Set(identifiers.filter((i) => isMatchableSystem(i.system)).map((i) => identifierKey(i.system, i.value)))].sort();
-  for (const key of keys) await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 7))`.execute(db);
+  if (keys.length === 0) return;
+  // One round trip; unnest yields the keys in array order, so they are taken in sorted order as before.
+  await sql`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7))) FROM unnest(${keys}::text[]) AS k`.execute(db);
 }
 
 /** The patient a merge chain ends at; the hop limit keeps a corrupt cycle from hanging a transaction. */
 export async function livePatient(db: Db | Tx, patientId: string): Promise<string> {
-  let id = patientId;
-  for (let hops = 0; hops < 16; hops++) {
-    const row = await db.selectFrom('patients').select('merged_into').where('id', '=', id).executeTakeFirst();
-    if (!row?.merged_into) return id;
-    id = row.merged_into;
-  }
-  return id;
+  return (await livePatients(db, [patientId])).get(patientId) ?? patientId;
+}
+
+/** livePatient for many patients in one query (candidate lists run to 200). */
+export async function livePatients(db: Db | Tx, patientIds: readonly string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(patientIds)];
+  const live = new Map(ids.map((id) => [id, id]));
+  if (ids.length === 0) return live;
+  const rows = await sql<{ start: string; id: string }>`
+    WITH RECURSIVE chain (start, id, merged_into, hops) AS (
+      SELECT p.id, p.id, p.merged_into, 0 FROM patients p WHERE p.id = ANY(${ids}::uuid[])
+      UNION ALL
+      SELECT c.start, p.id, p.merged_into, c.hops + 1 FROM chain c JOIN patients p ON p.id = c.merged_into WHERE c.hops < 16)
+    SELECT DISTINCT ON (start) start, id FROM chain ORDER BY start, hops DESC`.execute(db);
+  for (const r of rows.rows) live.set(r.start, r.id);
+  return live;
 }
 
 interface Candidate {
@@ -87,25 +112,32 @@ async function identifierCandidates(db: Db | Tx, identifiers: readonly Identifie
     .distinct()
     .where((eb) => eb.or(pairs.map((i) => eb.and([eb('system', '=', i.system), eb('value', '=', i.value)]))))
     .execute();
-  const live = new Set<string>();
-  for (const r of rows) live.add(await livePatient(db, r.patient_id));
-  return [...live];
+  const live = await livePatients(db, rows.map((r) => r.patient_id));
+  return [...new Set(rows.map((r) => live.get(r.patient_id)!))];
 }
 
 /**
  * Systems where the candidate holds values and none of them is the record's: a link there would join two people (two
  * MRNs from one authority). A value the candidate holds through a source-retired record still counts as its own: a
- * message naming the old MRN after a merge belongs to the survivor.
+ * message naming the old MRN after a merge belongs to the survivor. For every candidate at once (one query).
  */
-async function conflictingSystems(db: Db | Tx, patientId: string, identifiers: readonly Identifier[]): Promise<string[]> {
+async function conflictingSystems(db: Db | Tx, patientIds: readonly string[], identifiers: readonly Identifier[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(patientIds.map((id) => [id, []]));
   const systems = [...new Set(identifiers.filter((i) => isMatchableSystem(i.system)).map((i) => i.system))];
-  if (systems.length === 0) return [];
-  const held = await db.selectFrom('patient_identifiers').select(['system', 'value']).where('patient_id', '=', patientId).where('system', 'in', systems).execute();
+  if (systems.length === 0 || patientIds.length === 0) return out;
+  const held = await db.selectFrom('patient_identifiers').select(['patient_id', 'system', 'value']).where('patient_id', 'in', [...new Set(patientIds)]).where('system', 'in', systems).execute();
   const mine = new Set(identifiers.map((i) => identifierKey(i.system, i.value)));
-  return systems.filter((system) => {
-    const values = held.filter((h) => h.system === system);
-    return values.length > 0 && !values.some((h) => mine.has(identifierKey(h.system, h.value)));
-  });
+  for (const patientId of out.keys()) {
+    const own = held.filter((h) => h.patient_id === patientId);
+    out.set(
+      patientId,
+      systems.filter((system) => {
+        const values = own.filter((h) => h.system === system);
+        return values.length > 0 && !values.some((h) => mine.has(identifierKey(h.system, h.value)));
+      }),
+    );
+  }
+  return out;
 }
 
 async function probabilisticCandidates(db: Db | Tx, engine: MatchEngine, record: PatientRecordInput, keys: string[]): Promise<Candidate[]> {
@@ -122,14 +154,8 @@ async function probabilisticCandidates(db: Db | Tx, engine: MatchEngine, record:
   return rows.map((r) => ({ patientId: r.patient_id, recordId: r.id, verdict: engine.score(record, r.demographics as PatientRecordInput) }));
 }
 
-async function linkEvent(db: Db | Tx, e: { recordId: string; from: string | null; to: string; decision: string; weight?: number | null; evidence?: unknown; actor: string; messageId: string | null }): Promise<void> {
-  await db
-    .insertInto('identity_link_events')
-    .values({ record_id: e.recordId, from_patient_id: e.from, to_patient_id: e.to, decision: e.decision, weight: e.weight ?? null, evidence: e.evidence === undefined ? null : JSON.stringify(e.evidence), actor: e.actor, message_id: e.messageId, undoes: null })
-    .execute();
-}
-
-async function newPatient(db: Db | Tx, managingFacilityId: string | undefined): Promise<string> {
+/** A Vigil patient with no demographics yet (the golden record fills them from its records). */
+export async function newPatient(db: Db | Tx, managingFacilityId: string | undefined): Promise<string> {
   const id = uuidv7();
   await db.insertInto('patients').values({ id, family_name: null, given_names: null, birth_date: null, sex: null, phone: null, address_line: null, address_city: null, address_postal_code: null, payer_name: null, payer_member_id: null, managing_facility_id: managingFacilityId ?? null }).execute();
   return id;
@@ -150,39 +176,75 @@ async function writeMatchKeys(db: Db | Tx, recordId: string, keys: readonly stri
   await db.insertInto('patient_match_keys').values([...new Set(keys)].map((key) => ({ key, record_id: recordId }))).onConflict((oc) => oc.doNothing()).execute();
 }
 
+interface ExistingRow {
+  id: string;
+  patient_id: string;
+  newer: boolean;
+  upgraded: boolean;
+  same_content: boolean;
+  peers: boolean;
+  held: string[];
+  encounter_id: string | null;
+  facts_waiting: boolean;
+}
+
 /**
- * Applies a newer account to an existing record (the compare is in the UPDATE itself, so two workers cannot write an
- * older account over a newer one) and adds identifiers it did not have, under their locks. Undefined when the source
- * has no record of this person yet.
+ * Applies a newer account to an existing record and adds identifiers it did not have, under their locks. Undefined
+ * when the source has no record of this person yet. One statement finds the record (locked, so the compare sees the
+ * latest account), writes the newer account or the registration upgrade, and returns what the rest needs: the
+ * identifiers already held and whether the patient's golden record can change. The compare is in the statement, so
+ * two workers cannot write an older account over a newer one.
  */
 async function updateExisting(db: Db | Tx, arrival: RecordArrival, hash: string, engine: MatchEngine | null): Promise<Resolution | undefined> {
   const { record } = arrival;
-  const existing = await db
-    .selectFrom('patient_records')
-    .select(['id', 'patient_id', 'registering'])
-    .where('source_id', '=', arrival.sourceId)
-    .where('record_key', '=', identifierKey(arrival.recordKey.system, arrival.recordKey.value))
-    .executeTakeFirst();
+  const result = await sql<ExistingRow>`
+    WITH r AS (
+      SELECT id, patient_id, registering, retired_into, content_hash,
+        (COALESCE(${arrival.sourceTime}::timestamptz, '-infinity'::timestamptz), ${hash}::text) > (COALESCE(source_time, '-infinity'::timestamptz), content_hash) AS newer
+      FROM patient_records WHERE source_id = ${arrival.sourceId} AND record_key = ${identifierKey(arrival.recordKey.system, arrival.recordKey.value)}
+      FOR NO KEY UPDATE),
+    u AS (
+      UPDATE patient_records p SET
+        demographics = CASE WHEN r.newer THEN ${JSON.stringify(record)}::jsonb ELSE p.demographics END,
+        source_time = CASE WHEN r.newer THEN ${arrival.sourceTime}::timestamptz ELSE p.source_time END,
+        content_hash = CASE WHEN r.newer THEN ${hash} ELSE p.content_hash END,
+        provenance = CASE WHEN r.newer THEN ${JSON.stringify(arrival.provenance)}::jsonb ELSE p.provenance END,
+        registering = p.registering OR ${arrival.registering}, updated_at = now()
+      FROM r WHERE p.id = r.id AND (r.newer OR (${arrival.registering} AND NOT r.registering))
+      RETURNING p.id),
+    -- (Data-modifying CTEs run whether or not the query reads them.) A newer source time with the same content moves only the patient's newest-demographics time (see below).
+    t AS (
+      UPDATE patients SET demographics_source_time = ${arrival.sourceTime}::timestamptz
+      FROM r WHERE patients.id = r.patient_id AND r.newer AND r.content_hash = ${hash} AND ${arrival.sourceTime}::timestamptz IS NOT NULL
+        AND (patients.demographics_source_time IS NULL OR patients.demographics_source_time < ${arrival.sourceTime}::timestamptz)
+      RETURNING patients.id)
+    SELECT r.id, r.patient_id, r.newer, (${arrival.registering} AND NOT r.registering) AS upgraded, r.content_hash = ${hash} AS same_content,
+      EXISTS (SELECT 1 FROM patient_records o WHERE o.patient_id = r.patient_id AND o.id <> r.id
+        AND (o.retired_into IS NULL) = (r.retired_into IS NULL) AND o.registering = r.registering) AS peers,
+      ARRAY(SELECT system || '|' || value FROM patient_record_identifiers WHERE record_id = r.id) AS held,
+      (SELECT e.id FROM encounters e WHERE e.patient_id = r.patient_id AND e.source_key = ${arrival.encounterKey ?? null}::text ORDER BY e.created_at LIMIT 1) AS encounter_id,
+      EXISTS (SELECT 1 FROM clinical_facts f WHERE f.patient_id = r.patient_id AND f.encounter_key = ${arrival.encounterKey ?? null}::text AND f.encounter_id IS NULL) AS facts_waiting
+    FROM r`.execute(db);
+  const existing = result.rows[0];
   if (!existing) return undefined;
-  const updated = await sql<{ id: string }>`
-    UPDATE patient_records SET demographics = ${JSON.stringify(record)}::jsonb, source_time = ${arrival.sourceTime}, content_hash = ${hash},
-      provenance = ${JSON.stringify(arrival.provenance)}::jsonb, updated_at = now()
-    WHERE id = ${existing.id}
-      AND (COALESCE(${arrival.sourceTime}::timestamptz, '-infinity'::timestamptz), ${hash}::text) > (COALESCE(source_time, '-infinity'::timestamptz), content_hash)
-    RETURNING id`.execute(db);
-  const newer = updated.rows.length > 0;
-  const held = await db.selectFrom('patient_record_identifiers').select(['system', 'value']).where('record_id', '=', existing.id).execute();
-  const heldKeys = new Set(held.map((h) => identifierKey(h.system, h.value)));
+  const heldKeys = new Set(existing.held);
   const added = record.identifiers.filter((i) => !heldKeys.has(identifierKey(i.system, i.value)));
   if (added.length > 0) {
-    await lockIdentifiers(db, added);
+    if (!arrival.identifiersLocked) await lockIdentifiers(db, added);
     await writeIdentifiers(db, existing.id, added);
   }
-  const upgraded = arrival.registering && !existing.registering;
-  if (upgraded) await db.updateTable('patient_records').set({ registering: true }).where('id', '=', existing.id).execute();
-  if (newer && engine) await writeMatchKeys(db, existing.id, engine.blockingKeys(record));
-  if (newer || upgraded || added.length > 0) await refreshGoldenRecord(db, existing.patient_id);
-  return { recordId: existing.id, patientId: existing.patient_id, created: false, madeKnown: added.map((i) => waitKey(i.system, i.value)) };
+  // Same content at a later source time changes no field of the golden record unless the record's rank among others
+  // of its kind (live or retired, registration or mention) can change: only then is the projection recomputed.
+  const contentChanged = existing.newer && !existing.same_content;
+  if (contentChanged && engine) await writeMatchKeys(db, existing.id, engine.blockingKeys(record));
+  if (contentChanged || (existing.newer && existing.peers) || existing.upgraded || added.length > 0) await refreshGoldenRecord(db, existing.patient_id);
+  return {
+    recordId: existing.id,
+    patientId: existing.patient_id,
+    created: false,
+    madeKnown: added.map((i) => waitKey(i.system, i.value)),
+    ...(arrival.encounterKey ? { encounterId: existing.encounter_id, factsWaiting: existing.facts_waiting } : {}),
+  };
 }
 
 /** Creates or updates the source's record of this person and links it to a Vigil patient. */
@@ -193,11 +255,13 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
   // queue behind each other for a busy patient. Only creating a record (or adding identifiers) locks.
   const found = await updateExisting(db, arrival, hash, engine);
   if (found) return found;
-  await lockIdentifiers(db, [arrival.recordKey, ...record.identifiers]);
   const madeKnown = record.identifiers.map((i) => waitKey(i.system, i.value));
-  // Another worker may have filed this person while we waited for the lock.
-  const raced = await updateExisting(db, arrival, hash, engine);
-  if (raced) return raced;
+  if (!arrival.identifiersLocked) {
+    await lockIdentifiers(db, [arrival.recordKey, ...record.identifiers]);
+    // Another worker may have filed this person while we waited for the lock.
+    const raced = await updateExisting(db, arrival, hash, engine);
+    if (raced) return raced;
+  }
 
   const recordId = uuidv7();
   let patientId: string | null = null;
@@ -207,8 +271,9 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
   const possible: Candidate[] = [];
 
   const byIdentifier = await identifierCandidates(db, record.identifiers);
+  const identifierConflicts = await conflictingSystems(db, byIdentifier, record.identifiers);
   for (const candidate of byIdentifier) {
-    const conflicts = await conflictingSystems(db, candidate, record.identifiers);
+    const conflicts = identifierConflicts.get(candidate)!;
     if (conflicts.length === 0 && byIdentifier.length === 1) {
       patientId = candidate;
       decision = 'same-identifier';
@@ -220,51 +285,71 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
   const keys = engine ? engine.blockingKeys(record) : [];
   if (!patientId && possible.length === 0 && engine) {
     const scored = (await probabilisticCandidates(db, engine, record, keys)).sort((a, b) => b.verdict.weight - a.verdict.weight);
+    const live = await livePatients(db, scored.map((c) => c.patientId));
+    const conflictsOf = await conflictingSystems(db, [...new Set(live.values())], record.identifiers);
     const seen = new Set<string>();
     for (const c of scored) {
-      const live = await livePatient(db, c.patientId);
-      if (seen.has(live)) continue;
-      seen.add(live);
-      const conflicts = await conflictingSystems(db, live, record.identifiers);
-      const verdict = conflicts.length ? { ...c.verdict, outcome: c.verdict.outcome === 'no-match' ? 'no-match' as const : 'possible' as const, conflict: 'identifier-conflict' } : c.verdict;
+      const livePatientId = live.get(c.patientId)!;
+      if (seen.has(livePatientId)) continue;
+      seen.add(livePatientId);
+      const conflicts = conflictsOf.get(livePatientId)!;
+      const verdict = conflicts.length ? { ...c.verdict, outcome: c.verdict.outcome === 'no-match' ? ('no-match' as const) : ('possible' as const), conflict: 'identifier-conflict' } : c.verdict;
       if (!patientId && verdict.outcome === 'match') {
-        patientId = live;
+        patientId = livePatientId;
         decision = 'probabilistic';
         weight = verdict.weight;
         evidence = verdict.evidence;
       } else if (verdict.outcome !== 'no-match') {
-        possible.push({ patientId: live, recordId: c.recordId, verdict });
+        possible.push({ patientId: livePatientId, recordId: c.recordId, verdict });
       }
     }
   }
   const created = !patientId;
-  patientId ??= await newPatient(db, arrival.managingFacilityId);
-  await db
-    .insertInto('patient_records')
-    .values({
-      id: recordId,
-      source_id: arrival.sourceId,
-      record_key: identifierKey(arrival.recordKey.system, arrival.recordKey.value),
-      patient_id: patientId,
-      link_reason: decision as 'new-patient' | 'same-identifier' | 'probabilistic',
-      demographics: JSON.stringify(record),
-      source_time: arrival.sourceTime,
-      content_hash: hash,
-      provenance: JSON.stringify(arrival.provenance),
-      registering: arrival.registering,
-      retired_into: null,
-    })
-    .execute();
-  await writeIdentifiers(db, recordId, record.identifiers);
-  await writeMatchKeys(db, recordId, keys);
-  await linkEvent(db, { recordId, from: null, to: patientId, decision, weight, evidence, actor: arrival.actor, messageId: arrival.messageId });
-  for (const p of possible.filter((c) => c.patientId !== patientId)) {
-    await db
-      .insertInto('identity_possible_matches')
-      .values({ id: uuidv7(), record_id: recordId, candidate_patient_id: p.patientId, candidate_record_id: p.recordId, weight: p.verdict.weight, evidence: JSON.stringify({ ...(Array.isArray(p.verdict.evidence) ? { evidence: p.verdict.evidence } : (p.verdict.evidence as object)), ...(p.verdict.conflict ? { conflict: p.verdict.conflict } : {}) }), decided_by: null, decided_at: null })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
-  await refreshGoldenRecord(db, patientId);
-  return { recordId, patientId, created, madeKnown };
+  patientId ??= uuidv7();
+  const matches = possible
+    .filter((c) => c.patientId !== patientId)
+    .map((p) => ({
+      id: uuidv7(),
+      candidate_patient_id: p.patientId,
+      candidate_record_id: p.recordId,
+      weight: p.verdict.weight,
+      evidence: { ...(Array.isArray(p.verdict.evidence) ? { evidence: p.verdict.evidence } : (p.verdict.evidence as object)), ...(p.verdict.conflict ? { conflict: p.verdict.conflict } : {}) },
+    }));
+  // The new record with everything that hangs off it, in one statement (one round trip instead of nine): the patient
+  // when none was found (with its golden record, the projection of this one record), the record, its identifiers and their projection for search, its blocking keys, the link
+  // decision with its evidence, and the possible matches for review. Foreign keys are checked at the statement's end,
+  // when the patient row exists.
+  await sql`
+    WITH p AS (
+      INSERT INTO patients (id, managing_facility_id, family_name, given_names, birth_date, sex, phone, address_line, address_city,
+        address_postal_code, demographics_source_time)
+      SELECT ${patientId}::uuid, ${arrival.managingFacilityId ?? null}::uuid, d->>'family',
+        CASE WHEN d->>'family' IS NOT NULL THEN NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(d->'given')), ' '), '') END,
+        (d->>'birthDate')::date, d->>'sex', d->>'phone', d->'address'->>'line', d->'address'->>'city', d->'address'->>'postalCode',
+        ${arrival.sourceTime}::timestamptz
+      FROM (SELECT ${JSON.stringify(record)}::jsonb AS d) AS x WHERE ${created} RETURNING id),
+    r AS (
+      INSERT INTO patient_records (id, source_id, record_key, patient_id, link_reason, demographics, source_time, content_hash, provenance, registering, retired_into)
+      VALUES (${recordId}, ${arrival.sourceId}, ${identifierKey(arrival.recordKey.system, arrival.recordKey.value)}, ${patientId}, ${decision},
+        ${JSON.stringify(record)}::jsonb, ${arrival.sourceTime}::timestamptz, ${hash}, ${JSON.stringify(arrival.provenance)}::jsonb, ${arrival.registering}, NULL)
+      RETURNING id),
+    ids AS (SELECT DISTINCT system, value FROM unnest(${record.identifiers.map((i) => i.system)}::text[], ${record.identifiers.map((i) => i.value)}::text[]) AS i(system, value)),
+    ri AS (INSERT INTO patient_record_identifiers (record_id, system, value) SELECT ${recordId}::uuid, system, value FROM ids ON CONFLICT DO NOTHING),
+    pi AS (
+      INSERT INTO patient_identifiers (patient_id, system, value, record_id) SELECT ${patientId}::uuid, system, value, ${recordId}::uuid FROM ids
+      ON CONFLICT (system, value, patient_id) DO NOTHING),
+    k AS (INSERT INTO patient_match_keys (key, record_id) SELECT DISTINCT key, ${recordId}::uuid FROM unnest(${keys}::text[]) AS key ON CONFLICT DO NOTHING),
+    e AS (
+      INSERT INTO identity_link_events (record_id, from_patient_id, to_patient_id, decision, weight, evidence, actor, message_id, undoes)
+      VALUES (${recordId}, NULL, ${patientId}, ${decision}, ${weight}::double precision, ${evidence === undefined ? null : JSON.stringify(evidence)}::jsonb, ${arrival.actor}, ${arrival.messageId}::uuid, NULL)),
+    m AS (
+      INSERT INTO identity_possible_matches (id, record_id, candidate_patient_id, candidate_record_id, weight, evidence, decided_by, decided_at)
+      SELECT id, ${recordId}::uuid, candidate_patient_id, candidate_record_id, weight, evidence, NULL, NULL
+      FROM jsonb_to_recordset(${JSON.stringify(matches)}::jsonb) AS m(id uuid, candidate_patient_id uuid, candidate_record_id uuid, weight double precision, evidence jsonb)
+      ON CONFLICT DO NOTHING)
+    SELECT count(*) AS n FROM r`.execute(db);
+  // A patient made just now is its one record's projection, written above with the same rules as refreshGoldenRecord.
+  if (!created) await refreshGoldenRecord(db, patientId);
+  // A patient made just now has no facts and no encounters yet.
+  return { recordId, patientId, created, madeKnown, ...(created && arrival.encounterKey ? { encounterId: null, factsWaiting: false } : {}) };
 }

@@ -193,7 +193,7 @@ interface LinkEvidence {
   note?: string;
 }
 
-async function recordIdentifiers(db: Db | Tx, recordId: string): Promise<ReviewIdentifier[]> {
+export async function recordIdentifiers(db: Db | Tx, recordId: string): Promise<ReviewIdentifier[]> {
   return db.selectFrom('patient_record_identifiers').select(['system', 'value']).where('record_id', '=', recordId).orderBy('system').orderBy('value').execute();
 }
 
@@ -294,7 +294,7 @@ interface RecordRow {
   encounters: string;
 }
 
-async function loadRecords(db: Db | Tx, where: { ids: readonly string[] } | { patientIds: readonly string[] }): Promise<ReviewRecord[]> {
+export async function loadRecords(db: Db | Tx, where: { ids: readonly string[] } | { patientIds: readonly string[] }): Promise<ReviewRecord[]> {
   const condition = 'ids' in where ? sql`r.id = any(${[...where.ids]}::uuid[])` : sql`r.patient_id = any(${[...where.patientIds]}::uuid[])`;
   if (('ids' in where ? where.ids : where.patientIds).length === 0) return [];
   const rows = await sql<RecordRow>`
@@ -500,7 +500,7 @@ interface MatchRow {
   created_at: Date;
 }
 
-const actorOf = (subject: Subject) => `${subject.kind}:${subject.id}`;
+export const actorOf = (subject: Subject) => `${subject.kind}:${subject.id}`;
 
 function encodeCursor(id: string): string {
   return Buffer.from(id).toString('base64url');
@@ -512,7 +512,7 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
-async function reviewers(db: Db | Tx, actors: readonly (string | null)[]): Promise<Map<string, Reviewer>> {
+export async function reviewers(db: Db | Tx, actors: readonly (string | null)[]): Promise<Map<string, Reviewer>> {
   const ids = [...new Set(actors.flatMap((a) => (a?.startsWith('person:') ? [a.slice('person:'.length)] : [])))];
   const rows = ids.length ? await db.selectFrom('people').select(['id', 'display_name']).where('id', 'in', ids).execute() : [];
   const out = new Map<string, Reviewer>();

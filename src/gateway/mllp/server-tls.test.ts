@@ -8,7 +8,7 @@ import { Client, Message } from 'node-hl7-client';
 import { buildAck, parseHl7Message } from '../../adapters/hl7v2/index.ts';
 import type { MllpEvent, MllpHandler, MllpPeer } from './connection.ts';
 import { startMllpServer, type MllpServer } from './server.ts';
-import { adtMessage, RawMllpClient } from './test-client.ts';
+import { adtMessage, RawMllpClient } from '../../../test/support/raw-mllp-client.ts';
 
 const T = { timeout: 20_000 };
 

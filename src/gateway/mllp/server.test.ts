@@ -6,7 +6,7 @@ import { createLogger } from '../../observability/logger.ts';
 import { CANARY_PATIENT } from '../../../test/support/canaries.ts';
 import type { MllpEvent, MllpHandler } from './connection.ts';
 import { startMllpServer, type MllpServer, type MllpServerOptions } from './server.ts';
-import { adtMessage, delay, RawMllpClient } from './test-client.ts';
+import { adtMessage, delay, RawMllpClient } from '../../../test/support/raw-mllp-client.ts';
 
 const T = { timeout: 20_000 };
 const NOW = () => new Date(Date.UTC(2024, 0, 1));

@@ -94,6 +94,9 @@ const STEPS: Record<string, string> = {
   'replay-requested': 'Replay requested',
   corrected: 'Corrected copy submitted',
   revealed: 'Content revealed',
+  'reference-arrived': 'What it waited for arrived meanwhile',
+  'application-ack-sent': 'Application acknowledgment sent to the sender',
+  'application-ack-failed': 'Application acknowledgment could not be delivered',
 };
 
 /** The first step is the arrival, recorded under the state the message arrived in. */
@@ -114,6 +117,7 @@ export function actorWords(actor: string, meId: string): { label: string; id?: s
   if (actor.startsWith('fhir:')) return { label: 'FHIR client', id: actor.slice(5) };
   if (actor.startsWith('operator:')) return { label: 'Operator', id: actor.slice(9) };
   if (UUID.test(actor)) return { label: 'Worker', id: actor };
+  if (actor === 'system:gateway') return { label: 'Gateway (application acknowledgments)' };
   return { label: actor };
 }
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { IANAZone } from 'luxon';
 import type { QualityFlag } from '../../../model/quality.ts';
 import { DEFAULT_PROFILE, type SourceProfile } from '../../source-profile.ts';
 import { mapHl7Message, SourceProfileError } from './index.ts';
 import { context, hl7, mapOk, msh, PID } from './test-helpers.ts';
-import { hl7Time } from './time.ts';
+import { birthDate, hl7Time, resolveWallClock, zoneOffsetMinutes } from './time.ts';
 
 const newYork: SourceProfile = { ...DEFAULT_PROFILE, timeZone: 'America/New_York' };
 const london: SourceProfile = { ...DEFAULT_PROFILE, timeZone: 'Europe/London' };
@@ -85,5 +86,81 @@ describe('HL7 timestamps', () => {
 
   it('a profile naming a zone that does not exist is a configuration fault, thrown rather than sent back to the source', () => {
     assert.throws(() => mapHl7Message(hl7(msh('ADT^A31'), PID), context({ timeZone: 'Mars/Olympus_Mons' })), SourceProfileError);
+  });
+});
+
+/** The resolution as it was before the per-hour cache: luxon asked every time. The cache must agree with it exactly. */
+function resolveUncached(local: number, zone: IANAZone): number {
+  const day = 86_400_000;
+  const before = zone.offset(local - day);
+  const after = zone.offset(local + day);
+  const valid = [...new Set([before, after])].map((o) => local - o * 60_000).filter((t) => zone.offset(t) * 60_000 === local - t);
+  return valid.length > 0 ? Math.min(...valid) : local - before * 60_000;
+}
+
+/** Instants where the zone's offset changes in `year`, found day by day and narrowed to the minute. */
+function changesIn(zone: IANAZone, year: number): number[] {
+  const found: number[] = [];
+  let t = Date.UTC(year, 0, 1);
+  const end = Date.UTC(year + 1, 0, 1);
+  while (t < end) {
+    const next = t + 86_400_000;
+    if (zone.offset(t) !== zone.offset(next)) {
+      let lo = t;
+      let hi = next;
+      while (hi - lo > 60_000) {
+        const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+        if (zone.offset(mid) === zone.offset(lo)) lo = mid;
+        else hi = mid;
+      }
+      found.push(hi);
+    }
+    t = next;
+  }
+  return found;
+}
+
+describe('zone offsets cached by the hour', () => {
+  // Whole-hour, half-hour and 45-minute offsets; changes at UTC half hours (St John's, Lord Howe), a negative summer
+  // time (Dublin), changes that move with Ramadan (Casablanca), a skipped day (Apia 2011) and a 15-minute shift (Kathmandu 1986).
+  const zones = ['America/New_York', 'Europe/London', 'Europe/Dublin', 'America/St_Johns', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Africa/Casablanca', 'Pacific/Apia', 'Asia/Kathmandu', 'America/Sao_Paulo', 'Asia/Kolkata'];
+  const years = [1986, 2000, 2011, 2019, 2024, 2031];
+
+  it('resolves every local time around every offset change as luxon alone does, gaps and overlaps included', () => {
+    let compared = 0;
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (const name of zones) {
+      const zone = IANAZone.create(name);
+      for (const year of years) {
+        for (const change of changesIn(zone, year)) {
+          // Wall-clock readings from three hours before to three hours after the change, every 5 minutes and at random milliseconds.
+          const wall = change + zone.offset(change - 1) * 60_000;
+          for (let d = -3 * 60; d <= 3 * 60; d += 5) {
+            for (const local of [wall + d * 60_000, wall + d * 60_000 + Math.floor(random() * 300_000)]) {
+              assert.equal(resolveWallClock(local, zone), resolveUncached(local, zone), `${name} ${new Date(local).toISOString()} (wall clock)`);
+              assert.equal(zoneOffsetMinutes(zone, local), zone.offset(local), `${name} offset at ${new Date(local).toISOString()}`);
+              compared++;
+            }
+          }
+        }
+        // And ordinary times across the year.
+        for (let i = 0; i < 50; i++) {
+          const local = Date.UTC(year, 0, 1) + Math.floor(random() * 365 * 86_400_000);
+          assert.equal(resolveWallClock(local, zone), resolveUncached(local, zone), `${name} ${new Date(local).toISOString()} (wall clock)`);
+          compared++;
+        }
+      }
+    }
+    assert.ok(compared > 10_000, `only ${compared} readings compared`);
+  });
+
+  it("today's date for a birth-date check is the profile zone's date, also just before and after local midnight", () => {
+    const kiritimati: SourceProfile = { ...DEFAULT_PROFILE, timeZone: 'Pacific/Kiritimati' };
+    const flags: QualityFlag[] = [];
+    // 10:30 UTC on 1 March is already 00:30 on 2 March at UTC+14.
+    assert.equal(birthDate('20240302', kiritimati, new Date('2024-03-01T10:30:00Z'), 'PID-7', flags), '2024-03-02');
+    assert.equal(birthDate('20240302', kiritimati, new Date('2024-03-01T09:30:00Z'), 'PID-7', flags), undefined);
+    assert.deepEqual(flags.map((f) => f.code), ['birth-date-in-future']);
   });
 });

@@ -1,4 +1,4 @@
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import type { QualityFlag } from '../../../model/quality.ts';
 import type { SourceTime, TimePrecision } from '../../../model/time.ts';
 import { DEFAULT_PROFILE, type SourceProfile } from '../../source-profile.ts';
@@ -68,6 +68,37 @@ function wallClockMs(p: DtmParts): number {
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** A UTC hour in which the zone's offset changes: instants in it are asked of the zone itself. */
+const CHANGES_WITHIN = Number.NaN;
+/** Per zone, beyond this many cached hours (about 23 years) the cache starts again rather than grow without end. */
+const MAX_CACHED_HOURS = 200_000;
+const offsetsByHour = new Map<string, Map<number, number>>();
+
+/**
+ * Minutes east of UTC in `zone` at the UTC instant `t`, as luxon answers it. Asking luxon costs tens of microseconds
+ * (Intl formatting), and a message asks many times, almost always about the same few hours; so the answer is kept per
+ * UTC hour, for hours whose offset is the same at their first and last millisecond. An hour with a change inside it
+ * (zones whose clocks change at a half hour in UTC, e.g. St John's) is not cached: those instants are asked directly.
+ * Offsets change at most once within an hour in every zone of the IANA database, so an hour with equal ends has one
+ * offset throughout.
+ */
+export function zoneOffsetMinutes(zone: IANAZone, t: number): number {
+  let hours = offsetsByHour.get(zone.name);
+  if (!hours) {
+    hours = new Map();
+    offsetsByHour.set(zone.name, hours);
+  }
+  const hour = Math.floor(t / HOUR_MS);
+  let offset = hours.get(hour);
+  if (offset === undefined) {
+    const first = zone.offset(hour * HOUR_MS);
+    offset = first === zone.offset(hour * HOUR_MS + HOUR_MS - 1) ? first : CHANGES_WITHIN;
+    if (hours.size >= MAX_CACHED_HOURS) hours.clear();
+    hours.set(hour, offset);
+  }
+  return Number.isNaN(offset) ? zone.offset(t) : offset;
+}
 
 /**
  * The instant a wall-clock reading names in `zone`, decided the way java.time and Temporal ("compatible") do, so the
@@ -78,16 +109,24 @@ const DAY_MS = 86_400_000;
  *   the jump, which puts it as far past the jump as it claims to be past the last valid minute (02:30 → 03:30).
  */
 export function resolveWallClock(local: number, zone: IANAZone): number {
-  const before = zone.offset(local - DAY_MS);
-  const after = zone.offset(local + DAY_MS);
-  const valid = [...new Set([before, after])].map((o) => local - o * 60_000).filter((t) => zone.offset(t) * 60_000 === local - t);
-  if (valid.length > 0) return Math.min(...valid);
-  return local - before * 60_000;
+  const before = zoneOffsetMinutes(zone, local - DAY_MS);
+  const after = zoneOffsetMinutes(zone, local + DAY_MS);
+  let earliest: number | undefined;
+  for (const offset of before === after ? [before] : [before, after]) {
+    const t = local - offset * 60_000;
+    if (zoneOffsetMinutes(zone, t) * 60_000 === local - t && (earliest === undefined || t < earliest)) earliest = t;
+  }
+  return earliest ?? local - before * 60_000;
 }
 
+const validZones = new Map<string, IANAZone>();
+
 export function profileZone(profile: SourceProfile): IANAZone {
+  const known = validZones.get(profile.timeZone);
+  if (known) return known;
   const zone = IANAZone.create(profile.timeZone);
   if (!zone.isValid) throw new SourceProfileError('The source profile names a time zone that is not a valid IANA zone; fix timeZone in the profile (e.g. America/New_York).');
+  if (validZones.size < 1000) validZones.set(profile.timeZone, zone);
   return zone;
 }
 
@@ -139,7 +178,7 @@ export function birthDate(value: string, profile: SourceProfile, now: Date, atPo
   let date = pad(p.year, 4);
   if (p.precision !== 'year') date += `-${pad(p.month, 2)}`;
   if (p.precision !== 'year' && p.precision !== 'month') date += `-${pad(p.day, 2)}`;
-  const today = DateTime.fromJSDate(now, { zone: profileZone(profile) }).toISODate()!;
+  const today = new Date(now.getTime() + zoneOffsetMinutes(profileZone(profile), now.getTime()) * 60_000).toISOString().slice(0, 10);
   if (date > today.slice(0, date.length)) {
     flag(flags, 'birth-date-in-future', atPosition);
     return undefined;

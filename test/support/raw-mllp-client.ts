@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { parseHl7Message, type Hl7Message } from '../../adapters/hl7v2/index.ts';
+import { parseHl7Message, type Hl7Message } from '../../src/adapters/hl7v2/index.ts';
 
 /**
  * A plain-socket MLLP client for tests. It splits answers on <FS><CR> itself rather than with the decoder under
