@@ -62,7 +62,7 @@ test('minimum necessary: billing sees payer and no labels; clinicians see labels
   const nurse = decide({ subject: person(['nurse']), action: 'patient.read', patient: patient() });
   assert.ok(nurse.patientFields.includes('meta') && !nurse.patientFields.includes('payer'));
   const privacy = decide({ subject: person(['privacy-officer']), action: 'patient.read', patient: patient() });
-  assert.deepEqual([...privacy.patientFields].sort(), ['birthDate', 'gender', 'id', 'identifier', 'managingOrganization', 'name']);
+  assert.deepEqual([...privacy.patientFields].sort(), ['active', 'birthDate', 'gender', 'id', 'identifier', 'link', 'managingOrganization', 'name']);
 });
 
 test('a label the policy does not know is closed to everyone with a care relation', () => {
