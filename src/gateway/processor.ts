@@ -74,6 +74,10 @@ export class GatewayProcessor {
   private loop: Promise<void> | undefined;
   private wake = new AbortController();
   private lastExpiry = 0;
+  /** The messages the batch in hand claimed: known even when its transaction fails, for isolateFailure. */
+  private claimedIds: string[] = [];
+  /** After a batch failed as a whole, this many batches take one message each, to find the one that fails. */
+  private isolating = 0;
 
   constructor(
     private readonly store: Store,
@@ -114,7 +118,8 @@ export class GatewayProcessor {
           await this.expireParked();
         }
       } catch (err) {
-        this.log.warn('gateway.batch.failed', describeError(err));
+        this.log.warn('gateway.batch.failed', { ...describeError(err), count: this.claimedIds.length });
+        await this.isolateFailure(err).catch((again) => this.log.warn('gateway.batch.isolate-failed', describeError(again)));
       }
       if (worked === 0 && this.running) {
         this.wake = new AbortController();
@@ -135,13 +140,17 @@ export class GatewayProcessor {
    * timeline steps, and the release of parked messages.
    */
   private async runBatch(): Promise<{ claimed: number; worked: number }> {
+    this.claimedIds = [];
+    const limit = this.isolating > 0 ? 1 : this.options.batchSize;
+    if (this.isolating > 0) this.isolating--;
     return this.store.db.transaction().execute(async (trx) => {
       const claimed = await sql<ClaimedMessage>`
         SELECT id, source_id, transport, received_at, archive_key_id, raw, attempts FROM gateway_messages
         WHERE state IN ('received', 'retrying') AND next_attempt_at <= now()
         ORDER BY next_attempt_at, id
-        LIMIT ${this.options.batchSize}
+        LIMIT ${limit}
         FOR UPDATE SKIP LOCKED`.execute(trx);
+      this.claimedIds = claimed.rows.map((m) => m.id);
       if (claimed.rows.length === 0) return { claimed: 0, worked: 0 };
       const sources = await this.sourcesOf(trx, claimed.rows);
       const prepared: Prepared[] = [];
@@ -361,6 +370,36 @@ export class GatewayProcessor {
       FROM r
       RETURNING message_id AS id`.execute(trx);
     if (released.rows.length > 0) this.poke();
+  }
+
+  /**
+   * A batch that failed as a whole (a statement shared by all its messages, such as the end-of-batch writes) has
+   * rolled back with no attempt counted; retried as it was, one bad message would stop the inbox for good. So the
+   * next batches take one message each; a message that fails alone has its attempt counted in a transaction of its
+   * own, and goes to dead letter at the limit like any message that keeps failing.
+   */
+  private async isolateFailure(err: unknown): Promise<void> {
+    const ids = this.claimedIds;
+    if (ids.length > 1) {
+      this.isolating = Math.max(this.isolating, ids.length);
+      return;
+    }
+    if (ids.length === 0) return;
+    const code = `batch-${describeError(err).error_code}`;
+    await this.store.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('gateway_messages').select(['attempts', 'state']).where('id', '=', ids[0]!).forUpdate().executeTakeFirst();
+      if (!row || (row.state !== 'received' && row.state !== 'retrying')) return;
+      const attempt = row.attempts + 1;
+      const dead = attempt >= this.options.maxAttempts;
+      const delay = retryDelayMs(attempt, this.options.baseRetryMs);
+      await sql`
+        UPDATE gateway_messages SET attempts = ${attempt}, state = ${dead ? 'dead-letter' : 'retrying'}, reason_code = ${code},
+          reason = ${dead ? 'Recording the outcome of this message kept failing; it was retried up to the limit. Fix the cause, then reprocess.' : null},
+          next_attempt_at = now() + make_interval(secs => ${delay / 1000})
+        WHERE id = ${ids[0]!}::uuid`.execute(trx);
+      await this.step(trx, ids[0]!, dead ? 'dead-letter' : 'retrying', this.options.workerId, { reason_code: code, attempt, ...(dead ? {} : { delay_ms: Math.round(delay) }) });
+      if (dead) await enqueueApplicationAcks(trx, ids);
+    });
   }
 
   /** A parked message past its deadline goes to the operator: what it waits for never arrived. */
