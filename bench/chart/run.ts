@@ -34,7 +34,7 @@ import { signIn } from '../../test/support/access-fixture.ts';
 import { describeMachine, loadAverage } from '../machine.ts';
 import { upsertSection } from '../results-sections.ts';
 import { Client, median, percentile } from './client.ts';
-import { processCpuSeconds, treeCpuSeconds } from './cpu.ts';
+import { processCpuSeconds, treeCpuSeconds } from '../support/cpu.ts';
 import { benchStatement, postgresBin, printStatements, resetStatements, startChartCluster, type ChartCluster } from './pg-cluster.ts';
 import { printProfileSummary } from './profile-summary.ts';
 import { GOAL_P99_MS, renderChart, type ChartReport, type ReadCase, type SideFigures } from './report.ts';
@@ -190,7 +190,7 @@ const emptySamples = (): Samples => ({ ms: [], bytes: 0, non200: 0, vigilCpu: 0,
 
 /** One unit (a block of requests, or one walk), with the CPU the Vigil process and the server spent on it. */
 async function runUnit(client: Client, paths: readonly string[], into: Samples | undefined, pids: { vigil: number; postmaster: number }): Promise<void> {
-  const vigil0 = processCpuSeconds(pids.vigil);
+  const vigil0 = processCpuSeconds(pids.vigil) ?? Number.NaN;
   const pg0 = treeCpuSeconds(pids.postmaster);
   let unit = 0;
   for (const [i, path] of paths.entries()) {
@@ -205,7 +205,7 @@ async function runUnit(client: Client, paths: readonly string[], into: Samples |
   }
   if (!into) return;
   into.unitMs.push(unit);
-  into.vigilCpu += processCpuSeconds(pids.vigil) - vigil0;
+  into.vigilCpu += (processCpuSeconds(pids.vigil) ?? Number.NaN) - vigil0;
   into.postgresCpu += treeCpuSeconds(pids.postmaster) - pg0;
 }
 

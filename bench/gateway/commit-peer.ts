@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { cpuMeter } from './cpu.ts';
+import { cpuMeter } from '../support/cpu.ts';
 import { percentile, type LoadResult } from './mllp-load.ts';
 
 /**

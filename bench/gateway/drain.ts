@@ -7,7 +7,7 @@ import { SourceRegistry } from '../../src/gateway/sources.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { defaultMatchEngine } from '../../src/runtime/match-engine.ts';
 import { openStore } from '../../src/store/store.ts';
-import { cpuMeter, processCpuSeconds, selfCpuSeconds } from './cpu.ts';
+import { cpuMeter, processCpuSeconds, selfCpuSeconds } from '../support/cpu.ts';
 import { sendInOrder } from './mllp-load.ts';
 import { adminQuery, printStatements, resetStatements, type BenchCluster } from './pg-cluster.ts';
 import type { Traffic } from './traffic.ts';

@@ -28,7 +28,7 @@ import { openStore } from '../../src/store/store.ts';
 import { systemClientToken } from '../../test/support/client-token.ts';
 import { describeMachine, loadAverage, type MachineDescription } from '../machine.ts';
 import { upsertSection } from '../results-sections.ts';
-import { cpuMeter, processCpuSeconds, selfCpuSeconds } from './cpu.ts';
+import { cpuMeter, processCpuSeconds, selfCpuSeconds } from '../support/cpu.ts';
 import { BundleSupply } from './fhir-bundles.ts';
 import { percentile } from './mllp-load.ts';
 import { postgresBinDir, startBenchCluster, type BenchCluster } from './pg-cluster.ts';

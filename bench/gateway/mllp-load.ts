@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { cpuMeter } from './cpu.ts';
+import { cpuMeter } from '../support/cpu.ts';
 
 /**
  * The sending side of the gateway benches: K connections, each in HL7 original mode (one message out, wait for its

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { databaseUrlFor } from '../../src/store/store.ts';
-import { treeCpuSeconds } from './cpu.ts';
+import { treeCpuSeconds } from '../support/cpu.ts';
 
 /**
  * A PostgreSQL cluster made for one gateway bench run and destroyed after it. Unlike the test suite's cluster

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { awaitListening, forkTarget, stopTarget } from '../target-process.ts';
 import { prepareCommitPeer, runCommitPeer } from './commit-peer.ts';
-import { processCpuSeconds, selfCpuSeconds } from './cpu.ts';
+import { processCpuSeconds, selfCpuSeconds } from '../support/cpu.ts';
 import { runMllpLoad, type LoadResult } from './mllp-load.ts';
 import { adminQuery, printStatements, resetStatements, type BenchCluster } from './pg-cluster.ts';
 import { TrafficPool, type Traffic } from './traffic.ts';

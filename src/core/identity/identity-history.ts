@@ -1,14 +1,13 @@
 import { sql } from 'kysely';
 import { decide } from '../../controls/access/pdp.ts';
 import type { RequestFacts, Subject } from '../../controls/access/subject.ts';
-import { recordAuditMany, type AuditEventInput } from '../../controls/audit/audit-event.ts';
 import { ForbiddenError, NotFoundError, VigilError } from '../../errors.ts';
 import type { LinkReason } from '../../store/schema.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import { refreshGoldenRecord } from './golden-record.ts';
 import { repoint, unmerge } from './merge.ts';
 import { livePatient, lockIdentifiers, newPatient } from './resolve.ts';
-import { actorOf, loadRecords, recordIdentifiers, reviewers, type ReviewRecord, type Reviewer } from './review-queue.ts';
+import { actorOf, auditPatients, loadRecords, recordIdentifiers, reviewers, type ReviewRecord, type Reviewer } from './review-queue.ts';
 
 /**
  * What an identity operator needs when two people were joined or one person was split wrongly: a patient's records and
@@ -88,9 +87,8 @@ export class IdentityHistoryService {
     if (!decision.permit) throw new ForbiddenError(decision.reason, 'Your roles do not include correcting patient identity.');
   }
 
-  private async audit(trx: Tx, subject: Subject, facts: RequestFacts, action: string, code: 'R' | 'U', patientIds: readonly string[], details: Record<string, unknown>): Promise<void> {
-    const events: AuditEventInput[] = [...new Set(patientIds)].map((patientId) => ({ action, actionCode: code, resourceType: 'Patient', resourceIds: [patientId], patientId, outcome: 'success', details }));
-    await recordAuditMany(trx, subject, facts, events);
+  private audit(trx: Tx, subject: Subject, facts: RequestFacts, action: string, code: 'R' | 'U', patientIds: readonly string[], details: Record<string, unknown>): Promise<void> {
+    return auditPatients(trx, subject, facts, action, code, patientIds, details);
   }
 
   async history(subject: Subject, facts: RequestFacts, patientId: string): Promise<IdentityHistory> {

@@ -520,6 +520,12 @@ export async function reviewers(db: Db | Tx, actors: readonly (string | null)[])
   return out;
 }
 
+/** One audit event per patient an identity action showed or changed (each once), in the action's transaction. */
+export async function auditPatients(trx: Tx, subject: Subject, facts: RequestFacts, action: string, code: 'R' | 'U', patientIds: readonly string[], details: Record<string, unknown>): Promise<void> {
+  const events: AuditEventInput[] = [...new Set(patientIds)].map((patientId) => ({ action, actionCode: code, resourceType: 'Patient', resourceIds: [patientId], patientId, outcome: 'success', details }));
+  await recordAuditMany(trx, subject, facts, events);
+}
+
 export class IdentityReviewService {
   constructor(private readonly store: Store) {}
 
@@ -529,9 +535,8 @@ export class IdentityReviewService {
     if (!decision.permit) throw new ForbiddenError(decision.reason, 'Your roles do not include reviewing possible matches.');
   }
 
-  private async audit(trx: Tx, subject: Subject, facts: RequestFacts, action: string, code: 'R' | 'U', patientIds: readonly string[], details: Record<string, unknown>): Promise<void> {
-    const events: AuditEventInput[] = [...new Set(patientIds)].map((patientId) => ({ action, actionCode: code, resourceType: 'Patient', resourceIds: [patientId], patientId, outcome: 'success', details }));
-    await recordAuditMany(trx, subject, facts, events);
+  private audit(trx: Tx, subject: Subject, facts: RequestFacts, action: string, code: 'R' | 'U', patientIds: readonly string[], details: Record<string, unknown>): Promise<void> {
+    return auditPatients(trx, subject, facts, action, code, patientIds, details);
   }
 
   async list(subject: Subject, facts: RequestFacts, query: ListQuery): Promise<{ items: PossibleMatchSummary[]; next: string | null }> {
