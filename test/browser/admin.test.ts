@@ -79,9 +79,12 @@ describe('directory admin screens', () => {
     await browser.screenshot('screens-admin-coverage');
 
     // Ended windows are listed apart from active ones.
+    // The list keeps showing the active windows until the ended ones have loaded, so wait for the switch before looking.
     await page.getByRole('button', { name: 'Ended' }).click();
-    await page.getByTestId('coverage').locator('tr').nth(1).waitFor({ timeout: WAIT_MS });
+    await page.getByTestId('coverage').and(page.locator('[data-state="ended"]:not([aria-busy="true"])')).waitFor({ timeout: WAIT_MS });
     assert.equal(await page.getByTestId('coverage').locator(`tr[data-covering="${robin.id}"]`).count(), 0, 'the new window is not among the ended ones');
+    const states = await page.getByTestId('coverage').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('td:nth-child(5)')?.textContent?.trim()));
+    assert.ok(states.length > 0 && states.every((s) => s === 'Ended'), 'the Ended tab lists ended windows only');
 
     // The change was audited.
     const audited = await db.selectFrom('audit.events').select('action').where('actor_id', '=', stack.person('security-admin').id).where('action', 'like', 'directory.%').execute();

@@ -14,16 +14,21 @@ function asApiError(err: unknown): ApiError {
  * GETs `path` (null: nothing to load yet) and reloads when it changes or `reload()` is called. A request still in
  * flight when the path changes or the screen closes is cancelled, so an old answer never replaces a newer one.
  */
-export function useApi<T>(path: string | null): Loaded<T> & { reload: () => void } {
+export function useApi<T>(path: string | null): Loaded<T> & { reload: () => void; current: boolean } {
   const [generation, setGeneration] = useState(0);
   const [result, setResult] = useState<Loaded<T>>({ state: 'loading', data: undefined, error: undefined });
+  // The path the shown data answers: a screen keeps the previous data while the next loads, and must be able to tell.
+  const [answered, setAnswered] = useState<string | null>(null);
 
   useEffect(() => {
     if (path === null) return;
     const controller = new AbortController();
     setResult((previous) => ({ state: 'loading', data: previous.data, error: undefined }));
     api<T>(path, { signal: controller.signal }).then(
-      (data) => setResult({ state: 'ok', data, error: undefined }),
+      (data) => {
+        setResult({ state: 'ok', data, error: undefined });
+        setAnswered(path);
+      },
       (err: unknown) => {
         if (isAbort(err)) return;
         setResult((previous) => ({ state: 'error', data: previous.data, error: asApiError(err) }));
@@ -33,7 +38,7 @@ export function useApi<T>(path: string | null): Loaded<T> & { reload: () => void
   }, [path, generation]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { ...result, reload };
+  return { ...result, reload, current: result.state === 'ok' && answered === path };
 }
 
 /** Runs one change (POST/PUT/PATCH/DELETE) and keeps its pending state and error for the form that started it. */

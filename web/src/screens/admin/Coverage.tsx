@@ -59,7 +59,7 @@ export function Coverage() {
         </p>
       ) : null}
       {windows.data && windows.data.items.length > 0 ? (
-        <table className="table" data-testid="coverage">
+        <table className="table" data-testid="coverage" data-state={windows.current ? tab : undefined} aria-busy={!windows.current}>
           <thead>
             <tr>
               <th scope="col">Covering</th>
