@@ -17,10 +17,15 @@ import type { SourceRegistry } from './sources.ts';
 import { enqueueApplicationAcks } from './application-acks.ts';
 
 /**
- * Works the inbox. A batch is claimed with FOR UPDATE SKIP LOCKED inside one transaction and each message is applied
- * under its own savepoint, so the row lock is the lease: if the process dies, its transaction aborts, nothing it did
- * is kept and the rows are claimable at once by any other worker. A message's effects and its new state commit
- * together, which is what makes processing exactly-once in effect.
+ * Works the inbox. A batch is claimed with FOR UPDATE SKIP LOCKED inside one transaction, so the row lock is the
+ * lease: if the process dies, its transaction aborts, nothing it did is kept and the rows are claimable at once by any
+ * other worker. A message's effects and its new state commit together, which is what makes processing exactly-once in
+ * effect.
+ *
+ * A batch is first worked optimistically, without a savepoint per message (one round trip of about eight a message
+ * costs): a message that fails then fails the whole batch, which is rolled back and worked again at once with a
+ * savepoint around each message, so the failing one is set aside and the others go through. A message that may park
+ * after writing (a merge whose records are not both known yet) always has its savepoint.
  */
 export interface ProcessorOptions {
   batchSize: number;
@@ -67,6 +72,13 @@ interface Ready {
 
 type Prepared = Ready | { message: ClaimedMessage; started: number; early: Outcome };
 
+/** An optimistic batch met a failing message: roll it all back and work the batch again with savepoints. */
+class RedoWithSavepoints extends Error {
+  constructor(cause: unknown) {
+    super('A message failed in a batch worked without savepoints.', { cause });
+  }
+}
+
 const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '23505', '55P03', '57014', '08000', '08003', '08006', '53300']);
 
 export class GatewayProcessor {
@@ -112,7 +124,7 @@ export class GatewayProcessor {
       let worked = 0;
       try {
         // A batch whose every message waited on another worker's patients did nothing: wait as when idle, not spin.
-        worked = (await this.runBatch()).worked;
+        worked = (await this.runBatchSafely()).worked;
         if (Date.now() - this.lastExpiry > 10_000) {
           this.lastExpiry = Date.now();
           await this.expireParked();
@@ -130,7 +142,17 @@ export class GatewayProcessor {
 
   /** Claims and works one batch; returns how many messages it took. */
   async runOnce(): Promise<number> {
-    return (await this.runBatch()).claimed;
+    return (await this.runBatchSafely()).claimed;
+  }
+
+  private async runBatchSafely(): Promise<{ claimed: number; worked: number }> {
+    try {
+      return await this.runBatch(false);
+    } catch (err) {
+      if (!(err instanceof RedoWithSavepoints)) throw err;
+      this.metrics?.gatewayBatchRedone.inc();
+      return this.runBatch(true);
+    }
   }
 
   /**
@@ -139,11 +161,12 @@ export class GatewayProcessor {
    * identifier locks, and at the end one statement each for the audit events, the processed states with their
    * timeline steps, and the release of parked messages.
    */
-  private async runBatch(): Promise<{ claimed: number; worked: number }> {
+  private async runBatch(savepoints: boolean): Promise<{ claimed: number; worked: number }> {
     this.claimedIds = [];
     const limit = this.isolating > 0 ? 1 : this.options.batchSize;
     if (this.isolating > 0) this.isolating--;
-    return this.store.db.transaction().execute(async (trx) => {
+    const counted: { state: Outcome['state']; started: number }[] = [];
+    const result = await this.store.db.transaction().execute(async (trx) => {
       const claimed = await sql<ClaimedMessage>`
         SELECT id, source_id, transport, received_at, archive_key_id, raw, attempts FROM gateway_messages
         WHERE state IN ('received', 'retrying') AND next_attempt_at <= now()
@@ -170,16 +193,25 @@ export class GatewayProcessor {
           // Another worker holds one of this message's identifiers: leave it untouched for a later batch rather than
           // wait for that worker's commit (its patient's messages stay in one lane at a time).
           if (item.lanes.some((k) => denied.has(k))) continue;
-          // Savepoints nest (none is released): the same number of subtransactions as releasing each, one round trip less.
-          await sql`SAVEPOINT vigil_message`.execute(trx);
           const own: AuditEventInput[] = [];
-          try {
-            outcome = await this.work(trx, item, own, known);
-            if (outcome.state !== 'processed') await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
-          } catch (err) {
-            await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
-            outcome = this.classify(err, message);
-            this.log.warn('gateway.message.failed', { message_id: message.id, state: outcome.state, ...describeError(err) });
+          if (savepoints || item.normalized.merges.length > 0) {
+            // Savepoints nest (none is released): the same number of subtransactions as releasing each, one round trip less.
+            await sql`SAVEPOINT vigil_message`.execute(trx);
+            try {
+              outcome = await this.work(trx, item, own, known);
+              if (outcome.state !== 'processed') await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
+            } catch (err) {
+              await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
+              outcome = this.classify(err, message);
+              this.log.warn('gateway.message.failed', { message_id: message.id, state: outcome.state, ...describeError(err) });
+            }
+          } else {
+            // Without a savepoint a failure may leave part of the message written, or the transaction aborted.
+            try {
+              outcome = await this.work(trx, item, own, known);
+            } catch (err) {
+              throw new RedoWithSavepoints(err);
+            }
           }
           if (outcome.state === 'processed') {
             processed.push({ id: message.id, ...outcome });
@@ -189,12 +221,18 @@ export class GatewayProcessor {
           }
         }
         worked++;
-        this.metrics?.gatewayProcessed.inc({ outcome: outcome.state });
-        this.metrics?.gatewayProcessSeconds.observe((performance.now() - item.started) / 1000);
+        counted.push({ state: outcome.state, started: item.started });
       }
       await this.finish(trx, processed, audit);
       return { claimed: claimed.rows.length, worked };
     });
+    // Counted once committed: a batch rolled back and worked again is not counted twice.
+    const now = performance.now();
+    for (const c of counted) {
+      this.metrics?.gatewayProcessed.inc({ outcome: c.state });
+      this.metrics?.gatewayProcessSeconds.observe((now - c.started) / 1000);
+    }
+    return result;
   }
 
   /** The batch's sources at their current profile versions, in one query (a profile change applies from the next batch). */

@@ -18,6 +18,7 @@ export interface Metrics {
   gatewayProcessed: Counter<'outcome'>;
   gatewayAckSeconds: Histogram<'transport'>;
   gatewayProcessSeconds: Histogram;
+  gatewayBatchRedone: Counter;
   gatewayFeedStale: Gauge<'source'>;
   gatewayBacklog: Gauge<'state'>;
 }
@@ -79,6 +80,11 @@ export function createMetrics(): Metrics {
       name: 'vigil_gateway_process_seconds',
       help: 'Time to normalize and persist one inbox message.',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    gatewayBatchRedone: new Counter({
+      name: 'vigil_gateway_batches_redone_total',
+      help: 'Inbox batches rolled back because a message failed without a savepoint, and worked again with one per message.',
       registers: [registry],
     }),
     gatewayFeedStale: new Gauge({ name: 'vigil_gateway_feed_stale', help: '1 while a feed has missed its expected cadence.', labelNames: ['source'], registers: [registry] }),

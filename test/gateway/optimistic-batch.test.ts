@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { RawMllpClient } from '../support/raw-mllp-client.ts';
+import { adt, NORTH, PERSON_1, PERSON_2 } from '../support/hl7-builder.ts';
+import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { sendForAck } from '../support/mllp-send.ts';
+import { waitFor } from '../support/wait.ts';
+
+/**
+ * A batch is worked without a savepoint per message. A message that fails half-way (here: its patient's identifier
+ * can never be written, after its record row was) must leave nothing behind: the batch is rolled back and worked
+ * again with savepoints, the others are processed once, and the failing one is retried on its own account until it
+ * goes to dead letter, with the failure counted as its own rather than its batch's.
+ */
+const T = { timeout: 60_000 };
+let t: TestVigil;
+let client: RawMllpClient;
+const db = () => t.vigil.store.db;
+
+before(async () => {
+  t = await startTestVigil({ overrides: { VIGIL_GATEWAY_MAX_ATTEMPTS: '3', VIGIL_GATEWAY_RETRY_BASE_MS: '20', VIGIL_WORKER_POLL_MS: '50' } });
+  await t.vigil.store.tx((trx) => t.vigil.gateway.registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility }, { actorName: 'test' }));
+  await sql`
+    CREATE FUNCTION test_half_way() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.value = ${sql.lit(PERSON_2.mrn)} THEN RAISE EXCEPTION 'injected fault'; END IF;
+      RETURN NEW;
+    END $$`.execute(db());
+  await sql`CREATE TRIGGER test_half_way BEFORE INSERT ON patient_identifiers FOR EACH ROW EXECUTE FUNCTION test_half_way()`.execute(db());
+  client = await RawMllpClient.connect(t.vigil.mllpPort()!);
+});
+
+after(async () => {
+  client?.destroy();
+  await t?.close();
+});
+
+const stateOf = async (control: string) => (await db().selectFrom('gateway_messages').select(['state', 'attempts', 'reason_code']).where('control_id', '=', control).executeTakeFirst()) ?? undefined;
+const metric = async (name: string) => {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+};
+
+describe('a message that fails half-way through a batch worked without savepoints', () => {
+  it('leaves none of its writes, lets the others through once, and is retried on its own account', T, async () => {
+    for (const [control, person] of [['OK-1', PERSON_1], ['HALF-1', PERSON_2], ['OK-2', PERSON_1]] as const) {
+      assert.equal((await sendForAck(client, adt(NORTH, 'A04', person, control, '20240301080000'))).get('MSA-1'), 'AA');
+    }
+    await waitFor('the good messages to be processed', async () => (await stateOf('OK-1'))?.state === 'processed' && (await stateOf('OK-2'))?.state === 'processed', 30_000);
+    await waitFor('the failing one to reach dead letter', async () => (await stateOf('HALF-1'))?.state === 'dead-letter', 30_000);
+
+    const failing = (await stateOf('HALF-1'))!;
+    assert.equal(failing.attempts, 3);
+    assert.equal(failing.reason_code, 'internal-error', 'the failure is the message’s own, found under its savepoint');
+    const steps = await sql<{ step: string }>`SELECT e.step FROM gateway_message_events e JOIN gateway_messages m ON m.id = e.message_id WHERE m.control_id = 'HALF-1' ORDER BY e.id`.execute(db());
+    assert.deepEqual(steps.rows.map((r) => r.step), ['received', 'retrying', 'retrying', 'dead-letter']);
+
+    // Nothing of the failing message's person was kept, though its record row was written before the fault.
+    const records = await sql<{ n: string }>`SELECT count(*) AS n FROM patient_records WHERE record_key LIKE ${`%${PERSON_2.mrn}`}`.execute(db());
+    assert.equal(Number(records.rows[0]!.n), 0);
+    // The good ones were applied exactly once.
+    for (const control of ['OK-1', 'OK-2']) {
+      const processed = await sql<{ n: string }>`SELECT count(*) AS n FROM gateway_message_events e JOIN gateway_messages m ON m.id = e.message_id WHERE m.control_id = ${control} AND e.step = 'processed'`.execute(db());
+      assert.equal(Number(processed.rows[0]!.n), 1, `${control} has one processed step`);
+    }
+    assert.ok((await metric('vigil_gateway_batches_redone_total')) >= 1, 'the batch was worked again with savepoints');
+  });
+});
