@@ -4,7 +4,8 @@ import type { FhirResource } from './types.ts';
 
 /**
  * What the FHIR R4 face serves, and nothing more: the clinical types (read and search), Provenance, Patient (served
- * by the patient routes) with $everything, and AuditEvent search (served by the privacy officer's routes). The
+ * by the patient routes) with $everything, Binary read (a document's stored content, under its DocumentReference's
+ * decision), and AuditEvent search (served by the privacy officer's routes). The
  * Patient and AuditEvent parameters are stated here as those routes accept them; the route tests check both.
  */
 const PATIENT_PARAMS: SearchParamSpec[] = [
@@ -32,7 +33,9 @@ const PROVENANCE_PARAMS: SearchParamSpec[] = [{ name: 'target', type: 'reference
 const READ_SEARCH = [{ code: 'read' }, { code: 'search-type' }];
 
 function resource(type: string, params: readonly SearchParamSpec[], interaction = READ_SEARCH, extra: Record<string, unknown> = {}) {
-  return { type, interaction, searchParam: params.map((p) => ({ name: p.name, type: p.type, documentation: p.documentation })), ...extra };
+  // FHIR allows no empty array: a type without search parameters has no searchParam at all.
+  const searchParam = params.map((p) => ({ name: p.name, type: p.type, documentation: p.documentation }));
+  return { type, interaction, ...(searchParam.length > 0 ? { searchParam } : {}), ...extra };
 }
 
 export interface CapabilityContext {
@@ -68,6 +71,9 @@ export function capabilityStatement(ctx: CapabilityContext): FhirResource {
           resource('Patient', PATIENT_PARAMS, READ_SEARCH, { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }),
           ...clinical,
           resource('Provenance', PROVENANCE_PARAMS),
+          resource('Binary', [], [{ code: 'read' }], {
+            documentation: 'The stored content of a document, by its DocumentReference id (attachment.url points here); read only, under the same decision and audit as the DocumentReference.',
+          }),
           resource('AuditEvent', AUDIT_PARAMS, [{ code: 'search-type' }]),
         ],
       },
