@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { SourceProfile } from '../adapters/source-profile.ts';
 import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
-import { findEncounter, linkWaitingFacts, writeEncounter, writeFact } from '../core/clinical/fact-writer.ts';
+import { findEncounter, linkWaitingFacts, writeEncounter, writeFacts } from '../core/clinical/fact-writer.ts';
 import { identifierKey, isMatchableSystem, waitKey } from '../core/identity/keys.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
 import { mergeRecords } from '../core/identity/merge.ts';
@@ -168,10 +168,8 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     } else if (encounterKey) {
       encounterId = resolution.encounterId !== undefined ? resolution.encounterId : await findEncounter(trx, resolution.patientId, encounterKey);
     }
-    for (const fact of group.facts) {
-      await writeFact(trx, { ...target, encounterId, encounterKey }, fact, sourceTime);
-      facts++;
-    }
+    await writeFacts(trx, { ...target, encounterId, encounterKey }, group.facts, sourceTime);
+    facts += group.facts.length;
   }
 
   for (const merge of message.merges) {
