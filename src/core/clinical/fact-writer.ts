@@ -98,8 +98,10 @@ export async function writeFacts(db: Db | Tx, target: FactTarget, facts: readonl
   // A version row is skipped when this exact version is stored already (a repeated message): then nothing is counted.
   // A version that wins `newer` cannot be stored already, so the new version id is current exactly then. The count
   // after this write is the new version's arrival number (its FHIR versionId), given under the fact's row lock.
-  const repeated = sql`EXISTS (SELECT 1 FROM clinical_fact_versions v WHERE v.fact_id = clinical_facts.id AND v.content_hash = excluded.content_hash
-    AND COALESCE(v.source_time, '-infinity'::timestamptz) = COALESCE(excluded.source_time, '-infinity'::timestamptz))`;
+  // A scalar subquery, not EXISTS: the planner takes the JSON input for 100 rows and would hash the whole versions
+  // table once (a sequential scan, measured at 3 ms on 25,000 versions) instead of probing the index per fact.
+  const repeated = sql`(SELECT true FROM clinical_fact_versions v WHERE v.fact_id = clinical_facts.id AND v.content_hash = excluded.content_hash
+    AND COALESCE(v.source_time, '-infinity'::timestamptz) = COALESCE(excluded.source_time, '-infinity'::timestamptz) LIMIT 1) IS NOT NULL`;
   const at = sql`${sourceTime}::timestamptz`;
   const result = await sql<{ ord: number; fact_id: string; versioned: boolean }>`
     WITH i AS (
