@@ -78,7 +78,15 @@ function soakVerdict(s: SoakResult): { met: boolean; text: string } {
   const worker = rssSummary(s.samples.flatMap((x) => (x.workerKiB === undefined ? [] : [x.workerKiB])));
   if (!api || !worker) return { met: false, text: 'too few samples' };
   const met = api.growthPct <= GOALS.rssGrowthPct && worker.growthPct <= GOALS.rssGrowthPct;
-  return { met, text: `RSS growth api ${pct(api.growthPct)}, worker ${pct(worker.growthPct)} over ${int(s.soakS)} s at ${int(s.rate)} msg/s` };
+  const live = liveSummaries(s);
+  const liveText = live.api && live.worker ? `; live heap after full collections api ${pct(live.api.growthPct)}, worker ${pct(live.worker.growthPct)}` : '';
+  return { met, text: `RSS growth api ${pct(api.growthPct)}, worker ${pct(worker.growthPct)} over ${int(s.soakS)} s at ${int(s.rate)} msg/s${liveText}` };
+}
+
+/** Older result files have no live-heap samples. */
+function liveSummaries(s: SoakResult) {
+  const of = (xs: { mib: number }[] | undefined) => rssSummary((xs ?? []).map((x) => x.mib));
+  return { api: of(s.liveHeap?.api), worker: of(s.liveHeap?.worker) };
 }
 
 export function renderGateway(r: GatewayReport): string {
@@ -298,6 +306,19 @@ function renderSoak(s: SoakResult): string[] {
   ];
   if (api) out.push(`| api | ${mib(api.first)} | ${mib(api.last)} | ${mib(api.max)} | ${pct(api.growthPct)} | ${api.growthPct <= GOALS.rssGrowthPct ? 'met' : 'not met'} |`);
   if (worker) out.push(`| worker | ${mib(worker.first)} | ${mib(worker.last)} | ${mib(worker.max)} | ${pct(worker.growthPct)} | ${worker.growthPct <= GOALS.rssGrowthPct ? 'met' : 'not met'} |`);
+  const live = liveSummaries(s);
+  if (live.api || live.worker) {
+    out.push(
+      '',
+      'The live heap: what each process held after a full (mark-compact) collection, from `node --trace-gc`; first and last are again medians of three. ' +
+        'RSS also counts the slack V8 keeps in proportion to how fast a process allocates, so RSS growing while the live heap stays flat is heap sizing, not a leak.',
+      '',
+      '| process | full collections | first MiB | last MiB | max MiB | growth |',
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    if (live.api) out.push(`| api | ${int(s.liveHeap.api.length)} | ${live.api.first.toFixed(1)} | ${live.api.last.toFixed(1)} | ${live.api.max.toFixed(1)} | ${pct(live.api.growthPct)} |`);
+    if (live.worker) out.push(`| worker | ${int(s.liveHeap.worker.length)} | ${live.worker.first.toFixed(1)} | ${live.worker.last.toFixed(1)} | ${live.worker.max.toFixed(1)} | ${pct(live.worker.growthPct)} |`);
+  }
   out.push('');
   out.push(`Samples (seconds: api / worker MiB): ${s.samples.map((x) => `${Math.round(x.atS)}: ${x.apiKiB ? mib(x.apiKiB) : '—'} / ${x.workerKiB ? mib(x.workerKiB) : '—'}`).join('; ')}.`);
   if (s.warnings.length) out.push('', `Warnings logged: ${s.warnings.join(', ')}.`);

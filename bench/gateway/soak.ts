@@ -1,13 +1,15 @@
 import { adminQuery, type BenchCluster } from './pg-cluster.ts';
 import { runMllpLoad, type LoadResult } from './mllp-load.ts';
 import { TrafficPool, type Traffic } from './traffic.ts';
-import { startVigilProcess, warningSummary, type VigilProcess } from './vigil-processes.ts';
+import { startVigilProcess, warningSummary, type LiveHeapSample, type VigilProcess } from './vigil-processes.ts';
 
 /**
  * Goal 3: memory stays flat. One api and one worker process run the whole path (receive, store, ACK, normalize) at a
  * steady rate for the soak; after a warm-up (JIT, pools, caches, heap sizing) their resident set size is read from
  * /proc/<pid>/status every few seconds. Every message is new (TrafficPool renames the plan's identities per pass), so
  * the patient index, facts and audit trail grow as they would in production, while the processes should not.
+ * Both run with `--trace-gc`, so the heap left after each full collection (the live heap, without the slack V8 keeps
+ * in proportion to how fast a process allocates) is reported beside the RSS: it tells a leak from heap sizing.
  */
 export interface RssSample {
   atS: number;
@@ -23,6 +25,8 @@ export interface SoakResult {
   sampleS: number;
   load: LoadResult;
   samples: RssSample[];
+  /** Live heap after each full collection during the soak (after the warm-up), per process. */
+  liveHeap: { api: LiveHeapSample[]; worker: LiveHeapSample[] };
   /** Messages still waiting for the worker when the load stopped, and processed by then. */
   backlog: number;
   processed: number;
@@ -50,13 +54,14 @@ export async function runSoakBench(s: SoakSettings): Promise<SoakResult> {
   const url = s.cluster.urlOf(database);
   const processes: VigilProcess[] = [];
   try {
-    const api = await startVigilProcess({ role: 'api', env: s.env(url), name: 'soak-api' });
+    const api = await startVigilProcess({ role: 'api', env: s.env(url), name: 'soak-api', traceGc: true });
     processes.push(api);
-    const worker = await startVigilProcess({ role: 'worker', env: s.env(url), name: 'soak-worker' });
+    const worker = await startVigilProcess({ role: 'worker', env: s.env(url), name: 'soak-worker', traceGc: true });
     processes.push(worker);
     const pool = new TrafficPool(s.traffic, 20);
     const samples: RssSample[] = [];
     const began = performance.now();
+    const afterWarmup = (xs: LiveHeapSample[]) => xs.filter((x) => x.atMs - began >= s.warmupMs).map((x) => ({ atMs: x.atMs - began, mib: x.mib }));
     const sampler = setInterval(() => {
       const atS = (performance.now() - began) / 1000;
       if (atS * 1000 < s.warmupMs - 100) return;
@@ -70,6 +75,10 @@ export async function runSoakBench(s: SoakSettings): Promise<SoakResult> {
     } finally {
       clearInterval(sampler);
     }
+    const liveApi = afterWarmup(api.liveHeap());
+    const liveWorker = afterWarmup(worker.liveHeap());
+    const span = (xs: LiveHeapSample[]) => (xs.length === 0 ? 'no full collection' : `${xs[0]!.mib} → ${xs.at(-1)!.mib} MiB over ${xs.length} full collections`);
+    console.log(`    live heap after full collections: api ${span(liveApi)}; worker ${span(liveWorker)}`);
     const [row] = await adminQuery<{ backlog: string; processed: string }>(
       url,
       `SELECT count(*) FILTER (WHERE state IN ('received', 'retrying', 'parked')) AS backlog, count(*) FILTER (WHERE state = 'processed') AS processed FROM gateway_messages`,
@@ -82,6 +91,7 @@ export async function runSoakBench(s: SoakSettings): Promise<SoakResult> {
       sampleS: s.sampleMs / 1000,
       load,
       samples,
+      liveHeap: { api: liveApi, worker: liveWorker },
       backlog: Number(row?.backlog ?? 0),
       processed: Number(row?.processed ?? 0),
       warnings: warningSummary(processes),

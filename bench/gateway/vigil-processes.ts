@@ -25,6 +25,8 @@ export interface VigilProcess {
   warningEvents(): Record<string, number>;
   /** Resident set size in KiB from /proc/<pid>/status, or undefined once the process is gone. */
   rssKiB(): number | undefined;
+  /** With StartVigilOptions.traceGc: the live heap after each full collection so far, oldest first. */
+  liveHeap(): LiveHeapSample[];
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended. */
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }>;
 }
@@ -60,12 +62,24 @@ export interface StartVigilOptions {
   cpuProfileDir?: string | undefined;
   name: string;
   timeoutMs?: number;
+  /** Run with `node --trace-gc` and keep the live heap after each full collection (see VigilProcess.liveHeap). */
+  traceGc?: boolean;
 }
+
+/** The heap left after one full (mark-compact) collection: what the process holds, without V8's slack. */
+export interface LiveHeapSample {
+  atMs: number;
+  mib: number;
+}
+
+// `[pid:isolate]  12345 ms: Mark-Compact 48.1 (81.2) -> 33.5 (79.7) MB, ...`
+const MARK_COMPACT = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
 
 /** Starts the process and resolves once its database is ready (and, for api, MLLP listens; for worker, jobs run). */
 export async function startVigilProcess(options: StartVigilOptions): Promise<VigilProcess> {
   // One folder per process: tsx's loader runs in a worker thread that writes a profile of its own beside the main one.
   const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, options.name)}`] : [];
+  if (options.traceGc) nodeArgs.push('--trace-gc');
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'start', '--role', options.role], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
@@ -81,7 +95,16 @@ export async function startVigilProcess(options: StartVigilOptions): Promise<Vig
   const seen = new Set<string>();
   let mllpPort: number | undefined;
   let httpPort: number | undefined;
+  // Per isolate: tsx's loader thread is an isolate of its own; the process's heap is the one that collects most.
+  const liveByIsolate = new Map<string, LiveHeapSample[]>();
   const onLine = (line: string) => {
+    const gc = MARK_COMPACT.exec(line);
+    if (gc) {
+      const list = liveByIsolate.get(gc[1]!) ?? [];
+      list.push({ atMs: performance.now(), mib: Number(gc[2]) });
+      liveByIsolate.set(gc[1]!, list);
+      return;
+    }
     const level = /"level":"(\w+)"/.exec(line)?.[1];
     const event = /"msg":"([a-z0-9_.-]+)"/.exec(line)?.[1];
     if (event) seen.add(event);
@@ -129,6 +152,7 @@ export async function startVigilProcess(options: StartVigilOptions): Promise<Vig
     warnings: () => warnings,
     warningEvents: () => Object.fromEntries(warnEvents),
     rssKiB: () => readRssKiB(child.pid!),
+    liveHeap: () => [...liveByIsolate.values()].sort((a, b) => b.length - a.length)[0] ?? [],
     stop(graceMs = 20_000) {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
