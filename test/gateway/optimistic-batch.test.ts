@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { RawMllpClient } from '../support/raw-mllp-client.ts';
+import { startFaultyGateway, type FaultyGateway } from '../support/gateway-fault.ts';
 import { adt, NORTH, PERSON_1, PERSON_2 } from '../support/hl7-builder.ts';
-import { startTestVigil, type TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -14,31 +13,20 @@ import { waitFor } from '../support/wait.ts';
  * goes to dead letter, with the failure counted as its own rather than its batch's.
  */
 const T = { timeout: 60_000 };
-let t: TestVigil;
-let client: RawMllpClient;
-const db = () => t.vigil.store.db;
+let g: FaultyGateway;
 
+// The fault: the failing message's patient identifier can never be written (its record row was, just before).
 before(async () => {
-  t = await startTestVigil({ overrides: { VIGIL_GATEWAY_MAX_ATTEMPTS: '3', VIGIL_GATEWAY_RETRY_BASE_MS: '20', VIGIL_WORKER_POLL_MS: '50' } });
-  await t.vigil.store.tx((trx) => t.vigil.gateway.registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility }, { actorName: 'test' }));
-  await sql`
-    CREATE FUNCTION test_half_way() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.value = ${sql.lit(PERSON_2.mrn)} THEN RAISE EXCEPTION 'injected fault'; END IF;
-      RETURN NEW;
-    END $$`.execute(db());
-  await sql`CREATE TRIGGER test_half_way BEFORE INSERT ON patient_identifiers FOR EACH ROW EXECUTE FUNCTION test_half_way()`.execute(db());
-  client = await RawMllpClient.connect(t.vigil.mllpPort()!);
+  g = await startFaultyGateway('patient_identifiers', sql`IF NEW.value = ${sql.lit(PERSON_2.mrn)} THEN RAISE EXCEPTION 'injected fault'; END IF;`);
 });
 
 after(async () => {
-  client?.destroy();
-  await t?.close();
+  await g?.close();
 });
 
-const stateOf = async (control: string) => (await db().selectFrom('gateway_messages').select(['state', 'attempts', 'reason_code']).where('control_id', '=', control).executeTakeFirst()) ?? undefined;
+const db = () => g.t.vigil.store.db;
 const metric = async (name: string) => {
-  const text = await (await fetch(`${t.url}/metrics`)).text();
+  const text = await (await fetch(`${g.t.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : 0;
 };
@@ -46,16 +34,15 @@ const metric = async (name: string) => {
 describe('a message that fails half-way through a batch worked without savepoints', () => {
   it('leaves none of its writes, lets the others through once, and is retried on its own account', T, async () => {
     for (const [control, person] of [['OK-1', PERSON_1], ['HALF-1', PERSON_2], ['OK-2', PERSON_1]] as const) {
-      assert.equal((await sendForAck(client, adt(NORTH, 'A04', person, control, '20240301080000'))).get('MSA-1'), 'AA');
+      assert.equal((await sendForAck(g.client, adt(NORTH, 'A04', person, control, '20240301080000'))).get('MSA-1'), 'AA');
     }
-    await waitFor('the good messages to be processed', async () => (await stateOf('OK-1'))?.state === 'processed' && (await stateOf('OK-2'))?.state === 'processed', 30_000);
-    await waitFor('the failing one to reach dead letter', async () => (await stateOf('HALF-1'))?.state === 'dead-letter', 30_000);
+    await waitFor('the good messages to be processed', async () => (await g.stateOf('OK-1'))?.state === 'processed' && (await g.stateOf('OK-2'))?.state === 'processed', 30_000);
+    await waitFor('the failing one to reach dead letter', async () => (await g.stateOf('HALF-1'))?.state === 'dead-letter', 30_000);
 
-    const failing = (await stateOf('HALF-1'))!;
+    const failing = (await g.stateOf('HALF-1'))!;
     assert.equal(failing.attempts, 3);
     assert.equal(failing.reason_code, 'internal-error', 'the failure is the message’s own, found under its savepoint');
-    const steps = await sql<{ step: string }>`SELECT e.step FROM gateway_message_events e JOIN gateway_messages m ON m.id = e.message_id WHERE m.control_id = 'HALF-1' ORDER BY e.id`.execute(db());
-    assert.deepEqual(steps.rows.map((r) => r.step), ['received', 'retrying', 'retrying', 'dead-letter']);
+    assert.deepEqual(await g.stepsOf('HALF-1'), ['received', 'retrying', 'retrying', 'dead-letter']);
 
     // Nothing of the failing message's person was kept, though its record row was written before the fault.
     const records = await sql<{ n: string }>`SELECT count(*) AS n FROM patient_records WHERE record_key LIKE ${`%${PERSON_2.mrn}`}`.execute(db());
