@@ -32,7 +32,7 @@ import { cpuMeter, processCpuSeconds, selfCpuSeconds } from '../support/cpu.ts';
 import { BundleSupply } from './fhir-bundles.ts';
 import { percentile } from './mllp-load.ts';
 import { postgresBinDir, startBenchCluster, type BenchCluster } from './pg-cluster.ts';
-import { cleanEnvironment, killAllVigil, startVigilProcess, warningSummary, type VigilProcess } from './vigil-processes.ts';
+import { benchVigilEnv, killAllVigil, startVigilProcess, warningSummary, type VigilProcess } from './vigil-processes.ts';
 
 const RESULTS_FILE = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
 const GOAL = 3_000;
@@ -261,17 +261,7 @@ export async function runFhirImportBench(s: FhirImportSettings): Promise<FhirImp
     } finally {
       await store.close();
     }
-    const env = cleanEnvironment({
-      VIGIL_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      MLLP_PORT: '0',
-      VIGIL_MLLP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: url,
-      VIGIL_KEK: randomBytes(32).toString('base64'),
-      VIGIL_DATA_DIR: join(workDir, 'data'),
-    });
+    const env = benchVigilEnv(url, randomBytes(32).toString('base64'), join(workDir, 'data'));
     api = await startVigilProcess({ role: 'api', env, name: 'fhir-api' });
     const base = `http://127.0.0.1:${api.httpPort}`;
     const tokenStore = await openStore({ databaseUrl: url, poolSize: 1 });

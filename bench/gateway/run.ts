@@ -35,7 +35,7 @@ import { runReceiveBench } from './receive.ts';
 import { renderGateway, withReceivePart, type GatewayReport } from './report.ts';
 import { runSoakBench } from './soak.ts';
 import { BENCH_SOURCES, makeTraffic } from './traffic.ts';
-import { cleanEnvironment, killAllVigil } from './vigil-processes.ts';
+import { benchVigilEnv, killAllVigil } from './vigil-processes.ts';
 
 const RESULTS_FILE = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
 const RAW_FILE = fileURLToPath(new URL('../results/gateway.json', import.meta.url));
@@ -155,18 +155,7 @@ async function main(): Promise<number> {
   await prepareTemplate(cluster);
   if (cluster.statements) await adminQuery(cluster.urlOf(TEMPLATE), 'CREATE EXTENSION pg_stat_statements');
   const kek = randomBytes(32).toString('base64');
-  const env = (databaseUrl: string) =>
-    cleanEnvironment({
-      VIGIL_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      MLLP_PORT: '0',
-      VIGIL_MLLP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: databaseUrl,
-      VIGIL_KEK: kek,
-      VIGIL_DATA_DIR: join(workDir, 'data'),
-    });
+  const env = (databaseUrl: string) => benchVigilEnv(databaseUrl, kek, join(workDir, 'data'));
 
   const patients = Math.max(1, Math.round(drainMessages / MESSAGES_PER_PATIENT));
   const traffic = makeTraffic(patients);

@@ -46,6 +46,22 @@ export function cleanEnvironment(settings: Record<string, string>): Record<strin
   return { ...env, ...settings };
 }
 
+/** A bench's Vigil process: loopback only, ephemeral ports, info logs (parsed for readiness), the given database and key. */
+export function benchVigilEnv(databaseUrl: string, kek: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return cleanEnvironment({
+    VIGIL_ENV: 'development',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    MLLP_PORT: '0',
+    VIGIL_MLLP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: databaseUrl,
+    VIGIL_KEK: kek,
+    VIGIL_DATA_DIR: dataDir,
+    ...extra,
+  });
+}
+
 export function readRssKiB(pid: number): number | undefined {
   try {
     const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

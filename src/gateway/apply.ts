@@ -98,8 +98,7 @@ export function referencedIdentifiers(profile: SourceProfile, message: Normalize
 
 /** Known to the index from any source: a lab's result may name a patient the hospital's ADT feed registered. */
 async function identifierKnown(trx: Tx, key: Identifier): Promise<boolean> {
-  const row = await trx.selectFrom('patient_identifiers').select('patient_id').where('system', '=', key.system).where('value', '=', key.value).limit(1).executeTakeFirst();
-  return row !== undefined;
+  return (await knownIdentifiers(trx, [key])).size > 0;
 }
 
 export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: NormalizedMessage): Promise<ApplyOutcome> {

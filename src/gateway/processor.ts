@@ -179,46 +179,22 @@ export class GatewayProcessor {
       const prepared: Prepared[] = [];
       for (const message of claimed.rows) prepared.push(await this.prepare(trx, message, sources));
       const denied = await this.takeLanes(trx, prepared);
-      const known = await knownIdentifiers(trx, prepared.flatMap((p) => ('lanes' in p && !p.lanes.some((k) => denied.has(k)) ? referencedIdentifiers(p.profile, p.normalized) : [])));
+      // Another worker holds one of the message's identifiers: it is left untouched for a later batch rather than
+      // wait for that worker's commit (its patient's messages stay in one lane at a time).
+      const blocked = (p: Prepared) => 'lanes' in p && p.lanes.some((k) => denied.has(k));
+      const known = await knownIdentifiers(trx, prepared.flatMap((p) => ('lanes' in p && !blocked(p) ? referencedIdentifiers(p.profile, p.normalized) : [])));
       const processed: ProcessedMessage[] = [];
       const audit: AuditEventInput[] = [];
       let worked = 0;
       for (const item of prepared) {
-        const { message } = item;
-        let outcome: Outcome;
-        if ('early' in item) {
-          outcome = item.early;
-          await this.record(trx, message, outcome);
+        if (blocked(item)) continue;
+        const own: AuditEventInput[] = [];
+        const outcome = 'early' in item ? item.early : await this.attempt(trx, item, own, known, savepoints);
+        if (outcome.state === 'processed') {
+          processed.push({ id: item.message.id, ...outcome });
+          audit.push(...own);
         } else {
-          // Another worker holds one of this message's identifiers: leave it untouched for a later batch rather than
-          // wait for that worker's commit (its patient's messages stay in one lane at a time).
-          if (item.lanes.some((k) => denied.has(k))) continue;
-          const own: AuditEventInput[] = [];
-          if (savepoints || item.normalized.merges.length > 0) {
-            // Savepoints nest (none is released): the same number of subtransactions as releasing each, one round trip less.
-            await sql`SAVEPOINT vigil_message`.execute(trx);
-            try {
-              outcome = await this.work(trx, item, own, known);
-              if (outcome.state !== 'processed') await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
-            } catch (err) {
-              await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
-              outcome = this.classify(err, message);
-              this.log.warn('gateway.message.failed', { message_id: message.id, state: outcome.state, ...describeError(err) });
-            }
-          } else {
-            // Without a savepoint a failure may leave part of the message written, or the transaction aborted.
-            try {
-              outcome = await this.work(trx, item, own, known);
-            } catch (err) {
-              throw new RedoWithSavepoints(err);
-            }
-          }
-          if (outcome.state === 'processed') {
-            processed.push({ id: message.id, ...outcome });
-            audit.push(...own);
-          } else {
-            await this.record(trx, message, outcome);
-          }
+          await this.record(trx, item.message, outcome);
         }
         worked++;
         counted.push({ state: outcome.state, started: item.started });
@@ -271,6 +247,32 @@ export class GatewayProcessor {
     const denied = await sql<{ k: string }>`
       SELECT k FROM unnest(${keys}::text[]) AS k WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k, 7))`.execute(trx);
     return new Set(denied.rows.map((r) => r.k));
+  }
+
+  /**
+   * Works one message. Under a savepoint a failure becomes this message's outcome; without one it may leave part of
+   * the message written, or the transaction aborted, so it fails the batch (see RedoWithSavepoints).
+   */
+  private async attempt(trx: Tx, item: Ready, own: AuditEventInput[], known: ReadonlySet<string>, savepoints: boolean): Promise<Outcome> {
+    if (!savepoints && item.normalized.merges.length === 0) {
+      try {
+        return await this.work(trx, item, own, known);
+      } catch (err) {
+        throw new RedoWithSavepoints(err);
+      }
+    }
+    // Savepoints nest (none is released): the same number of subtransactions as releasing each, one round trip less.
+    await sql`SAVEPOINT vigil_message`.execute(trx);
+    try {
+      const outcome = await this.work(trx, item, own, known);
+      if (outcome.state !== 'processed') await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
+      return outcome;
+    } catch (err) {
+      await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
+      const outcome = this.classify(err, item.message);
+      this.log.warn('gateway.message.failed', { message_id: item.message.id, state: outcome.state, ...describeError(err) });
+      return outcome;
+    }
   }
 
   private async work(trx: Tx, item: Ready, audit: AuditEventInput[], known: ReadonlySet<string>): Promise<Outcome> {

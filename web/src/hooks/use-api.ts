@@ -16,29 +16,26 @@ function asApiError(err: unknown): ApiError {
  */
 export function useApi<T>(path: string | null): Loaded<T> & { reload: () => void; current: boolean } {
   const [generation, setGeneration] = useState(0);
-  const [result, setResult] = useState<Loaded<T>>({ state: 'loading', data: undefined, error: undefined });
-  // The path the shown data answers: a screen keeps the previous data while the next loads, and must be able to tell.
-  const [answered, setAnswered] = useState<string | null>(null);
+  // `answered` is the path the shown data came from: a screen keeps the previous data while the next loads.
+  const [result, setResult] = useState<Loaded<T> & { answered: string | null }>({ state: 'loading', data: undefined, error: undefined, answered: null });
 
   useEffect(() => {
     if (path === null) return;
     const controller = new AbortController();
-    setResult((previous) => ({ state: 'loading', data: previous.data, error: undefined }));
+    setResult((previous) => ({ ...previous, state: 'loading', error: undefined }));
     api<T>(path, { signal: controller.signal }).then(
-      (data) => {
-        setResult({ state: 'ok', data, error: undefined });
-        setAnswered(path);
-      },
+      (data) => setResult({ state: 'ok', data, error: undefined, answered: path }),
       (err: unknown) => {
         if (isAbort(err)) return;
-        setResult((previous) => ({ state: 'error', data: previous.data, error: asApiError(err) }));
+        setResult((previous) => ({ ...previous, state: 'error', error: asApiError(err) }));
       },
     );
     return () => controller.abort();
   }, [path, generation]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { ...result, reload, current: result.state === 'ok' && answered === path };
+  const { answered, ...loaded } = result;
+  return { ...(loaded as Loaded<T>), reload, current: result.state === 'ok' && answered === path };
 }
 
 /** Runs one change (POST/PUT/PATCH/DELETE) and keeps its pending state and error for the form that started it. */
