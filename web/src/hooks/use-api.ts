@@ -38,6 +38,15 @@ export function useApi<T>(path: string | null): Loaded<T> & { reload: () => void
   return { ...(loaded as Loaded<T>), reload, current: result.state === 'ok' && answered === path };
 }
 
+/**
+ * What a list screen tells its tests and assistive technology: 'ok' only once the rows answer the current path. On the
+ * render where the path changes, the previous answer is still 'ok' but belongs to the old path.
+ */
+export function answerState(loaded: { state: 'loading' | 'ok' | 'error'; current: boolean }): 'loading' | 'ok' | 'error' {
+  if (loaded.current) return 'ok';
+  return loaded.state === 'error' ? 'error' : 'loading';
+}
+
 /** Runs one change (POST/PUT/PATCH/DELETE) and keeps its pending state and error for the form that started it. */
 export function useMutation<A extends unknown[], R>(run: (...args: A) => Promise<R>): {
   pending: boolean;

@@ -4,7 +4,7 @@ import { api } from '../api/client.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { Page } from '../components/Page.tsx';
 import { RefusalNotice } from '../components/RefusalNotice.tsx';
-import { useApi, useMutation } from '../hooks/use-api.ts';
+import { answerState, useApi, useMutation } from '../hooks/use-api.ts';
 import { useSession } from '../session/session.tsx';
 import { plural } from '../text/words.ts';
 import { filterFrom, filterParams, filterQuery, MessageFilters, TYPE_PATTERN, type MessageFilter } from './MessageFilters.tsx';
@@ -78,7 +78,7 @@ export function MessageBrowser() {
       {page && page.items.length > 0 ? (
         <MessageTable
           items={page.items}
-          loaded={{ state: list.state, query: appliedKey }}
+          loaded={{ state: answerState(list), query: appliedKey }}
           {...(canReprocess ? { selection: { selected: selection.selected, toggle: selection.toggle, toggleAll: (on: boolean) => selection.toggleAll(on, page.items.map((m) => m.id)) } } : {})}
         />
       ) : null}

@@ -6,7 +6,7 @@ import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { Choice, SelectField, TextField } from '../../components/Field.tsx';
 import { Page } from '../../components/Page.tsx';
 import { OutcomePill, Pill } from '../../components/Pill.tsx';
-import { useApi } from '../../hooks/use-api.ts';
+import { answerState, useApi } from '../../hooks/use-api.ts';
 import { useSession } from '../../session/session.tsx';
 import { dateTime, localInputToIso } from '../../text/time.ts';
 import { plural, roleName } from '../../text/words.ts';
@@ -148,7 +148,7 @@ export function AuditSearch() {
         ) : null}
       </div>
 
-      {page && page.events.length > 0 ? <AuditTable events={page.events} loaded={{ state: result.state, query: appliedKey }} /> : null}
+      {page && page.events.length > 0 ? <AuditTable events={page.events} loaded={{ state: answerState(result), query: appliedKey }} /> : null}
 
       {page && (cursor || page.nextCursor) ? (
         <nav className="pager" aria-label="Result pages">
