@@ -33,6 +33,8 @@ export interface ApplyContext {
   audit?: AuditEventInput[];
   /** The caller holds the locks of every key `laneKeysOf(message)` names (see the processor). */
   lanesHeld?: boolean;
+  /** Patients whose golden record the caller recomputes before it commits (see RecordArrival.refreshLater). */
+  refreshLater?: Set<string>;
   /** Identifier keys (`system|value`) the caller found known to the index before the batch; others are looked up. */
   known?: ReadonlySet<string>;
 }
@@ -149,6 +151,7 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
         actor: ctx.actor,
         registering: registers(message, group),
         ...(ctx.lanesHeld ? { identifiersLocked: true } : {}),
+        ...(ctx.refreshLater ? { refreshLater: ctx.refreshLater } : {}),
         // The visit is looked up with the record (see below).
         ...(group.encounter?.sourceKey ? { encounterKey: group.encounter.sourceKey } : {}),
         ...(ctx.profile.facilityId ? { managingFacilityId: ctx.profile.facilityId } : {}),

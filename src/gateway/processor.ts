@@ -10,6 +10,7 @@ import type { GatewayTransport } from '../store/schema.ts';
 import type { SourceProfile } from '../adapters/source-profile.ts';
 import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
 import type { NormalizedMessage } from '../model/clinical.ts';
+import { refreshGoldenRecords } from '../core/identity/golden-record.ts';
 import { applyNormalized, knownIdentifiers, laneKeysOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
 import { normalizeRaw, PermanentMessageError, transformOf } from './normalize.ts';
 import { retryDelayMs } from './retry.ts';
@@ -68,6 +69,13 @@ interface Ready {
   transform: string;
   /** Identifier lock keys the message may take (see laneKeysOf). */
   lanes: string[];
+}
+
+/** What a message's work shares with its batch: its audit events, the identifiers known before, patients to refresh. */
+interface BatchShared {
+  audit: AuditEventInput[];
+  known: ReadonlySet<string>;
+  refreshLater: Set<string>;
 }
 
 type Prepared = Ready | { message: ClaimedMessage; started: number; early: Outcome };
@@ -185,11 +193,13 @@ export class GatewayProcessor {
       const known = await knownIdentifiers(trx, prepared.flatMap((p) => ('lanes' in p && !blocked(p) ? referencedIdentifiers(p.profile, p.normalized) : [])));
       const processed: ProcessedMessage[] = [];
       const audit: AuditEventInput[] = [];
+      // A message rolled back to its savepoint may have added a patient here: recomputing it anyway changes nothing.
+      const refreshLater = new Set<string>();
       let worked = 0;
       for (const item of prepared) {
         if (blocked(item)) continue;
         const own: AuditEventInput[] = [];
-        const outcome = 'early' in item ? item.early : await this.attempt(trx, item, own, known, savepoints);
+        const outcome = 'early' in item ? item.early : await this.attempt(trx, item, { audit: own, known, refreshLater }, savepoints);
         if (outcome.state === 'processed') {
           processed.push({ id: item.message.id, ...outcome });
           audit.push(...own);
@@ -199,6 +209,7 @@ export class GatewayProcessor {
         worked++;
         counted.push({ state: outcome.state, started: item.started });
       }
+      await refreshGoldenRecords(trx, [...refreshLater]);
       await this.finish(trx, processed, audit);
       return { claimed: claimed.rows.length, worked };
     });
@@ -253,10 +264,10 @@ export class GatewayProcessor {
    * Works one message. Under a savepoint a failure becomes this message's outcome; without one it may leave part of
    * the message written, or the transaction aborted, so it fails the batch (see RedoWithSavepoints).
    */
-  private async attempt(trx: Tx, item: Ready, own: AuditEventInput[], known: ReadonlySet<string>, savepoints: boolean): Promise<Outcome> {
+  private async attempt(trx: Tx, item: Ready, shared: BatchShared, savepoints: boolean): Promise<Outcome> {
     if (!savepoints && item.normalized.merges.length === 0) {
       try {
-        return await this.work(trx, item, own, known);
+        return await this.work(trx, item, shared);
       } catch (err) {
         throw new RedoWithSavepoints(err);
       }
@@ -264,7 +275,7 @@ export class GatewayProcessor {
     // Savepoints nest (none is released): the same number of subtransactions as releasing each, one round trip less.
     await sql`SAVEPOINT vigil_message`.execute(trx);
     try {
-      const outcome = await this.work(trx, item, own, known);
+      const outcome = await this.work(trx, item, shared);
       if (outcome.state !== 'processed') await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
       return outcome;
     } catch (err) {
@@ -275,7 +286,7 @@ export class GatewayProcessor {
     }
   }
 
-  private async work(trx: Tx, item: Ready, audit: AuditEventInput[], known: ReadonlySet<string>): Promise<Outcome> {
+  private async work(trx: Tx, item: Ready, shared: BatchShared): Promise<Outcome> {
     const { message, source, profile, normalized } = item;
     const applied = await applyNormalized(
       trx,
@@ -288,9 +299,10 @@ export class GatewayProcessor {
         transform: item.transform,
         actor: this.options.workerId,
         engine: this.engine,
-        audit,
+        audit: shared.audit,
         lanesHeld: true,
-        known,
+        known: shared.known,
+        refreshLater: shared.refreshLater,
       },
       normalized,
     );
