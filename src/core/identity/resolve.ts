@@ -108,62 +108,55 @@ interface Candidate {
   verdict: MatchVerdict;
 }
 
-/**
- * The SQL shared by both candidate searches: `input` is the record's matchable identifiers, `live` maps each candidate
- * patient (`start`) to the patient its merge chain ends at, and `conflicts_of(id)` is written out per row as the systems
- * where that patient holds values and none of them is the record's (two MRNs from one authority: a link there would
- * join two people). A value held through a source-retired record still counts as the patient's own: a message naming
- * the old MRN after a merge belongs to the survivor. One statement instead of three round trips.
- */
-function candidateSql(identifiers: readonly Identifier[], candidates: ReturnType<typeof sql>, select: ReturnType<typeof sql>) {
+async function identifierCandidates(db: Db | Tx, identifiers: readonly Identifier[]): Promise<string[]> {
   const pairs = identifiers.filter((i) => isMatchableSystem(i.system));
-  return sql`
-    WITH RECURSIVE
-      input AS (SELECT * FROM unnest(${pairs.map((i) => i.system)}::text[], ${pairs.map((i) => i.value)}::text[]) AS x(system, value)),
-      cand AS (${candidates}),
-      chain (start, id, merged_into, hops) AS (
-        SELECT p.id, p.id, p.merged_into, 0 FROM patients p WHERE p.id IN (SELECT patient_id FROM cand)
-        UNION ALL
-        SELECT c.start, p.id, p.merged_into, c.hops + 1 FROM chain c JOIN patients p ON p.id = c.merged_into WHERE c.hops < 16),
-      live AS (SELECT DISTINCT ON (start) start, id FROM chain ORDER BY start, hops DESC),
-      conflicts AS (
-        SELECT l.id, array_agg(DISTINCT h.system ORDER BY h.system) AS systems
-        FROM (SELECT DISTINCT id FROM live) l JOIN patient_identifiers h ON h.patient_id = l.id AND h.system IN (SELECT system FROM input)
-        WHERE NOT EXISTS (SELECT 1 FROM patient_identifiers o JOIN input x ON x.system = o.system AND x.value = o.value
-                          WHERE o.patient_id = l.id AND o.system = h.system)
-        GROUP BY l.id)
-    ${select}`;
+  if (pairs.length === 0) return [];
+  const rows = await db
+    .selectFrom('patient_identifiers')
+    .select('patient_id')
+    .distinct()
+    .where((eb) => eb.or(pairs.map((i) => eb.and([eb('system', '=', i.system), eb('value', '=', i.value)]))))
+    .execute();
+  const live = await livePatients(db, rows.map((r) => r.patient_id));
+  return [...new Set(rows.map((r) => live.get(r.patient_id)!))];
 }
 
-/** Live patients holding one of the record's identifiers, each with its conflicting systems, in one query. */
-async function identifierCandidates(db: Db | Tx, identifiers: readonly Identifier[]): Promise<{ patientId: string; conflicts: string[] }[]> {
-  if (!identifiers.some((i) => isMatchableSystem(i.system))) return [];
-  const rows = await candidateSql(
-    identifiers,
-    sql`SELECT DISTINCT i.patient_id FROM patient_identifiers i JOIN input x ON i.system = x.system AND i.value = x.value`,
-    sql`SELECT DISTINCT COALESCE(l.id, c.patient_id) AS patient_id, COALESCE(k.systems, '{}') AS conflicts
-        FROM cand c LEFT JOIN live l ON l.start = c.patient_id LEFT JOIN conflicts k ON k.id = COALESCE(l.id, c.patient_id)
-        ORDER BY 1`,
-  ).execute(db);
-  return (rows.rows as { patient_id: string; conflicts: string[] }[]).map((r) => ({ patientId: r.patient_id, conflicts: r.conflicts }));
+/**
+ * Systems where the candidate holds values and none of them is the record's: a link there would join two people (two
+ * MRNs from one authority). A value the candidate holds through a source-retired record still counts as its own: a
+ * message naming the old MRN after a merge belongs to the survivor. For every candidate at once (one query).
+ */
+async function conflictingSystems(db: Db | Tx, patientIds: readonly string[], identifiers: readonly Identifier[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(patientIds.map((id) => [id, []]));
+  const systems = [...new Set(identifiers.filter((i) => isMatchableSystem(i.system)).map((i) => i.system))];
+  if (systems.length === 0 || patientIds.length === 0) return out;
+  const held = await db.selectFrom('patient_identifiers').select(['patient_id', 'system', 'value']).where('patient_id', 'in', [...new Set(patientIds)]).where('system', 'in', systems).execute();
+  const mine = new Set(identifiers.map((i) => identifierKey(i.system, i.value)));
+  for (const patientId of out.keys()) {
+    const own = held.filter((h) => h.patient_id === patientId);
+    out.set(
+      patientId,
+      systems.filter((system) => {
+        const values = own.filter((h) => h.system === system);
+        return values.length > 0 && !values.some((h) => mine.has(identifierKey(h.system, h.value)));
+      }),
+    );
+  }
+  return out;
 }
 
-/** Records sharing a blocking key, scored; each with its live patient and that patient's conflicting systems. */
-async function probabilisticCandidates(db: Db | Tx, engine: MatchEngine, record: PatientRecordInput, keys: string[]): Promise<(Candidate & { conflicts: string[] })[]> {
+async function probabilisticCandidates(db: Db | Tx, engine: MatchEngine, record: PatientRecordInput, keys: string[]): Promise<Candidate[]> {
   if (keys.length === 0) return [];
-  const rows = await candidateSql(
-    record.identifiers,
-    sql`SELECT DISTINCT r.id, r.patient_id, r.demographics FROM patient_match_keys k JOIN patient_records r ON r.id = k.record_id
-        WHERE k.key = ANY(${keys}::text[]) AND r.retired_into IS NULL LIMIT 200`,
-    sql`SELECT c.id, COALESCE(l.id, c.patient_id) AS patient_id, c.demographics, COALESCE(k.systems, '{}') AS conflicts
-        FROM cand c LEFT JOIN live l ON l.start = c.patient_id LEFT JOIN conflicts k ON k.id = COALESCE(l.id, c.patient_id)`,
-  ).execute(db);
-  return (rows.rows as { id: string; patient_id: string; demographics: unknown; conflicts: string[] }[]).map((r) => ({
-    patientId: r.patient_id,
-    recordId: r.id,
-    conflicts: r.conflicts,
-    verdict: engine.score(record, r.demographics as PatientRecordInput),
-  }));
+  const rows = await db
+    .selectFrom('patient_match_keys as k')
+    .innerJoin('patient_records as r', 'r.id', 'k.record_id')
+    .select(['r.id', 'r.patient_id', 'r.demographics'])
+    .distinct()
+    .where('k.key', 'in', keys)
+    .where('r.retired_into', 'is', null)
+    .limit(200)
+    .execute();
+  return rows.map((r) => ({ patientId: r.patient_id, recordId: r.id, verdict: engine.score(record, r.demographics as PatientRecordInput) }));
 }
 
 /** A Vigil patient with no demographics yet (the golden record fills them from its records). */
@@ -288,7 +281,9 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
   const possible: Candidate[] = [];
 
   const byIdentifier = await identifierCandidates(db, record.identifiers);
-  for (const { patientId: candidate, conflicts } of byIdentifier) {
+  const identifierConflicts = await conflictingSystems(db, byIdentifier, record.identifiers);
+  for (const candidate of byIdentifier) {
+    const conflicts = identifierConflicts.get(candidate)!;
     if (conflicts.length === 0 && byIdentifier.length === 1) {
       patientId = candidate;
       decision = 'same-identifier';
@@ -300,18 +295,22 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
   const keys = engine ? engine.blockingKeys(record) : [];
   if (!patientId && possible.length === 0 && engine) {
     const scored = (await probabilisticCandidates(db, engine, record, keys)).sort((a, b) => b.verdict.weight - a.verdict.weight);
+    const live = await livePatients(db, scored.map((c) => c.patientId));
+    const conflictsOf = await conflictingSystems(db, [...new Set(live.values())], record.identifiers);
     const seen = new Set<string>();
     for (const c of scored) {
-      if (seen.has(c.patientId)) continue;
-      seen.add(c.patientId);
-      const verdict = c.conflicts.length ? { ...c.verdict, outcome: c.verdict.outcome === 'no-match' ? ('no-match' as const) : ('possible' as const), conflict: 'identifier-conflict' } : c.verdict;
+      const livePatientId = live.get(c.patientId)!;
+      if (seen.has(livePatientId)) continue;
+      seen.add(livePatientId);
+      const conflicts = conflictsOf.get(livePatientId)!;
+      const verdict = conflicts.length ? { ...c.verdict, outcome: c.verdict.outcome === 'no-match' ? ('no-match' as const) : ('possible' as const), conflict: 'identifier-conflict' } : c.verdict;
       if (!patientId && verdict.outcome === 'match') {
-        patientId = c.patientId;
+        patientId = livePatientId;
         decision = 'probabilistic';
         weight = verdict.weight;
         evidence = verdict.evidence;
       } else if (verdict.outcome !== 'no-match') {
-        possible.push({ patientId: c.patientId, recordId: c.recordId, verdict });
+        possible.push({ patientId: livePatientId, recordId: c.recordId, verdict });
       }
     }
   }
