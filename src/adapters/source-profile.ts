@@ -1,3 +1,5 @@
+import type { Identifier, PatientRecordInput } from '../model/clinical.ts';
+
 /**
  * A source's profile: the quirks of one sending system, versioned and stored by the gateway. Adapters read it; the
  * normalized model never sees it. A profile change is a new version (audited) and past messages can be replayed over it.
@@ -81,6 +83,12 @@ export const DEFAULT_PROFILE: Readonly<SourceProfile> = Object.freeze({
 });
 
 /** The system URI an assigning authority's identifiers live in. */
+/** The identifier the source files a person under: its record number type when it sends one, else the first. */
+export function recordKeyOf(profile: SourceProfile, record: PatientRecordInput): Identifier | undefined {
+  const preferred = record.identifiers.find((i) => i.type !== undefined && profile.identifiers.recordNumberTypes.includes(i.type));
+  return preferred ?? record.identifiers[0];
+}
+
 export function identifierSystem(profile: SourceProfile, authority: string): string {
   return profile.identifiers.systems[authority] ?? `urn:vigil:authority:${encodeURIComponent(authority)}`;
 }

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
-import type { SourceProfile } from '../adapters/source-profile.ts';
+import { recordKeyOf, type SourceProfile } from '../adapters/source-profile.ts';
 import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
 import { findEncounter, linkWaitingFacts, writeEncounter, writeFacts } from '../core/clinical/fact-writer.ts';
 import { identifierKey, isMatchableSystem, waitKey } from '../core/identity/keys.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
-import { mergeRecords } from '../core/identity/merge.ts';
+import { linkRecords, mergeRecords, unlinkRecords } from '../core/identity/merge.ts';
 import { findRecord, lockIdentifiers, resolveRecord } from '../core/identity/resolve.ts';
-import type { Identifier, NormalizedMessage, PatientGroup, PatientRecordInput } from '../model/clinical.ts';
+import type { Identifier, NormalizedMessage, PatientGroup } from '../model/clinical.ts';
 import type { ProvenanceRecord } from '../model/provenance.ts';
 import { confidenceOf } from '../model/quality.ts';
 import type { Tx } from '../store/store.ts';
@@ -52,10 +52,7 @@ function registers(message: NormalizedMessage, group: PatientGroup): boolean {
   return message.event.startsWith('FHIR:') && (group.patient.family !== undefined || group.patient.birthDate !== undefined);
 }
 
-export function recordKeyOf(profile: SourceProfile, record: PatientRecordInput): Identifier | undefined {
-  const preferred = record.identifiers.find((i) => i.type !== undefined && profile.identifiers.recordNumberTypes.includes(i.type));
-  return preferred ?? record.identifiers[0];
-}
+export { recordKeyOf };
 
 /**
  * Called when the parking is about to be written, outside the message's savepoint: rolling the savepoint back let go of
@@ -182,8 +179,14 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
       const missing = !survivor ? merge.survivor : merge.retired;
       return { kind: 'parked', waitFor: [waitKey(missing.system, missing.value)], what: 'merge-record', waitingOn: [missing] };
     }
-    const outcome = await mergeRecords(trx, { survivorRecordId: survivor.id, retiredRecordId: retired.id, actor: ctx.actor, messageId: ctx.messageId });
-    patientIds.add(outcome.survivorPatientId);
+    const by = { actor: ctx.actor, messageId: ctx.messageId };
+    if (merge.kind === 'link' || merge.kind === 'unlink') {
+      const pair = { ...by, firstRecordId: survivor.id, secondRecordId: retired.id, sourceTime };
+      const outcome = merge.kind === 'link' ? await linkRecords(trx, pair) : await unlinkRecords(trx, pair);
+      for (const id of outcome.patientIds) patientIds.add(id);
+    } else {
+      patientIds.add((await mergeRecords(trx, { ...by, survivorRecordId: survivor.id, retiredRecordId: retired.id })).survivorPatientId);
+    }
   }
 
   const events: AuditEventInput[] = [...patientIds].map((patientId) => ({

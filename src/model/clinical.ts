@@ -191,9 +191,16 @@ export interface FactInput {
   content?: DocumentContent;
 }
 
-/** A source's statement that two of its patient records are one person (HL7 ADT A40, FHIR Patient.link replaces). */
+/**
+ * A source's statement about two of its patient records. `merge` (the default; HL7 ADT A40, FHIR Patient.link
+ * replaced-by): one person, the second record retired into the first. `link` (ADT A24): one person, both records kept.
+ * `unlink` (ADT A37): not one person after all, undoing the source's earlier link of the two.
+ */
 export interface MergeInput {
+  kind?: 'merge' | 'link' | 'unlink';
+  /** The record that survives a merge; the first PID of a link or unlink. */
   survivor: Identifier;
+  /** The record a merge retires; the second PID of a link or unlink. */
   retired: Identifier;
   position: string;
 }

@@ -33,6 +33,11 @@ export function merge(s: Sender, survivor: Person, retiredMrn: string, control: 
   return `${msh(s, time, 'ADT^A40^ADT_A39', control)}\rEVN|A40|${time}\r${pid(survivor)}\rMRG|${retiredMrn}^^^NORTH^MR\r`;
 }
 
+/** ADT^A24 (link) or ADT^A37 (unlink) of two records of one source. */
+export function linkPair(s: Sender, event: 'A24' | 'A37', first: Person, second: Person, control: string, time: string): string {
+  return `${msh(s, time, `ADT^${event}^ADT_A24`, control)}\rEVN|${event}|${time}\r${pid(first)}\r${pid(second).replace('PID|1|', 'PID|2|')}\r`;
+}
+
 export interface ResultLine {
   code: string;
   name: string;

@@ -25,6 +25,30 @@ export async function repoint(db: Db | Tx, recordId: string, patientId: string):
   await projectRecordIdentifiers(db, recordId);
 }
 
+/**
+ * Moves every record of patient `from` onto `to` (facts and encounters follow their record), recording a link event
+ * for each record other than `named` (whose own event the caller wrote), and leaves `from` as an empty shell that
+ * points to `to`. Returns how many records moved.
+ */
+async function moveAllRecords(
+  db: Db | Tx,
+  move: { from: string; to: string; named: string; decision: 'moved-by-merge' | 'moved-by-link'; evidence: Record<string, string>; actor: string; messageId: string | null },
+): Promise<number> {
+  if (move.from === move.to) return 0;
+  const moving = await db.selectFrom('patient_records').select('id').where('patient_id', '=', move.from).execute();
+  for (const r of moving) {
+    await repoint(db, r.id, move.to);
+    if (r.id !== move.named) {
+      await db
+        .insertInto('identity_link_events')
+        .values({ record_id: r.id, from_patient_id: move.from, to_patient_id: move.to, decision: move.decision, weight: null, evidence: JSON.stringify(move.evidence), actor: move.actor, message_id: move.messageId, undoes: null })
+        .execute();
+    }
+  }
+  await db.updateTable('patients').set({ merged_into: move.to, updated_at: sql`now()` }).where('id', '=', move.from).execute();
+  return moving.length;
+}
+
 export async function mergeRecords(db: Db | Tx, input: { survivorRecordId: string; retiredRecordId: string; actor: string; messageId: string | null }): Promise<MergeOutcome> {
   const records = await db.selectFrom('patient_records').select(['id', 'patient_id', 'retired_into']).where('id', 'in', [input.survivorRecordId, input.retiredRecordId]).execute();
   const survivor = records.find((r) => r.id === input.survivorRecordId);
@@ -41,40 +65,40 @@ export async function mergeRecords(db: Db | Tx, input: { survivorRecordId: strin
     .insertInto('identity_link_events')
     .values({ record_id: retired.id, from_patient_id: from, to_patient_id: to, decision: 'source-merge', weight: null, evidence: JSON.stringify({ merge: mergeId, retiredInto: survivor.id }), actor: input.actor, message_id: input.messageId, undoes: null })
     .execute();
-  let moved = 0;
-  if (from !== to) {
-    const moving = await db.selectFrom('patient_records').select('id').where('patient_id', '=', from).execute();
-    for (const r of moving) {
-      await repoint(db, r.id, to);
-      if (r.id !== retired.id) {
-        await db
-          .insertInto('identity_link_events')
-          .values({ record_id: r.id, from_patient_id: from, to_patient_id: to, decision: 'moved-by-merge', weight: null, evidence: JSON.stringify({ merge: mergeId }), actor: input.actor, message_id: input.messageId, undoes: null })
-          .execute();
-      }
-      moved++;
-    }
-    await db.updateTable('patients').set({ merged_into: to, updated_at: sql`now()` }).where('id', '=', from).execute();
-  }
+  const moved = await moveAllRecords(db, { from, to, named: retired.id, decision: 'moved-by-merge', evidence: { merge: mergeId }, actor: input.actor, messageId: input.messageId });
   await refreshGoldenRecord(db, to);
   return { mergeId, survivorPatientId: to, retiredPatientId: from, movedRecords: moved, alreadyMerged: false };
 }
 
 /** Undoes one merge group: every record goes back to the patient it left, the retired record becomes live again. */
 export async function unmerge(db: Db | Tx, input: { mergeId: string; actor: string }): Promise<{ restoredRecords: number; patientId: string }> {
+  return undoGroup(db, { group: 'merge', id: input.mergeId, actor: input.actor, messageId: null });
+}
+
+const GROUPS = {
+  merge: { decisions: ['source-merge', 'moved-by-merge'], undo: 'unmerge', unknown: 'No merge with that id is recorded.', done: 'This merge was already undone.' },
+  link: { decisions: ['source-link', 'moved-by-link'], undo: 'source-unlink', unknown: 'No source link with that id is recorded.', done: 'This link was already undone.' },
+} as const;
+
+/** Replays a merge or link group backwards: the state before it comes back exactly. */
+async function undoGroup(
+  db: Db | Tx,
+  input: { group: keyof typeof GROUPS; id: string; actor: string; messageId: string | null; evidence?: Record<string, string | null> },
+): Promise<{ restoredRecords: number; patientId: string }> {
+  const group = GROUPS[input.group];
   const events = await sql<{ id: string; record_id: string; from_patient_id: string; to_patient_id: string; decision: string }>`
     SELECT id, record_id, from_patient_id, to_patient_id, decision FROM identity_link_events
-    WHERE evidence->>'merge' = ${input.mergeId} AND decision IN ('source-merge', 'moved-by-merge') ORDER BY id DESC`.execute(db);
-  if (events.rows.length === 0) throw new VigilError('merge-unknown', 404, 'No merge with that id is recorded.');
+    WHERE evidence->>${input.group} = ${input.id} AND decision = ANY(${[...group.decisions]}::text[]) ORDER BY id DESC`.execute(db);
+  if (events.rows.length === 0) throw new VigilError(`${input.group}-unknown`, 404, group.unknown);
   const undone = await db.selectFrom('identity_link_events').select('id').where('undoes', 'in', events.rows.map((e) => e.id)).executeTakeFirst();
-  if (undone) throw new VigilError('merge-already-undone', 409, 'This merge was already undone.');
+  if (undone) throw new VigilError(`${input.group}-already-undone`, 409, group.done);
   const restored = events.rows[0]!.from_patient_id;
   for (const e of events.rows) {
     if (e.decision === 'source-merge') await db.updateTable('patient_records').set({ retired_into: null }).where('id', '=', e.record_id).execute();
     if (e.from_patient_id !== e.to_patient_id) await repoint(db, e.record_id, e.from_patient_id);
     await db
       .insertInto('identity_link_events')
-      .values({ record_id: e.record_id, from_patient_id: e.to_patient_id, to_patient_id: e.from_patient_id, decision: 'unmerge', weight: null, evidence: JSON.stringify({ merge: input.mergeId }), actor: input.actor, message_id: null, undoes: e.id })
+      .values({ record_id: e.record_id, from_patient_id: e.to_patient_id, to_patient_id: e.from_patient_id, decision: group.undo, weight: null, evidence: JSON.stringify({ [input.group]: input.id, ...input.evidence }), actor: input.actor, message_id: input.messageId, undoes: e.id })
       .execute();
   }
   const from = events.rows[0]!;
@@ -82,4 +106,84 @@ export async function unmerge(db: Db | Tx, input: { mergeId: string; actor: stri
   await refreshGoldenRecord(db, from.from_patient_id);
   await refreshGoldenRecord(db, from.to_patient_id);
   return { restoredRecords: events.rows.length, patientId: restored };
+}
+
+interface PairInput {
+  firstRecordId: string;
+  secondRecordId: string;
+  /** When the source said it (MSH-7): a link and an unlink of one pair apply in this order, whatever order they arrive in. */
+  sourceTime: Date | null;
+  actor: string;
+  messageId: string | null;
+}
+
+/** Events about this pair of records: their evidence names the other record (`with`) and the source time (`at`). */
+const pairEvents = (pair: readonly string[]) =>
+  sql`e.record_id = ANY(${pair}::uuid[]) AND e.evidence->>'with' = ANY(${pair}::text[]) AND e.record_id::text <> e.evidence->>'with'`;
+const atOf = (t: Date | null) => t?.toISOString() ?? null;
+
+/**
+ * The source linked two of its records as one person and keeps both (HL7 ADT A24): the second's patient joins the
+ * first's. A link the source has since taken back (an A37 with a later source time, delivered first) is not made.
+ */
+export async function linkRecords(db: Db | Tx, input: PairInput): Promise<{ patientIds: string[]; movedRecords: number }> {
+  const pair = [input.firstRecordId, input.secondRecordId];
+  const records = await db.selectFrom('patient_records').select(['id', 'patient_id']).where('id', 'in', pair).execute();
+  const first = records.find((r) => r.id === input.firstRecordId);
+  const second = records.find((r) => r.id === input.secondRecordId);
+  if (!first || !second) throw new VigilError('link-record-unknown', 404, 'A record named by the link is not in the index.');
+  // Already one patient (a repeated A24, or Vigil matched them before): nothing to move and nothing to undo later.
+  if (first.patient_id === second.patient_id) return { patientIds: [first.patient_id], movedRecords: 0 };
+  const takenBack = await sql<{ n: number }>`
+    SELECT 1 AS n FROM identity_link_events e
+    WHERE e.decision IN ('source-unlink', 'source-not-linked') AND ${pairEvents(pair)}
+      AND (e.evidence->>'at')::timestamptz > COALESCE(${atOf(input.sourceTime)}::timestamptz, '-infinity'::timestamptz)
+    LIMIT 1`.execute(db);
+  if (takenBack.rows.length > 0) return { patientIds: [first.patient_id, second.patient_id], movedRecords: 0 };
+  const evidence = { link: uuidv7(), with: first.id, at: atOf(input.sourceTime) };
+  await db
+    .insertInto('identity_link_events')
+    .values({ record_id: second.id, from_patient_id: second.patient_id, to_patient_id: first.patient_id, decision: 'source-link', weight: null, evidence: JSON.stringify(evidence), actor: input.actor, message_id: input.messageId, undoes: null })
+    .execute();
+  const moved = await moveAllRecords(db, { from: second.patient_id, to: first.patient_id, named: second.id, decision: 'moved-by-link', evidence: { link: evidence.link }, actor: input.actor, messageId: input.messageId });
+  await refreshGoldenRecord(db, first.patient_id);
+  return { patientIds: [first.patient_id], movedRecords: moved };
+}
+
+/** Refused unlink: the two records are one patient, but not by a link their source made; a person must split them. */
+export class UnlinkNeedsReviewError extends VigilError {
+  constructor() {
+    super('unlink-needs-review', 422, 'The source says these two records are not one person, but Vigil joined them by its own matching or a person did, not by a link from this source. Split them in the identity review, then reprocess this message.');
+  }
+}
+
+/**
+ * The source says two of its records are not one person after all (HL7 ADT A37): its link between them that is in
+ * force, made before this, is undone. A link made after it (a later A24 delivered first) stands. When there is nothing
+ * to undo, the statement is kept, so that an older A24 arriving late does not join them.
+ */
+export async function unlinkRecords(db: Db | Tx, input: PairInput): Promise<{ patientIds: string[]; restoredRecords: number }> {
+  const pair = [input.firstRecordId, input.secondRecordId];
+  const at = atOf(input.sourceTime);
+  const links = await sql<{ link: string; later: boolean }>`
+    SELECT e.evidence->>'link' AS link,
+      COALESCE((e.evidence->>'at')::timestamptz, '-infinity'::timestamptz) > COALESCE(${at}::timestamptz, 'infinity'::timestamptz) AS later
+    FROM identity_link_events e
+    WHERE e.decision = 'source-link' AND ${pairEvents(pair)} AND NOT EXISTS (SELECT 1 FROM identity_link_events u WHERE u.undoes = e.id)
+    ORDER BY e.id DESC LIMIT 1`.execute(db);
+  const records = await db.selectFrom('patient_records').select(['id', 'patient_id']).where('id', 'in', pair).execute();
+  const patients = [...new Set(records.map((r) => r.patient_id))];
+  const link = links.rows[0];
+  if (link?.later) return { patientIds: patients, restoredRecords: 0 };
+  if (link) {
+    const undone = await undoGroup(db, { group: 'link', id: link.link, actor: input.actor, messageId: input.messageId, evidence: { with: input.firstRecordId, at } });
+    return { patientIds: [...new Set([...patients, undone.patientId])], restoredRecords: undone.restoredRecords };
+  }
+  if (patients.length === 1) throw new UnlinkNeedsReviewError();
+  const second = records.find((r) => r.id === input.secondRecordId)!;
+  await db
+    .insertInto('identity_link_events')
+    .values({ record_id: second.id, from_patient_id: second.patient_id, to_patient_id: second.patient_id, decision: 'source-not-linked', weight: null, evidence: JSON.stringify({ with: input.firstRecordId, at }), actor: input.actor, message_id: input.messageId, undoes: null })
+    .execute();
+  return { patientIds: patients, restoredRecords: 0 };
 }

@@ -116,3 +116,30 @@ describe('ADT^A40 patient merge', () => {
     assert.deepEqual([self.kind, self.ackCode, self.hl7ErrorCode], ['invalid-value', 'AE', 102]);
   });
 });
+
+describe('ADT^A24 link and ADT^A37 unlink', () => {
+  it('name the two records by the identifier each is filed under, and register both PIDs', () => {
+    for (const [event, kind] of [['ADT^A24', 'link'], ['ADT^A37', 'unlink']] as const) {
+      const n = mapOk(hl7(msh(event), `EVN|${event.slice(4)}`, 'PID|1||12345^^^BCBS^MR~999^^^SSA^SS||Test^Ann', 'PID|2||56789^^^BCBS^MR||Test^Anne'));
+      assert.deepEqual(n.merges, [
+        {
+          kind,
+          survivor: { system: 'urn:vigil:authority:BCBS', authority: 'BCBS', value: '12345', type: 'MR' },
+          retired: { system: 'urn:vigil:authority:BCBS', authority: 'BCBS', value: '56789', type: 'MR' },
+          position: 'PID[2]',
+        },
+      ]);
+      assert.deepEqual(n.groups.map((g) => [g.position, g.encounter]), [['PID', undefined], ['PID[2]', undefined]], `${event}: both people, no visit`);
+    }
+  });
+
+  it('refuse a message that does not carry exactly two records, or names one record twice', () => {
+    const one = mapError(hl7(msh('ADT^A24'), 'EVN|A24', 'PID|1||12345^^^BCBS^MR'));
+    assert.equal(one.ackCode, 'AE');
+    assert.match(one.message, /exactly two PID segments/);
+    const three = mapError(hl7(msh('ADT^A37'), 'EVN|A37', 'PID|1||1^^^BCBS^MR', 'PID|2||2^^^BCBS^MR', 'PID|3||3^^^BCBS^MR'));
+    assert.deepEqual(three.location, { segment: 'PID', occurrence: 3, field: 3 }, 'the third PID is named');
+    const same = mapError(hl7(msh('ADT^A24'), 'EVN|A24', 'PID|1||12345^^^BCBS^MR', 'PID|2||12345^^^BCBS^MR'));
+    assert.match(same.message, /same record/);
+  });
+});

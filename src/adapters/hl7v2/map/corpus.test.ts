@@ -17,7 +17,6 @@ const messagesOf = (f: string) => parseHl7Batch(readFileSync(join(CORPUS, f))).m
 const REFUSED: Record<string, 200 | 201> = {
   'hapi_cv.04_001_chem.hl7': 200, // ERP^Z99, a Z-message
   'hapi_omd_o03_rep.hl7': 200, // OMD^O03 dietary order
-  'hapi_segmentfinder_a24.hl7': 201, // ADT^A24 link patient
   'mscvt_ADT-A41-01.hl7': 201, // ADT^A41 merge account
   'mscvt_IZ_1_1.1_Admin_Child_Max_Message.hl7': 200, // VXU^V04
   'mscvt_OML-O21-01.hl7': 200,
@@ -81,7 +80,9 @@ describe('mapping the HL7 v2 corpus', () => {
         assert.equal(facts(normalized, 'diagnostic-report').length, normalized.event.startsWith('MDM^') ? 0 : count(message, 'OBR'));
         if (normalized.event.startsWith('MDM^')) assert.equal(facts(normalized, 'document').length, count(message, 'TXA'));
         assert.equal(facts(normalized, 'medication-request').length, normalized.event === 'RDE^O11' ? count(message, 'ORC') : 0);
-        assert.equal(normalized.merges.length, count(message, 'MRG'));
+        // A merge per MRG; a link or unlink (A24, A37) is one statement about its two PIDs.
+        const pairs = normalized.event === 'ADT^A24' || normalized.event === 'ADT^A37' ? 1 : 0;
+        assert.equal(normalized.merges.length, count(message, 'MRG') + pairs);
         assert.equal(new Set(all.map((x) => `${x.kind} ${x.sourceKey}`)).size, all.length, 'source keys are unique within a message');
         for (const x of all) assert.match(x.position, POSITION);
         const flags = [...normalized.flags, ...normalized.groups.flatMap((g) => [...g.patient.flags, ...(g.encounter?.flags ?? [])]), ...all.flatMap((x) => x.flags)];
@@ -116,6 +117,12 @@ describe('mapping the HL7 v2 corpus', () => {
   it('mscvt_ADT-A40-02: two merges, each survivor with the record it absorbs', () => {
     const normalized = mapOne('mscvt_ADT-A40-02.hl7');
     assert.deepEqual(normalized.merges.map((m) => [m.survivor.value, m.retired.value, m.retired.authority]), [['12345', '56789', 'BCBS'], ['145', '569', 'BCBS']]);
+  });
+
+  it('hapi_segmentfinder_a24 (non-default delimiters): a link of the two PIDs, each registered', () => {
+    const normalized = mapOne('hapi_segmentfinder_a24.hl7');
+    assert.deepEqual(normalized.merges.map((m) => [m.kind, m.survivor.value, m.survivor.authority, m.retired.value]), [['link', '11111', 'FOO', '22222']]);
+    assert.equal(normalized.groups.length, 2);
   });
 
   it('mscvt_ADT01-23 (all capitals, v2.3): names in title case, flagged', () => {

@@ -27,11 +27,11 @@ function assertNoValues(e: Hl7MappingError): void {
 describe('refusals the sender is told about', () => {
   it('lists the events it maps', () => {
     const documents = ['T01', 'T02', 'T03', 'T04', 'T05', 'T06', 'T07', 'T08', 'T09', 'T10', 'T11'].map((t) => `MDM^${t}`);
-    assert.deepEqual(SUPPORTED_EVENTS, ['ADT^A01', 'ADT^A03', 'ADT^A04', 'ADT^A08', 'ADT^A11', 'ADT^A28', 'ADT^A31', 'ADT^A40', 'ADT^A60', 'ORU^R01', 'RDE^O11', 'RAS^O17', 'PPR^PC1', 'PPR^PC2', 'PPR^PC3', ...documents]);
+    assert.deepEqual(SUPPORTED_EVENTS, ['ADT^A01', 'ADT^A03', 'ADT^A04', 'ADT^A08', 'ADT^A11', 'ADT^A28', 'ADT^A31', 'ADT^A24', 'ADT^A37', 'ADT^A40', 'ADT^A60', 'ORU^R01', 'RDE^O11', 'RAS^O17', 'PPR^PC1', 'PPR^PC2', 'PPR^PC3', ...documents]);
   });
 
   it('an unsupported trigger of a supported type is rejected with AR and HL7 error 201 at MSH-9.2', () => {
-    for (const event of ['ADT^A41', 'ADT^A24', 'RDE^O25', 'ORU^R30']) {
+    for (const event of ['ADT^A41', 'ADT^A17', 'RDE^O25', 'ORU^R30']) {
       const e = mapError(hl7(msh(event), PID));
       assert.deepEqual([e.kind, e.ackCode, e.hl7ErrorCode, e.location], ['unsupported-event', 'AR', 201, { segment: 'MSH', field: 9, component: 2 }], event);
     }

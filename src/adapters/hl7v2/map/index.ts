@@ -10,6 +10,7 @@ import { Hl7MappingError } from './errors.ts';
 import { KeyRegistry } from './keys.ts';
 import { mapAdministrations } from './administrations.ts';
 import { mapPharmacyOrders } from './pharmacy-orders.ts';
+import { linkMapper } from './links.ts';
 import { mapMerges } from './merge.ts';
 import { mapResults } from './results.ts';
 import { locateAll } from './segments.ts';
@@ -28,6 +29,8 @@ const MAPPERS: Readonly<Record<string, (input: EventInput) => EventOutput>> = {
   'ADT^A11': adtMapper('ADT^A11', 'cancel'),
   'ADT^A28': adtMapper('ADT^A28', undefined),
   'ADT^A31': adtMapper('ADT^A31', undefined),
+  'ADT^A24': linkMapper('ADT^A24'),
+  'ADT^A37': linkMapper('ADT^A37'),
   'ADT^A40': mapMerges,
   'ADT^A60': adtMapper('ADT^A60', undefined),
   'ORU^R01': withEmbeddedDocuments(withClinicalSegments(mapResults)),
