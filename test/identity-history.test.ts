@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { v7 as uuidv7 } from 'uuid';
 import { writeFact, type FactTarget } from '../src/core/clinical/fact-writer.ts';
 import type { IdentityHistory } from '../src/core/identity/identity-history.ts';
-import { mergeRecords } from '../src/core/identity/merge.ts';
+import { linkRecords, mergeRecords } from '../src/core/identity/merge.ts';
 import { resolveRecord, type RecordArrival } from '../src/core/identity/resolve.ts';
 import type { PatientRecordInput } from '../src/model/clinical.ts';
 import { buildAccessFixture, MRN_SYSTEM, signIn, type AccessFixture } from './support/access-fixture.ts';
@@ -26,6 +26,7 @@ let southRecordId: string;
 let southFactId: string;
 let mergeId: string;
 let retiredPatientId: string;
+let northId: string;
 const bodies: unknown[] = [];
 
 async function call<B = Record<string, unknown>>(who: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: B; requestId: string }> {
@@ -55,6 +56,7 @@ before(async () => {
   const registry = t.vigil.gateway.registry;
   await t.vigil.store.tx(async (trx) => {
     const north = (await registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: 'NORTHADT', msh4: 'NORTH' }, { actorName: 'test' })).id;
+    northId = north;
     const south = (await registry.add(trx, { name: 'south-lab', kind: 'hl7v2', msh3: 'SOUTHLAB', msh4: 'SOUTH' }, { actorName: 'test' })).id;
     const mrn = { system: MRN_SYSTEM, value: CANARY_PATIENT.mrn };
     const northRecord = await resolveRecord(trx, arrival(north, 'north-adt', mrn, person([mrn]), fixture.north), null);
@@ -143,6 +145,35 @@ describe('identity history and corrections', () => {
     const after = await history();
     assert.equal(after.records.length, 2, 'the duplicate’s record went back to its own patient');
     assert.equal(after.events.find((e) => e.decision === 'source-merge')!.action, null, 'an undone merge offers nothing more');
+  });
+
+  it('undoes a link a source stated (A24) as a whole, once, and the history says so', T, async () => {
+    const { first, second, linkId } = await t.vigil.store.tx(async (trx) => {
+      const keyA = { system: MRN_SYSTEM, value: 'LNK-A-1' };
+      const keyB = { system: MRN_SYSTEM, value: 'LNK-B-2' };
+      const a = await resolveRecord(trx, arrival(northId, 'north-adt', keyA, person([keyA]), fixture.north), null);
+      const b = await resolveRecord(trx, arrival(northId, 'north-adt', keyB, { ...person([keyB]), birthDate: '1944-04-04' }, fixture.north), null);
+      await linkRecords(trx, { firstRecordId: a.recordId, secondRecordId: b.recordId, sourceTime: new Date('2024-03-05T08:00:00Z'), actor: 'test', messageId: null });
+      const event = await trx.selectFrom('identity_link_events').select('evidence').where('decision', '=', 'source-link').where('record_id', '=', b.recordId).executeTakeFirstOrThrow();
+      return { first: a, second: b, linkId: (event.evidence as { link: string }).link };
+    });
+    const linked = (await call<IdentityHistory>('integration-operator', 'GET', `/api/identity/patients/${first.patientId}/history`)).body;
+    assert.equal(linked.records.length, 2, 'both records, both live, on one patient');
+    assert.deepEqual(linked.events.find((e) => e.decision === 'source-link')!.action, { kind: 'undo-source-link', linkId });
+
+    assert.equal((await call('integration-operator', 'POST', `/api/identity/links/${linkId}/undo`, { reason: ' ' })).status, 400, 'a reason is needed');
+    const res = await call<{ restoredRecords: number; restoredPatientId: string }>('integration-operator', 'POST', `/api/identity/links/${linkId}/undo`, { reason: 'A24 named the wrong twin' });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.restoredPatientId, second.patientId);
+    const audit = await auditOf(res.requestId);
+    assert.deepEqual(new Set(audit.map((e) => e.patient_id)), new Set([first.patientId, second.patientId]));
+    assert.ok(audit.every((e) => e.action === 'identity.unlink-source' && (e.details as { reason?: string }).reason === 'A24 named the wrong twin'));
+    assert.equal((await call('integration-operator', 'POST', `/api/identity/links/${linkId}/undo`, { reason: 'again' })).status, 409);
+    assert.equal((await call('integration-operator', 'POST', `/api/identity/links/${uuidv7()}/undo`, { reason: 'unknown' })).status, 404);
+    const after = (await call<IdentityHistory>('integration-operator', 'GET', `/api/identity/patients/${first.patientId}/history`)).body;
+    assert.equal(after.records.length, 1, 'the second record went back to its own patient');
+    assert.equal(after.events.find((e) => e.decision === 'source-link')!.action, null, 'an undone link offers nothing more');
+    assert.ok(after.events.some((e) => e.decision === 'person-unlink-source'));
   });
 
   it('refuses a nurse (no identity.review) with 403, audited, and no error quotes a patient', T, async () => {

@@ -110,6 +110,15 @@ export const identityRoutes =
       async (request) => history().unmerge(subjectOf(request), requestFacts(request), request.params.id, request.body.reason),
     );
 
+    app.post<{ Params: { id: string }; Body: { reason: string } }>(
+      '/api/identity/links/:id/undo',
+      {
+        config: { policy },
+        schema: { tags, summary: 'Undo a link a source stated (ADT A24): every record it moved goes back; needs a reason', params: uuidParams, body: reasonBody },
+      },
+      async (request) => history().undoSourceLink(subjectOf(request), requestFacts(request), request.params.id, request.body.reason),
+    );
+
     app.post<{ Params: { id: string } }>(
       '/api/identity/link-events/:id/undo',
       { config: { policy }, schema: { tags, summary: 'Undo a link a person decided: the record returns to the patient it left and the pair is open again', params: eventParams } },

@@ -5,7 +5,7 @@ import { ForbiddenError, NotFoundError, VigilError } from '../../errors.ts';
 import type { LinkReason } from '../../store/schema.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import { refreshGoldenRecord } from './golden-record.ts';
-import { repoint, unmerge } from './merge.ts';
+import { repoint, undoSourceLink, unmerge } from './merge.ts';
 import { livePatient, lockIdentifiers, newPatient } from './resolve.ts';
 import { actorOf, auditPatients, loadRecords, recordIdentifiers, reviewers, type ReviewRecord, type Reviewer } from './review-queue.ts';
 
@@ -16,7 +16,11 @@ import { actorOf, auditPatients, loadRecords, recordIdentifiers, reviewers, type
  * person made is undone from its event. Each change takes the resolver's identifier locks first (so a message about
  * the same person waits), needs a reason, and is audited against every patient it touches in the same transaction.
  */
-export type HistoryAction = { kind: 'unmerge'; mergeId: string } | { kind: 'undo-link'; eventId: string } | { kind: 'undo-split'; eventId: string };
+export type HistoryAction =
+  | { kind: 'unmerge'; mergeId: string }
+  | { kind: 'undo-source-link'; linkId: string }
+  | { kind: 'undo-link'; eventId: string }
+  | { kind: 'undo-split'; eventId: string };
 
 export interface LinkEventView {
   id: string;
@@ -75,7 +79,7 @@ interface EventRow {
   to_patient_id: string | null;
   actor: string;
   weight: number | null;
-  evidence: { merge?: string; reason?: string; note?: string } | null;
+  evidence: { merge?: string; link?: string; reason?: string; note?: string } | null;
   undone: boolean;
 }
 
@@ -178,19 +182,30 @@ export class IdentityHistoryService {
 
   /** Undoes a merge a source stated: every record it moved goes back, and the retired record is live again. */
   async unmerge(subject: Subject, facts: RequestFacts, mergeId: string, reason: string): Promise<UnmergeOutcome> {
+    return { mergeId, ...(await this.undoSourceStatement(subject, facts, 'merge', mergeId, reason)) };
+  }
+
+  /** Undoes a link a source stated (ADT A24): every record it moved goes back to the patient it came from. */
+  async undoSourceLink(subject: Subject, facts: RequestFacts, linkId: string, reason: string): Promise<{ linkId: string; restoredRecords: number; restoredPatientId: string }> {
+    return { linkId, ...(await this.undoSourceStatement(subject, facts, 'link', linkId, reason)) };
+  }
+
+  private async undoSourceStatement(subject: Subject, facts: RequestFacts, group: 'merge' | 'link', id: string, reason: string): Promise<{ restoredRecords: number; restoredPatientId: string }> {
     this.permit(subject);
     const why = requireReason(reason);
+    const decisions = group === 'merge' ? ['source-merge', 'moved-by-merge'] : ['source-link', 'moved-by-link'];
     return this.store.tx(async (trx) => {
       const moved = await sql<{ record_id: string; from_patient_id: string; to_patient_id: string }>`
         select record_id, from_patient_id, to_patient_id from identity_link_events
-         where evidence->>'merge' = ${mergeId} and decision in ('source-merge', 'moved-by-merge')`.execute(trx);
-      if (moved.rows.length === 0) throw new NotFoundError('No merge with that id is recorded.');
+         where evidence->>${group} = ${id} and decision = any(${decisions}::text[])`.execute(trx);
+      if (moved.rows.length === 0) throw new NotFoundError(group === 'merge' ? 'No merge with that id is recorded.' : 'No source link with that id is recorded.');
       const identifiers = (await Promise.all(moved.rows.map((r) => recordIdentifiers(trx, r.record_id)))).flat();
       await lockIdentifiers(trx, identifiers);
-      const outcome = await unmerge(trx, { mergeId, actor: actorOf(subject) });
+      const actor = actorOf(subject);
+      const outcome = group === 'merge' ? await unmerge(trx, { mergeId: id, actor }) : await undoSourceLink(trx, { linkId: id, actor });
       const patients = moved.rows.flatMap((r) => [r.from_patient_id, r.to_patient_id]);
-      await this.audit(trx, subject, facts, 'identity.unmerge', 'U', patients, { merge: mergeId, restoredRecords: outcome.restoredRecords, reason: why });
-      return { mergeId, restoredRecords: outcome.restoredRecords, restoredPatientId: outcome.patientId };
+      await this.audit(trx, subject, facts, group === 'merge' ? 'identity.unmerge' : 'identity.unlink-source', 'U', patients, { [group]: id, restoredRecords: outcome.restoredRecords, reason: why });
+      return { restoredRecords: outcome.restoredRecords, restoredPatientId: outcome.patientId };
     });
   }
 }
@@ -198,6 +213,7 @@ export class IdentityHistoryService {
 function eventView(r: EventRow, people: Map<string, Reviewer>): LinkEventView {
   let action: HistoryAction | null = null;
   if (!r.undone && r.decision === 'source-merge' && r.evidence?.merge) action = { kind: 'unmerge', mergeId: r.evidence.merge };
+  if (!r.undone && r.decision === 'source-link' && r.evidence?.link) action = { kind: 'undo-source-link', linkId: r.evidence.link };
   if (!r.undone && r.decision === 'person-link') action = { kind: 'undo-link', eventId: String(r.id) };
   if (!r.undone && r.decision === 'person-split') action = { kind: 'undo-split', eventId: String(r.id) };
   return {

@@ -83,7 +83,7 @@ const GROUPS = {
 /** Replays a merge or link group backwards: the state before it comes back exactly. */
 async function undoGroup(
   db: Db | Tx,
-  input: { group: keyof typeof GROUPS; id: string; actor: string; messageId: string | null; evidence?: Record<string, string | null> },
+  input: { group: keyof typeof GROUPS; id: string; actor: string; messageId: string | null; evidence?: Record<string, string | null>; decision?: string },
 ): Promise<{ restoredRecords: number; patientId: string }> {
   const group = GROUPS[input.group];
   const events = await sql<{ id: string; record_id: string; from_patient_id: string; to_patient_id: string; decision: string }>`
@@ -98,7 +98,7 @@ async function undoGroup(
     if (e.from_patient_id !== e.to_patient_id) await repoint(db, e.record_id, e.from_patient_id);
     await db
       .insertInto('identity_link_events')
-      .values({ record_id: e.record_id, from_patient_id: e.to_patient_id, to_patient_id: e.from_patient_id, decision: group.undo, weight: null, evidence: JSON.stringify({ [input.group]: input.id, ...input.evidence }), actor: input.actor, message_id: input.messageId, undoes: e.id })
+      .values({ record_id: e.record_id, from_patient_id: e.to_patient_id, to_patient_id: e.from_patient_id, decision: input.decision ?? group.undo, weight: null, evidence: JSON.stringify({ [input.group]: input.id, ...input.evidence }), actor: input.actor, message_id: input.messageId, undoes: e.id })
       .execute();
   }
   const from = events.rows[0]!;
@@ -148,6 +148,14 @@ export async function linkRecords(db: Db | Tx, input: PairInput): Promise<{ pati
   const moved = await moveAllRecords(db, { from: second.patient_id, to: first.patient_id, named: second.id, decision: 'moved-by-link', evidence: { link: evidence.link }, actor: input.actor, messageId: input.messageId });
   await refreshGoldenRecord(db, first.patient_id);
   return { patientIds: [first.patient_id], movedRecords: moved };
+}
+
+/**
+ * A person undoes a link a source stated (the identity history's correction): as the source's own unlink would, but
+ * recorded as a person's. A replay of the source's A24 would link them again, as a replayed A40 merges again.
+ */
+export async function undoSourceLink(db: Db | Tx, input: { linkId: string; actor: string }): Promise<{ restoredRecords: number; patientId: string }> {
+  return undoGroup(db, { group: 'link', id: input.linkId, actor: input.actor, messageId: null, decision: 'person-unlink-source' });
 }
 
 /** Refused unlink: the two records are one patient, but not by a link their source made; a person must split them. */

@@ -62,6 +62,7 @@ function HistoryView({ history, onChanged }: { history: History; onChanged: () =
     if (p.kind === 'split') return api<{ newPatientId: string }>(`/api/identity/records/${p.recordId}/split`, { method: 'POST', body });
     const a = p.action;
     if (a.kind === 'unmerge') return api<{ restoredRecords: number }>(`/api/identity/merges/${a.mergeId}/unmerge`, { method: 'POST', body });
+    if (a.kind === 'undo-source-link') return api<{ restoredRecords: number }>(`/api/identity/links/${a.linkId}/undo`, { method: 'POST', body });
     if (a.kind === 'undo-split') return api<unknown>(`/api/identity/link-events/${a.eventId}/undo-split`, { method: 'POST', body });
     return api<unknown>(`/api/identity/link-events/${a.eventId}/undo`, { method: 'POST' });
   });
@@ -216,11 +217,12 @@ function HistoryView({ history, onChanged }: { history: History; onChanged: () =
   );
 }
 
-const ACTION_WORDS: Record<HistoryAction['kind'], string> = { unmerge: 'Unmerge…', 'undo-link': 'Undo link…', 'undo-split': 'Undo split…' };
+const ACTION_WORDS: Record<HistoryAction['kind'], string> = { unmerge: 'Unmerge…', 'undo-source-link': 'Undo link…', 'undo-link': 'Undo link…', 'undo-split': 'Undo split…' };
 
 const ANSWERS: Record<'split' | HistoryAction['kind'], string> = {
   split: 'Split. The record and what it brought now belong to a new patient of their own; its history is linked above.',
   unmerge: 'Merge undone. Every record the merge moved is back with the patient it came from.',
+  'undo-source-link': 'Link undone. Every record the source’s link moved is back with the patient it came from.',
   'undo-link': 'Link undone. The record is back with the patient it came from, and the pair waits for review again.',
   'undo-split': 'Split undone. The record is back with this patient.',
 };
@@ -228,6 +230,7 @@ const ANSWERS: Record<'split' | HistoryAction['kind'], string> = {
 function confirmTitle(p: Pending): string {
   if (p.kind === 'split') return `Split the record from ${p.source} off into a new patient?`;
   if (p.action.kind === 'unmerge') return `Undo the merge ${p.event.source} sent?`;
+  if (p.action.kind === 'undo-source-link') return `Undo the link ${p.event.source} sent?`;
   if (p.action.kind === 'undo-split') return 'Put the split record back?';
   return 'Undo this link?';
 }
@@ -236,6 +239,7 @@ function confirmText(p: Pending): string {
   if (p.kind === 'split') return 'Its results, medications and encounters move with it, out of this chart and away from this care team. You can undo this from the history.';
   if (p.action.kind === 'unmerge') return 'Every record the merge moved goes back to the patient it came from, and the record the source retired is live again. A replay of that source’s merge message would merge them again.';
   if (p.action.kind === 'undo-split') return 'The record and what it brought come back to the patient it was split from.';
+  if (p.action.kind === 'undo-source-link') return 'Every record the link moved goes back to the patient it came from; both records stay live. A replay of that source’s link message would link them again.';
   return 'The record goes back to the patient it came from, and the pair waits for review again.';
 }
 

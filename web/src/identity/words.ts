@@ -96,6 +96,7 @@ export const DECISION_WORDS: Record<string, string> = {
   'moved-by-link': 'Moved along with a source link',
   'source-unlink': 'Link undone by its source',
   'source-not-linked': 'Its source says: not the same person',
+  'person-unlink-source': 'Source link undone by a person',
   'person-link': 'Linked by a person',
   'person-unlink': 'Link undone',
   'person-split': 'Split off by a person',
