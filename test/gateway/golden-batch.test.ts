@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ArchiveKeys } from '../../src/controls/keys/archive-keys.ts';
-import { LocalKeyring } from '../../src/controls/keys/keyring.ts';
-import { storeArrival } from '../../src/gateway/inbox.ts';
-import { GatewayProcessor } from '../../src/gateway/processor.ts';
-import { SourceRegistry } from '../../src/gateway/sources.ts';
-import { createLogger } from '../../src/observability/logger.ts';
 import { adt, NORTH, type Person } from '../support/hl7-builder.ts';
-import { createTestDatabase } from '../support/test-db.ts';
+import { withProcessor } from '../support/processor-harness.ts';
 
 /**
  * The processor recomputes the golden records of a whole batch in one statement just before it commits. Within one
@@ -20,16 +13,7 @@ const BRI: Person = { mrn: 'GB-2', family: 'Brindle', given: 'Bram', birthDate: 
 
 describe('golden records recomputed once per batch', () => {
   it('give each patient its own newest registration, whatever else the batch changed', { timeout: 60_000 }, async () => {
-    const db = await createTestDatabase();
-    const store = await db.open();
-    try {
-      const registry = new SourceRegistry();
-      const archive = new ArchiveKeys(LocalKeyring.single(randomBytes(32)));
-      const sourceId = await store.tx(async (trx) => (await registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility }, { actorName: 'test' })).id);
-      const processor = new GatewayProcessor(store, registry, archive, null, createLogger({ level: 'silent' }), null, { batchSize: 32, pollMs: 10, maxAttempts: 3, baseRetryMs: 10, workerId: 'golden' });
-      const send = (text: string, control: string) =>
-        storeArrival(store.db, archive, { sourceId, transport: 'mllp', peer: null, raw: Buffer.from(text), messageType: null, controlId: control, profileVersion: 1, ackCode: 'AA', actor: 'test' });
-
+    await withProcessor({ workerId: 'golden', batchSize: 32 }, async ({ store, processor, arrive: send }) => {
       await send(adt(NORTH, 'A04', ASH, 'GB-R1', '20240301080000'), 'GB-R1');
       await send(adt(NORTH, 'A04', BRI, 'GB-R2', '20240301080000'), 'GB-R2');
       assert.equal(await processor.runOnce(), 2);
@@ -57,9 +41,6 @@ describe('golden records recomputed once per batch', () => {
       // Both newest accounts carry the same source time; the older account of the first (a day before) did not win.
       const times = rows.map((r) => new Date(r.demographics_source_time as unknown as string).getTime());
       assert.equal(times[0], times[1], 'each patient keeps the time of its newest account');
-    } finally {
-      await store.close();
-      await db.dispose();
-    }
+    });
   });
 });

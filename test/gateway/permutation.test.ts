@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { ArchiveKeys } from '../../src/controls/keys/archive-keys.ts';
-import { LocalKeyring } from '../../src/controls/keys/keyring.ts';
-import { storeArrival } from '../../src/gateway/inbox.ts';
-import { GatewayProcessor } from '../../src/gateway/processor.ts';
-import { SourceRegistry } from '../../src/gateway/sources.ts';
-import { createLogger } from '../../src/observability/logger.ts';
 import type { Store } from '../../src/store/store.ts';
 import { adt, LAB, merge, NORTH, oru, type Person, type Sender } from '../support/hl7-builder.ts';
+import { withProcessor } from '../support/processor-harness.ts';
 import { seededRandom } from '../support/seeded-random.ts';
-import { createTestDatabase } from '../support/test-db.ts';
 
 /**
  * Property: whatever order messages arrive in, and however often each is delivered, the normalized state ends the
@@ -89,28 +82,17 @@ async function snapshot(store: Store): Promise<unknown> {
 }
 
 async function deliver(deliveries: readonly Delivery[]): Promise<unknown> {
-  const db = await createTestDatabase();
-  const store = await db.open();
-  try {
-    const registry = new SourceRegistry();
-    const archive = new ArchiveKeys(LocalKeyring.single(randomBytes(32)));
-    const ids = new Map<Sender, string>();
-    await store.tx(async (trx) => {
-      ids.set(NORTH, (await registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility }, { actorName: 'test' })).id);
-      ids.set(LAB, (await registry.add(trx, { name: 'north-lab', kind: 'hl7v2', msh3: LAB.app, msh4: LAB.facility }, { actorName: 'test' })).id);
-    });
-    const processor = new GatewayProcessor(store, registry, archive, null, createLogger({ level: 'silent' }), null, { batchSize: 4, pollMs: 10, maxAttempts: 5, baseRetryMs: 10, workerId: 'property' });
+  let state: unknown;
+  await withProcessor({ workerId: 'property', batchSize: 4, senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain }) => {
     for (const d of deliveries) {
-      await storeArrival(store.db, archive, { sourceId: ids.get(d.sender)!, transport: 'mllp', peer: null, raw: Buffer.from(d.text), messageType: null, controlId: d.control, profileVersion: 1, ackCode: 'AA', actor: 'test' });
+      await arrive(d.text, d.control, d.sender);
       // Work interleaves with arrivals, as it does in production.
       await processor.runOnce();
     }
-    for (let rounds = 0; rounds < 200 && (await processor.runOnce()) > 0; rounds++);
-    return await snapshot(store);
-  } finally {
-    await store.close();
-    await db.dispose();
-  }
+    await drain();
+    state = await snapshot(store);
+  });
+  return state;
 }
 
 describe('delivery order and repeats do not change the outcome', () => {

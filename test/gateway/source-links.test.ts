@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ArchiveKeys } from '../../src/controls/keys/archive-keys.ts';
-import { LocalKeyring } from '../../src/controls/keys/keyring.ts';
 import { repoint } from '../../src/core/identity/merge.ts';
-import { storeArrival } from '../../src/gateway/inbox.ts';
-import { GatewayProcessor } from '../../src/gateway/processor.ts';
-import { SourceRegistry } from '../../src/gateway/sources.ts';
-import { createLogger } from '../../src/observability/logger.ts';
 import type { Store } from '../../src/store/store.ts';
 import { adt, linkPair, NORTH, type Person } from '../support/hl7-builder.ts';
-import { createTestDatabase } from '../support/test-db.ts';
+import { withProcessor } from '../support/processor-harness.ts';
 
 /**
  * ADT A24 (link) and A37 (unlink) through the processor: a source's link joins its two records' patients and keeps
@@ -30,21 +23,11 @@ interface Gateway {
 }
 
 async function withGateway(fn: (g: Gateway) => Promise<void>): Promise<void> {
-  const db = await createTestDatabase();
-  const store = await db.open();
-  try {
-    const registry = new SourceRegistry();
-    const archive = new ArchiveKeys(LocalKeyring.single(randomBytes(32)));
-    const sourceId = await store.tx(async (trx) => (await registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility }, { actorName: 'test' })).id);
-    const processor = new GatewayProcessor(store, registry, archive, null, createLogger({ level: 'silent' }), null, { batchSize: 8, pollMs: 10, maxAttempts: 3, baseRetryMs: 10, workerId: 'links' });
+  await withProcessor({ workerId: 'links', maxAttempts: 3 }, async ({ store, arrive, drain }) => {
     await fn({
       store,
-      send: async (text, control) => {
-        await storeArrival(store.db, archive, { sourceId, transport: 'mllp', peer: null, raw: Buffer.from(text), messageType: null, controlId: control, profileVersion: 1, ackCode: 'AA', actor: 'test' });
-      },
-      drain: async () => {
-        for (let i = 0; i < 20 && (await processor.runOnce()) > 0; i++);
-      },
+      send: (text, control) => arrive(text, control),
+      drain: () => drain(20),
       patients: async () => {
         const rows = await store.db
           .selectFrom('patient_records as r')
@@ -64,10 +47,7 @@ async function withGateway(fn: (g: Gateway) => Promise<void>): Promise<void> {
       },
       message: async (control) => store.db.selectFrom('gateway_messages').select(['state', 'reason_code']).where('control_id', '=', control).executeTakeFirstOrThrow(),
     });
-  } finally {
-    await store.close();
-    await db.dispose();
-  }
+  });
 }
 
 async function registerBoth(g: Gateway): Promise<Record<string, { patient: string; visits: string[] }>> {

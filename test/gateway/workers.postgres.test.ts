@@ -7,10 +7,9 @@ import { sql } from 'kysely';
 import { ArchiveKeys } from '../../src/controls/keys/archive-keys.ts';
 import { LocalKeyring } from '../../src/controls/keys/keyring.ts';
 import { storeArrival } from '../../src/gateway/inbox.ts';
-import { GatewayProcessor } from '../../src/gateway/processor.ts';
 import { SourceRegistry } from '../../src/gateway/sources.ts';
-import { createLogger } from '../../src/observability/logger.ts';
 import { adt, LAB, NORTH, oru, type Person } from '../support/hl7-builder.ts';
+import { withProcessor } from '../support/processor-harness.ts';
 import { createTestDatabase, tempDir } from '../support/test-db.ts';
 import { runVigil, type VigilProcess } from '../support/vigil-process.ts';
 
@@ -76,16 +75,10 @@ describe('several worker processes on one PostgreSQL server', () => {
   it('two workers process every message exactly once', { timeout: 300_000 }, () => run(2));
   it('four workers process every message exactly once', { timeout: 300_000 }, () => run(4));
   it('a message whose patient another worker holds is left for later, not waited for, and its neighbours go on', { timeout: 120_000 }, async () => {
-    const db = await createTestDatabase();
-    const store = await db.open();
-    try {
-      const registry = new SourceRegistry();
-      const archive = new ArchiveKeys(LocalKeyring.single(randomBytes(32)));
-      const adtId = await store.tx(async (trx) => (await registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility }, { actorName: 'test' })).id);
-      const processor = new GatewayProcessor(store, registry, archive, null, createLogger({ level: 'silent' }), null, { batchSize: 8, pollMs: 10, maxAttempts: 5, baseRetryMs: 10, workerId: 'lane-test' });
+    await withProcessor({ workerId: 'lane-test' }, async ({ store, processor, arrive: storeAs }) => {
       const busy: Person = { mrn: 'LANE-1', family: 'Held', given: 'Ada', birthDate: '19700101', sex: 'F', phone: '5550000001' };
       const free: Person = { mrn: 'LANE-2', family: 'Free', given: 'Bram', birthDate: '19710202', sex: 'M', phone: '5550000002' };
-      const arrive = (control: string, text: string) => storeArrival(store.db, archive, { sourceId: adtId, transport: 'mllp', peer: null, raw: Buffer.from(text), messageType: null, controlId: control, profileVersion: 1, ackCode: 'AA', actor: 'test' });
+      const arrive = (control: string, text: string) => storeAs(text, control);
       await arrive('L-1', adt(NORTH, 'A01', busy, 'L-1', '20240301080000', 'LV-1'));
       await processor.runOnce();
       const key = await sql<{ k: string }>`SELECT system || '|' || value AS k FROM patient_identifiers WHERE value = 'LANE-1'`.execute(store.db);
@@ -110,9 +103,6 @@ describe('several worker processes on one PostgreSQL server', () => {
       assert.equal(await stateOf('L-2'), 'processed', 'once the lock is free, the message is worked');
       const phone = await sql<{ phone: string | null }>`SELECT p.phone FROM patients p JOIN patient_identifiers i ON i.patient_id = p.id WHERE i.value = 'LANE-1'`.execute(store.db);
       assert.equal(phone.rows[0]!.phone, '5559999999', 'and its update reached the patient');
-    } finally {
-      await store.close();
-      await db.dispose();
-    }
+    });
   });
 });

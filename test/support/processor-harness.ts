@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { ArchiveKeys } from '../../src/controls/keys/archive-keys.ts';
+import { LocalKeyring } from '../../src/controls/keys/keyring.ts';
+import { storeArrival } from '../../src/gateway/inbox.ts';
+import { GatewayProcessor } from '../../src/gateway/processor.ts';
+import { SourceRegistry } from '../../src/gateway/sources.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import type { Store } from '../../src/store/store.ts';
+import { LAB, NORTH, type Sender } from './hl7-builder.ts';
+import { createTestDatabase } from './test-db.ts';
+
+/**
+ * A database of its own with the hospital's ADT source (and the lab's, when asked) registered, and a processor the
+ * test drives itself, batch by batch: the setting of the gateway tests that need to say which messages share a batch.
+ */
+export interface ProcessorHarness {
+  store: Store;
+  processor: GatewayProcessor;
+  /** Stores a message as received from `sender` (default: the ADT source), ready to be claimed. */
+  arrive(text: string, control: string, sender?: Sender): Promise<void>;
+  /** Works batches until the inbox has nothing claimable (at most `rounds`). */
+  drain(rounds?: number): Promise<void>;
+}
+
+const NAMES = new Map<Sender, string>([[NORTH, 'north-adt'], [LAB, 'north-lab']]);
+
+export async function withProcessor(
+  options: { workerId: string; batchSize?: number; maxAttempts?: number; senders?: Sender[] },
+  fn: (h: ProcessorHarness) => Promise<void>,
+): Promise<void> {
+  const db = await createTestDatabase();
+  const store = await db.open();
+  try {
+    const registry = new SourceRegistry();
+    const archive = new ArchiveKeys(LocalKeyring.single(randomBytes(32)));
+    const ids = new Map<Sender, string>();
+    await store.tx(async (trx) => {
+      for (const s of options.senders ?? [NORTH]) ids.set(s, (await registry.add(trx, { name: NAMES.get(s)!, kind: 'hl7v2', msh3: s.app, msh4: s.facility }, { actorName: 'test' })).id);
+    });
+    const processor = new GatewayProcessor(store, registry, archive, null, createLogger({ level: 'silent' }), null, {
+      batchSize: options.batchSize ?? 8,
+      pollMs: 10,
+      maxAttempts: options.maxAttempts ?? 5,
+      baseRetryMs: 10,
+      workerId: options.workerId,
+    });
+    await fn({
+      store,
+      processor,
+      arrive: async (text, control, sender = NORTH) => {
+        await storeArrival(store.db, archive, { sourceId: ids.get(sender)!, transport: 'mllp', peer: null, raw: Buffer.from(text), messageType: null, controlId: control, profileVersion: 1, ackCode: 'AA', actor: 'test' });
+      },
+      drain: async (rounds = 200) => {
+        for (let i = 0; i < rounds && (await processor.runOnce()) > 0; i++);
+      },
+    });
+  } finally {
+    await store.close();
+    await db.dispose();
+  }
+}
