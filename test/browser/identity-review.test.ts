@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { repoint } from '../../src/core/identity/merge.ts';
+import { linkRecords, repoint } from '../../src/core/identity/merge.ts';
 import { buildAccessFixture, type AccessFixture } from '../support/access-fixture.ts';
 import { assertChromiumInstalled, openBrowser, type BrowserSession } from '../support/browser.ts';
 import { NATIONAL_ID_SYSTEM, seedPossibleMatch, SOUTH_MRN_SYSTEM, type PossibleMatchSeed } from '../support/identity-seed.ts';
@@ -168,6 +168,34 @@ describe('the possible-match review queue', () => {
     const audited = await db().selectFrom('audit.events').select(['action', 'patient_id']).where('action', 'in', ['identity.split', 'identity.unsplit', 'identity.history.read']).execute();
     assert.deepEqual(new Set(audited.filter((e) => e.action === 'identity.split').map((e) => e.patient_id)), new Set([seed.candidatePatientId, moved]));
     assert.ok(audited.some((e) => e.action === 'identity.history.read' && e.patient_id === seed.candidatePatientId));
+    assertPageHealthy(browser, [401]);
+  });
+
+  test('an operator undoes a link its source stated (ADT A24) from the identity history', { timeout: 180_000 }, async () => {
+    const { page } = browser;
+    // As an A24 from the source does: the south record's patient joins the candidate, both records stay live.
+    await t.vigil.store.tx(async (trx) => {
+      await repoint(trx, seed.recordId, seed.newPatientId);
+      await linkRecords(trx, { firstRecordId: seed.northRecordId, secondRecordId: seed.recordId, sourceTime: new Date('2024-03-05T08:00:00Z'), actor: 'test', messageId: null });
+    });
+    assert.equal(await recordPatient(), seed.candidatePatientId);
+    // The page is still on this patient's history from the test before: load it afresh.
+    await page.goto(`${t.url}/#/integration/identity/patients/${seed.candidatePatientId}`);
+    await page.reload();
+    const linkRow = page.getByTestId('history-events').locator('tr[data-decision="source-link"]');
+    await linkRow.waitFor({ timeout: WAIT_MS });
+    await assertText(linkRow, /Linked by its source/, 'the source’s link is listed in words');
+    await linkRow.getByRole('button', { name: 'Undo link…' }).click();
+    const confirm = page.getByTestId('history-confirm');
+    await assertText(confirm, /Undo the link south-adt sent\?[\s\S]*both records stay live/, 'the confirmation says what goes back');
+    assert.equal(await confirm.getByRole('button', { name: 'Undo link', exact: true }).isDisabled(), true, 'no undo without a reason');
+    await page.getByLabel('Reason').fill('The A24 named the wrong patient');
+    await browser.screenshot('identity-source-link-confirm');
+    await confirm.getByRole('button', { name: 'Undo link', exact: true }).click();
+    await assertText(page.getByTestId('history-answer'), /^Link undone\./, 'the answer says what happened');
+    assert.equal(await recordPatient(), seed.newPatientId, 'the south record is back with its own patient');
+    await assertText(page.getByTestId('history-events').locator('tr[data-decision="person-unlink-source"]').first(), /Source link undone by a person/, 'the undo is in the history');
+    await browser.screenshot('identity-source-link-undone');
     assertPageHealthy(browser, [401]);
   });
 
