@@ -11,6 +11,7 @@ import type { SourceProfile } from '../adapters/source-profile.ts';
 import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
 import type { NormalizedMessage } from '../model/clinical.ts';
 import { refreshGoldenRecords } from '../core/identity/golden-record.ts';
+import { linkStrandedFacts } from '../core/clinical/fact-writer.ts';
 import { applyNormalized, knownIdentifiers, laneKeysOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
 import { normalizeRaw, PermanentMessageError, transformOf } from './normalize.ts';
 import { retryDelayMs } from './retry.ts';
@@ -136,6 +137,7 @@ export class GatewayProcessor {
         if (Date.now() - this.lastExpiry > 10_000) {
           this.lastExpiry = Date.now();
           await this.expireParked();
+          await this.linkStranded();
         }
       } catch (err) {
         this.log.warn('gateway.batch.failed', { ...describeError(err), count: this.claimedIds.length });
@@ -452,6 +454,13 @@ export class GatewayProcessor {
       await this.step(trx, ids[0]!, dead ? 'dead-letter' : 'retrying', this.options.workerId, { reason_code: code, attempt, ...(dead ? {} : { delay_ms: Math.round(delay) }) });
       if (dead) await enqueueApplicationAcks(trx, ids);
     });
+  }
+
+  /** See linkStrandedFacts: five minutes of registrations, looked at every ten seconds, leaves ample overlap. */
+  async linkStranded(): Promise<number> {
+    const linked = await this.store.tx((trx) => linkStrandedFacts(trx, 300));
+    if (linked > 0) this.log.info('gateway.facts.linked-late', { count: linked });
+    return linked;
   }
 
   /** A parked message past its deadline goes to the operator: what it waits for never arrived. */

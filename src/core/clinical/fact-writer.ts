@@ -159,6 +159,24 @@ export async function linkWaitingFacts(db: Db | Tx, patientId: string, encounter
   await db.updateTable('clinical_facts').set({ encounter_id: encounterId }).where('patient_id', '=', patientId).where('encounter_key', '=', encounterKey).where('encounter_id', 'is', null).execute();
 }
 
+/**
+ * Links facts that still wait for a visit registered in the last `windowSeconds`. A result and the registration of its
+ * visit can be worked at once by two workers when they share no identifier (their lanes differ): the result looked
+ * for the visit before the registration committed, and the registration linked waiting facts before the result
+ * committed, so neither saw the other. This closes that gap after both have committed. Returns how many were linked.
+ */
+export async function linkStrandedFacts(db: Db | Tx, windowSeconds: number): Promise<number> {
+  const linked = await sql<{ id: string }>`
+    UPDATE clinical_facts f SET encounter_id = e.id
+    FROM (SELECT DISTINCT ON (o.patient_id, o.source_key) o.id, o.patient_id, o.source_key FROM encounters o
+          WHERE (o.patient_id, o.source_key) IN (
+            SELECT patient_id, source_key FROM encounters WHERE created_at > now() - make_interval(secs => ${windowSeconds}) AND source_key IS NOT NULL)
+          ORDER BY o.patient_id, o.source_key, o.created_at) e
+    WHERE f.patient_id = e.patient_id AND f.encounter_key = e.source_key AND f.encounter_id IS NULL
+    RETURNING f.id`.execute(db);
+  return linked.rows.length;
+}
+
 /** The registered encounter a fact's visit number names, if it is known yet. */
 export async function findEncounter(db: Db | Tx, patientId: string, encounterKey: string): Promise<string | null> {
   const row = await db.selectFrom('encounters').select('id').where('patient_id', '=', patientId).where('source_key', '=', encounterKey).orderBy('created_at').limit(1).executeTakeFirst();
