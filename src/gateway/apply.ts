@@ -52,8 +52,6 @@ function registers(message: NormalizedMessage, group: PatientGroup): boolean {
   return message.event.startsWith('FHIR:') && (group.patient.family !== undefined || group.patient.birthDate !== undefined);
 }
 
-export { recordKeyOf };
-
 /**
  * Called when the parking is about to be written, outside the message's savepoint: rolling the savepoint back let go of
  * the identifier locks, so they are taken again and the references looked up once more. True when the message must

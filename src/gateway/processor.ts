@@ -136,8 +136,7 @@ export class GatewayProcessor {
         worked = (await this.runBatchSafely()).worked;
         if (Date.now() - this.lastExpiry > 10_000) {
           this.lastExpiry = Date.now();
-          await this.expireParked();
-          await this.linkStranded();
+          await this.housekeeping();
         }
       } catch (err) {
         this.log.warn('gateway.batch.failed', { ...describeError(err), count: this.claimedIds.length });
@@ -454,6 +453,16 @@ export class GatewayProcessor {
       await this.step(trx, ids[0]!, dead ? 'dead-letter' : 'retrying', this.options.workerId, { reason_code: code, attempt, ...(dead ? {} : { delay_ms: Math.round(delay) }) });
       if (dead) await enqueueApplicationAcks(trx, ids);
     });
+  }
+
+  /** The periodic steps. A failure here is not a batch's: it is logged and tried again next time. */
+  private async housekeeping(): Promise<void> {
+    try {
+      await this.expireParked();
+      await this.linkStranded();
+    } catch (err) {
+      this.log.warn('gateway.housekeeping.failed', describeError(err));
+    }
   }
 
   /** See linkStrandedFacts: five minutes of registrations, looked at every ten seconds, leaves ample overlap. */
