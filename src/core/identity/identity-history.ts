@@ -5,7 +5,7 @@ import { ForbiddenError, NotFoundError, VigilError } from '../../errors.ts';
 import type { LinkReason } from '../../store/schema.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import { refreshGoldenRecord } from './golden-record.ts';
-import { repoint, undoSourceLink, unmerge } from './merge.ts';
+import { repoint, SOURCE_GROUPS, undoSourceLink, unmerge } from './merge.ts';
 import { livePatient, lockIdentifiers, newPatient } from './resolve.ts';
 import { actorOf, auditPatients, loadRecords, recordIdentifiers, reviewers, type ReviewRecord, type Reviewer } from './review-queue.ts';
 
@@ -193,12 +193,11 @@ export class IdentityHistoryService {
   private async undoSourceStatement(subject: Subject, facts: RequestFacts, group: 'merge' | 'link', id: string, reason: string): Promise<{ restoredRecords: number; restoredPatientId: string }> {
     this.permit(subject);
     const why = requireReason(reason);
-    const decisions = group === 'merge' ? ['source-merge', 'moved-by-merge'] : ['source-link', 'moved-by-link'];
     return this.store.tx(async (trx) => {
       const moved = await sql<{ record_id: string; from_patient_id: string; to_patient_id: string }>`
         select record_id, from_patient_id, to_patient_id from identity_link_events
-         where evidence->>${group} = ${id} and decision = any(${decisions}::text[])`.execute(trx);
-      if (moved.rows.length === 0) throw new NotFoundError(group === 'merge' ? 'No merge with that id is recorded.' : 'No source link with that id is recorded.');
+         where evidence->>${group} = ${id} and decision = any(${[...SOURCE_GROUPS[group].decisions]}::text[])`.execute(trx);
+      if (moved.rows.length === 0) throw new NotFoundError(SOURCE_GROUPS[group].unknown);
       const identifiers = (await Promise.all(moved.rows.map((r) => recordIdentifiers(trx, r.record_id)))).flat();
       await lockIdentifiers(trx, identifiers);
       const actor = actorOf(subject);

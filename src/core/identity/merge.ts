@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { VigilError } from '../../errors.ts';
 import type { Db, Tx } from '../../store/store.ts';
-import { projectRecordIdentifiers, refreshGoldenRecord } from './golden-record.ts';
+import { projectRecordIdentifiers, refreshGoldenRecord, refreshGoldenRecords } from './golden-record.ts';
 
 /**
  * Merges that a source states (HL7 ADT A40, FHIR Patient.link `replaced-by`) and their undoing. A merge moves every
@@ -25,6 +25,23 @@ export async function repoint(db: Db | Tx, recordId: string, patientId: string):
   await projectRecordIdentifiers(db, recordId);
 }
 
+/** One link decision of a source statement or its undoing (no weight: a source or a person decided, not the matcher). */
+async function recordLinkEvent(
+  db: Db | Tx,
+  e: { recordId: string; from: string; to: string; decision: string; evidence: object; actor: string; messageId: string | null; undoes?: string },
+): Promise<void> {
+  await db
+    .insertInto('identity_link_events')
+    .values({ record_id: e.recordId, from_patient_id: e.from, to_patient_id: e.to, decision: e.decision, weight: null, evidence: JSON.stringify(e.evidence), actor: e.actor, message_id: e.messageId, undoes: e.undoes ?? null })
+    .execute();
+}
+
+/** The records named, with the patient each sits on now (absent when unknown). */
+async function recordsByIds(db: Db | Tx, ids: readonly string[]) {
+  const rows = await db.selectFrom('patient_records').select(['id', 'patient_id', 'retired_into']).where('id', 'in', [...ids]).execute();
+  return ids.map((id) => rows.find((r) => r.id === id));
+}
+
 /**
  * Moves every record of patient `from` onto `to` (facts and encounters follow their record), recording a link event
  * for each record other than `named` (whose own event the caller wrote), and leaves `from` as an empty shell that
@@ -38,21 +55,14 @@ async function moveAllRecords(
   const moving = await db.selectFrom('patient_records').select('id').where('patient_id', '=', move.from).execute();
   for (const r of moving) {
     await repoint(db, r.id, move.to);
-    if (r.id !== move.named) {
-      await db
-        .insertInto('identity_link_events')
-        .values({ record_id: r.id, from_patient_id: move.from, to_patient_id: move.to, decision: move.decision, weight: null, evidence: JSON.stringify(move.evidence), actor: move.actor, message_id: move.messageId, undoes: null })
-        .execute();
-    }
+    if (r.id !== move.named) await recordLinkEvent(db, { recordId: r.id, from: move.from, to: move.to, decision: move.decision, evidence: move.evidence, actor: move.actor, messageId: move.messageId });
   }
   await db.updateTable('patients').set({ merged_into: move.to, updated_at: sql`now()` }).where('id', '=', move.from).execute();
   return moving.length;
 }
 
 export async function mergeRecords(db: Db | Tx, input: { survivorRecordId: string; retiredRecordId: string; actor: string; messageId: string | null }): Promise<MergeOutcome> {
-  const records = await db.selectFrom('patient_records').select(['id', 'patient_id', 'retired_into']).where('id', 'in', [input.survivorRecordId, input.retiredRecordId]).execute();
-  const survivor = records.find((r) => r.id === input.survivorRecordId);
-  const retired = records.find((r) => r.id === input.retiredRecordId);
+  const [survivor, retired] = await recordsByIds(db, [input.survivorRecordId, input.retiredRecordId]);
   if (!survivor || !retired) throw new VigilError('merge-record-unknown', 404, 'A record named by the merge is not in the index.');
   const mergeId = uuidv7();
   if (survivor.patient_id === retired.patient_id && retired.retired_into === survivor.id) {
@@ -61,10 +71,7 @@ export async function mergeRecords(db: Db | Tx, input: { survivorRecordId: strin
   const from = retired.patient_id;
   const to = survivor.patient_id;
   await db.updateTable('patient_records').set({ retired_into: survivor.id }).where('id', '=', retired.id).execute();
-  await db
-    .insertInto('identity_link_events')
-    .values({ record_id: retired.id, from_patient_id: from, to_patient_id: to, decision: 'source-merge', weight: null, evidence: JSON.stringify({ merge: mergeId, retiredInto: survivor.id }), actor: input.actor, message_id: input.messageId, undoes: null })
-    .execute();
+  await recordLinkEvent(db, { recordId: retired.id, from, to, decision: 'source-merge', evidence: { merge: mergeId, retiredInto: survivor.id }, actor: input.actor, messageId: input.messageId });
   const moved = await moveAllRecords(db, { from, to, named: retired.id, decision: 'moved-by-merge', evidence: { merge: mergeId }, actor: input.actor, messageId: input.messageId });
   await refreshGoldenRecord(db, to);
   return { mergeId, survivorPatientId: to, retiredPatientId: from, movedRecords: moved, alreadyMerged: false };
@@ -75,7 +82,8 @@ export async function unmerge(db: Db | Tx, input: { mergeId: string; actor: stri
   return undoGroup(db, { group: 'merge', id: input.mergeId, actor: input.actor, messageId: null });
 }
 
-const GROUPS = {
+/** The link events of a source's merge or link group, and what an unknown or undone group is called. */
+export const SOURCE_GROUPS = {
   merge: { decisions: ['source-merge', 'moved-by-merge'], undo: 'unmerge', unknown: 'No merge with that id is recorded.', done: 'This merge was already undone.' },
   link: { decisions: ['source-link', 'moved-by-link'], undo: 'source-unlink', unknown: 'No source link with that id is recorded.', done: 'This link was already undone.' },
 } as const;
@@ -83,29 +91,25 @@ const GROUPS = {
 /** Replays a merge or link group backwards: the state before it comes back exactly. */
 async function undoGroup(
   db: Db | Tx,
-  input: { group: keyof typeof GROUPS; id: string; actor: string; messageId: string | null; evidence?: Record<string, string | null>; decision?: string },
+  input: { group: keyof typeof SOURCE_GROUPS; id: string; actor: string; messageId: string | null; evidence?: Record<string, string | null>; decision?: string },
 ): Promise<{ restoredRecords: number; patientId: string }> {
-  const group = GROUPS[input.group];
+  const group = SOURCE_GROUPS[input.group];
   const events = await sql<{ id: string; record_id: string; from_patient_id: string; to_patient_id: string; decision: string }>`
     SELECT id, record_id, from_patient_id, to_patient_id, decision FROM identity_link_events
     WHERE evidence->>${input.group} = ${input.id} AND decision = ANY(${[...group.decisions]}::text[]) ORDER BY id DESC`.execute(db);
   if (events.rows.length === 0) throw new VigilError(`${input.group}-unknown`, 404, group.unknown);
   const undone = await db.selectFrom('identity_link_events').select('id').where('undoes', 'in', events.rows.map((e) => e.id)).executeTakeFirst();
   if (undone) throw new VigilError(`${input.group}-already-undone`, 409, group.done);
-  const restored = events.rows[0]!.from_patient_id;
   for (const e of events.rows) {
     if (e.decision === 'source-merge') await db.updateTable('patient_records').set({ retired_into: null }).where('id', '=', e.record_id).execute();
     if (e.from_patient_id !== e.to_patient_id) await repoint(db, e.record_id, e.from_patient_id);
-    await db
-      .insertInto('identity_link_events')
-      .values({ record_id: e.record_id, from_patient_id: e.to_patient_id, to_patient_id: e.from_patient_id, decision: input.decision ?? group.undo, weight: null, evidence: JSON.stringify({ [input.group]: input.id, ...input.evidence }), actor: input.actor, message_id: input.messageId, undoes: e.id })
-      .execute();
+    await recordLinkEvent(db, { recordId: e.record_id, from: e.to_patient_id, to: e.from_patient_id, decision: input.decision ?? group.undo, evidence: { [input.group]: input.id, ...input.evidence }, actor: input.actor, messageId: input.messageId, undoes: e.id });
   }
-  const from = events.rows[0]!;
-  await db.updateTable('patients').set({ merged_into: null, updated_at: sql`now()` }).where('id', '=', from.from_patient_id).where('merged_into', '=', from.to_patient_id).execute();
-  await refreshGoldenRecord(db, from.from_patient_id);
-  await refreshGoldenRecord(db, from.to_patient_id);
-  return { restoredRecords: events.rows.length, patientId: restored };
+  // Every event of a group moved its record from the same patient to the same other one.
+  const first = events.rows[0]!;
+  await db.updateTable('patients').set({ merged_into: null, updated_at: sql`now()` }).where('id', '=', first.from_patient_id).where('merged_into', '=', first.to_patient_id).execute();
+  await refreshGoldenRecords(db, [first.from_patient_id, first.to_patient_id]);
+  return { restoredRecords: events.rows.length, patientId: first.from_patient_id };
 }
 
 interface PairInput {
@@ -128,9 +132,7 @@ const atOf = (t: Date | null) => t?.toISOString() ?? null;
  */
 export async function linkRecords(db: Db | Tx, input: PairInput): Promise<{ patientIds: string[]; movedRecords: number }> {
   const pair = [input.firstRecordId, input.secondRecordId];
-  const records = await db.selectFrom('patient_records').select(['id', 'patient_id']).where('id', 'in', pair).execute();
-  const first = records.find((r) => r.id === input.firstRecordId);
-  const second = records.find((r) => r.id === input.secondRecordId);
+  const [first, second] = await recordsByIds(db, pair);
   if (!first || !second) throw new VigilError('link-record-unknown', 404, 'A record named by the link is not in the index.');
   // Already one patient (a repeated A24, or Vigil matched them before): nothing to move and nothing to undo later.
   if (first.patient_id === second.patient_id) return { patientIds: [first.patient_id], movedRecords: 0 };
@@ -141,10 +143,7 @@ export async function linkRecords(db: Db | Tx, input: PairInput): Promise<{ pati
     LIMIT 1`.execute(db);
   if (takenBack.rows.length > 0) return { patientIds: [first.patient_id, second.patient_id], movedRecords: 0 };
   const evidence = { link: uuidv7(), with: first.id, at: atOf(input.sourceTime) };
-  await db
-    .insertInto('identity_link_events')
-    .values({ record_id: second.id, from_patient_id: second.patient_id, to_patient_id: first.patient_id, decision: 'source-link', weight: null, evidence: JSON.stringify(evidence), actor: input.actor, message_id: input.messageId, undoes: null })
-    .execute();
+  await recordLinkEvent(db, { recordId: second.id, from: second.patient_id, to: first.patient_id, decision: 'source-link', evidence, actor: input.actor, messageId: input.messageId });
   const moved = await moveAllRecords(db, { from: second.patient_id, to: first.patient_id, named: second.id, decision: 'moved-by-link', evidence: { link: evidence.link }, actor: input.actor, messageId: input.messageId });
   await refreshGoldenRecord(db, first.patient_id);
   return { patientIds: [first.patient_id], movedRecords: moved };
@@ -179,8 +178,8 @@ export async function unlinkRecords(db: Db | Tx, input: PairInput): Promise<{ pa
     FROM identity_link_events e
     WHERE e.decision = 'source-link' AND ${pairEvents(pair)} AND NOT EXISTS (SELECT 1 FROM identity_link_events u WHERE u.undoes = e.id)
     ORDER BY e.id DESC LIMIT 1`.execute(db);
-  const records = await db.selectFrom('patient_records').select(['id', 'patient_id']).where('id', 'in', pair).execute();
-  const patients = [...new Set(records.map((r) => r.patient_id))];
+  const [first, second] = await recordsByIds(db, pair);
+  const patients = [...new Set([first, second].flatMap((r) => (r ? [r.patient_id] : [])))];
   const link = links.rows[0];
   if (link?.later) return { patientIds: patients, restoredRecords: 0 };
   if (link) {
@@ -188,10 +187,6 @@ export async function unlinkRecords(db: Db | Tx, input: PairInput): Promise<{ pa
     return { patientIds: [...new Set([...patients, undone.patientId])], restoredRecords: undone.restoredRecords };
   }
   if (patients.length === 1) throw new UnlinkNeedsReviewError();
-  const second = records.find((r) => r.id === input.secondRecordId)!;
-  await db
-    .insertInto('identity_link_events')
-    .values({ record_id: second.id, from_patient_id: second.patient_id, to_patient_id: second.patient_id, decision: 'source-not-linked', weight: null, evidence: JSON.stringify({ with: input.firstRecordId, at }), actor: input.actor, message_id: input.messageId, undoes: null })
-    .execute();
+  await recordLinkEvent(db, { recordId: second!.id, from: second!.patient_id, to: second!.patient_id, decision: 'source-not-linked', evidence: { with: input.firstRecordId, at }, actor: input.actor, messageId: input.messageId });
   return { patientIds: patients, restoredRecords: 0 };
 }
