@@ -182,6 +182,7 @@ describe('identity history and corrections', () => {
     const [event] = await auditOf(res.requestId);
     assert.equal(event?.outcome, 'denied');
     assert.equal((await call('nurse', 'POST', `/api/identity/records/${southRecordId}/split`, { reason: 'try' })).status, 403);
+    assert.equal((await call('nurse', 'POST', `/api/identity/links/${uuidv7()}/undo`, { reason: 'try' })).status, 403, 'nor may a nurse undo a source link');
     assert.equal((await call('integration-operator', 'GET', `/api/identity/patients/${uuidv7()}/history`)).status, 404);
     const text = JSON.stringify(bodies).toLowerCase();
     assert.ok(bodies.length >= 6);
