@@ -16,6 +16,8 @@ export interface BenchCluster {
   /** Superuser URL of the `postgres` database. */
   adminUrl: string;
   port: number;
+  /** The directory of the server's Unix socket: `viaSocket` turns a URL of this cluster into one that connects there. */
+  socketDir: string;
   version: string;
   /** The settings that decide the cost of a commit, read from the running server. */
   durability: string;
@@ -120,6 +122,7 @@ export async function startBenchCluster(options: ClusterOptions = {}): Promise<B
     return {
       adminUrl,
       port,
+      socketDir: root,
       version: version.split(' on ')[0]!,
       durability: rows.map((r) => `${r.name}=${r.setting}`).join(', '),
       cpuSeconds: () => treeCpuSeconds(postmaster),
@@ -149,9 +152,9 @@ export async function resetStatements(url: string): Promise<void> {
  * went (planning and execution). Statement texts have placeholders for every value, so nothing here is content.
  */
 export async function printStatements(url: string, messages: number, label: string): Promise<void> {
-  const rows = await adminQuery<{ calls: string; exec_ms: number; plan_ms: number; query: string }>(
+  const rows = await adminQuery<{ calls: string; exec_ms: number; plan_ms: number; toplevel: boolean; query: string }>(
     url,
-    `SELECT s.calls, s.total_exec_time AS exec_ms, s.total_plan_time AS plan_ms, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 110) AS query
+    `SELECT s.calls, s.total_exec_time AS exec_ms, s.total_plan_time AS plan_ms, s.toplevel, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 110) AS query
        FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.userid
       WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat%' AND s.query NOT ILIKE '%FROM gateway_messages GROUP BY%'
       ORDER BY s.total_exec_time + s.total_plan_time DESC`,
@@ -159,8 +162,21 @@ export async function printStatements(url: string, messages: number, label: stri
   const calls = rows.reduce((n, r) => n + Number(r.calls), 0);
   const execMs = rows.reduce((n, r) => n + r.exec_ms, 0);
   const planMs = rows.reduce((n, r) => n + r.plan_ms, 0);
-  console.log(`    ${label}: ${(calls / messages).toFixed(1)} statements per message; server time per message: execute ${((execMs * 1000) / messages).toFixed(0)} µs, plan ${((planMs * 1000) / messages).toFixed(0)} µs`);
-  for (const r of rows.slice(0, 25)) {
-    console.log(`      ${(Number(r.calls) / messages).toFixed(2).padStart(6)}/msg  exec ${((r.exec_ms * 1000) / messages).toFixed(0).padStart(5)} µs  plan ${((r.plan_ms * 1000) / messages).toFixed(0).padStart(4)} µs  ${r.query}`);
-  }
+  // Top-level statements are the ones a worker sent, each a round trip; the rest run inside them (foreign-key checks).
+  const sent = rows.filter((r) => r.toplevel);
+  const roundTrips = sent.reduce((n, r) => n + Number(r.calls), 0);
+  const line = (r: (typeof rows)[number]) =>
+    `      ${(Number(r.calls) / messages).toFixed(2).padStart(6)}/msg  exec ${((r.exec_ms * 1000) / messages).toFixed(0).padStart(5)} µs  plan ${((r.plan_ms * 1000) / messages).toFixed(0).padStart(4)} µs  ${r.query}`;
+  console.log(`    ${label}: ${(calls / messages).toFixed(1)} statements per message, ${(roundTrips / messages).toFixed(2)} of them sent (round trips); server time per message: execute ${((execMs * 1000) / messages).toFixed(0)} µs, plan ${((planMs * 1000) / messages).toFixed(0)} µs`);
+  console.log('    by server time:');
+  for (const r of rows.slice(0, 25)) console.log(line(r));
+  console.log('    sent, by count:');
+  for (const r of [...sent].sort((a, b) => Number(b.calls) - Number(a.calls)).slice(0, 30)) console.log(line(r));
+}
+
+/** The same database reached through the server's Unix socket instead of TCP on loopback (node-postgres reads `host`). */
+export function viaSocket(url: string, socketDir: string): string {
+  const u = new URL(url);
+  u.searchParams.set('host', socketDir);
+  return u.toString();
 }

@@ -30,7 +30,7 @@ import { describeMachine, loadAverage } from '../machine.ts';
 import { upsertSection } from '../results-sections.ts';
 import { killAllTargets } from '../target-process.ts';
 import { runDrainBench } from './drain.ts';
-import { adminQuery, postgresBinDir, startBenchCluster, type BenchCluster } from './pg-cluster.ts';
+import { adminQuery, postgresBinDir, startBenchCluster, viaSocket, type BenchCluster } from './pg-cluster.ts';
 import { runReceiveBench } from './receive.ts';
 import { renderGateway, withReceivePart, type GatewayReport } from './report.ts';
 import { runSoakBench } from './soak.ts';
@@ -57,6 +57,7 @@ const { values: args } = parseArgs({
     'soak-rate': { type: 'string' },
     profile: { type: 'string' },
     'pg-statements': { type: 'boolean', default: false },
+    'pg-socket': { type: 'boolean', default: false },
   },
 });
 
@@ -155,7 +156,7 @@ async function main(): Promise<number> {
   await prepareTemplate(cluster);
   if (cluster.statements) await adminQuery(cluster.urlOf(TEMPLATE), 'CREATE EXTENSION pg_stat_statements');
   const kek = randomBytes(32).toString('base64');
-  const env = (databaseUrl: string) => benchVigilEnv(databaseUrl, kek, join(workDir, 'data'));
+  const env = (databaseUrl: string) => benchVigilEnv(args['pg-socket'] ? viaSocket(databaseUrl, cluster.socketDir) : databaseUrl, kek, join(workDir, 'data'));
 
   const patients = Math.max(1, Math.round(drainMessages / MESSAGES_PER_PATIENT));
   const traffic = makeTraffic(patients);

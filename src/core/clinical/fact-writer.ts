@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Coding, EncounterInput, FactInput } from '../../model/clinical.ts';
 import type { ProvenanceRecord } from '../../model/provenance.ts';
 import { confidenceOf } from '../../model/quality.ts';
+import { fixedStatement } from '../../store/fixed-statement.ts';
 import type { Db, Tx } from '../../store/store.ts';
 import { storeDocumentContent } from './document-content.ts';
 
@@ -93,49 +94,7 @@ export async function writeFacts(db: Db | Tx, target: FactTarget, facts: readonl
     return ids;
   }
   const rows = facts.map((fact, ord) => factRow(target, fact, ord));
-  const newer = sql`(COALESCE(excluded.source_time, '-infinity'::timestamptz), excluded.content_hash) > (COALESCE(clinical_facts.source_time, '-infinity'::timestamptz), clinical_facts.content_hash)`;
-  const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE clinical_facts.${sql.ref(column)} END`;
-  // A version row is skipped when this exact version is stored already (a repeated message): then nothing is counted.
-  // A version that wins `newer` cannot be stored already, so the new version id is current exactly then. The count
-  // after this write is the new version's arrival number (its FHIR versionId), given under the fact's row lock.
-  // A scalar subquery, not EXISTS: the planner takes the JSON input for 100 rows and would hash the whole versions
-  // table once (a sequential scan, measured at 3 ms on 25,000 versions) instead of probing the index per fact.
-  const repeated = sql`(SELECT true FROM clinical_fact_versions v WHERE v.fact_id = clinical_facts.id AND v.content_hash = excluded.content_hash
-    AND COALESCE(v.source_time, '-infinity'::timestamptz) = COALESCE(excluded.source_time, '-infinity'::timestamptz) LIMIT 1) IS NOT NULL`;
-  const at = sql`${sourceTime}::timestamptz`;
-  const result = await sql<{ ord: number; fact_id: string; versioned: boolean }>`
-    WITH i AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS i(ord integer, id uuid, version_id uuid, kind text, source_key text,
-        status text, code_system text, code text, code_display text, codings jsonb, effective_at timestamptz, body jsonb, confidence real,
-        content_hash text, provenance jsonb)),
-    f AS (
-      INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, encounter_key, status, code_system,
-        code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash, version_count, last_version_at, current_version_id)
-      SELECT i.id, i.kind, ${target.sourceId}::uuid, i.source_key, ${target.recordId}::uuid, ${target.patientId}::uuid, ${target.encounterId}::uuid,
-        ${target.encounterKey}::text, i.status, i.code_system, i.code, i.code_display, i.codings, i.effective_at, i.body, ${target.provenance.derivation}::text,
-        i.confidence, ${at}, i.content_hash, 1, now(), i.version_id
-      FROM i
-      ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
-        status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
-        code_display = ${pick('code_display')}, codings = ${pick('codings')}, effective_at = ${pick('effective_at')},
-        body = ${pick('body')}, confidence = ${pick('confidence')}, encounter_id = COALESCE(${pick('encounter_id')}, clinical_facts.encounter_id),
-        encounter_key = COALESCE(${pick('encounter_key')}, clinical_facts.encounter_key),
-        source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')}, derivation = ${pick('derivation')},
-        updated_at = CASE WHEN ${newer} THEN now() ELSE clinical_facts.updated_at END,
-        last_confirmed_at = now(),
-        version_count = clinical_facts.version_count + CASE WHEN ${repeated} THEN 0 ELSE 1 END,
-        last_version_at = CASE WHEN ${repeated} THEN clinical_facts.last_version_at ELSE now() END,
-        current_version_id = CASE WHEN ${newer} THEN excluded.current_version_id ELSE clinical_facts.current_version_id END
-      RETURNING id, kind, source_key, version_count),
-    v AS (
-      INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance, seq)
-      SELECT i.version_id, f.id, i.status, i.codings, i.effective_at, i.body, ${at}, i.content_hash, i.provenance, f.version_count
-      FROM f JOIN i ON i.kind = f.kind AND i.source_key = f.source_key
-      ON CONFLICT (fact_id, content_hash, (COALESCE(source_time, '-infinity'::timestamptz))) DO NOTHING
-      RETURNING fact_id)
-    SELECT i.ord, f.id AS fact_id, EXISTS (SELECT 1 FROM v WHERE v.fact_id = f.id) AS versioned
-    FROM i JOIN f ON f.kind = i.kind AND f.source_key = i.source_key
-    ORDER BY i.ord`.execute(db);
+  const result = await upsertFacts(db, JSON.stringify(rows), target.sourceId, target.recordId, target.patientId, target.encounterId, target.encounterKey, target.provenance.derivation, sourceTime);
   const ids: string[] = new Array(facts.length);
   for (const r of result.rows) {
     ids[r.ord] = r.fact_id;
@@ -144,6 +103,58 @@ export async function writeFacts(db: Db | Tx, target: FactTarget, facts: readonl
   }
   return ids;
 }
+
+/**
+ * The upsert behind writeFacts, compiled once (see fixedStatement): its text is the same for every message, so only the
+ * values are bound.
+ */
+const upsertFacts = fixedStatement(
+  (rowsJson: string, sourceId: string, recordId: string, patientId: string, encounterId: string | null, encounterKey: string | null, derivation: string, sourceTime: Date | null) => {
+    const newer = sql`(COALESCE(excluded.source_time, '-infinity'::timestamptz), excluded.content_hash) > (COALESCE(clinical_facts.source_time, '-infinity'::timestamptz), clinical_facts.content_hash)`;
+    const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE clinical_facts.${sql.ref(column)} END`;
+    // A version row is skipped when this exact version is stored already (a repeated message): then nothing is counted.
+    // A version that wins `newer` cannot be stored already, so the new version id is current exactly then. The count
+    // after this write is the new version's arrival number (its FHIR versionId), given under the fact's row lock.
+    // A scalar subquery, not EXISTS: the planner takes the JSON input for 100 rows and would hash the whole versions
+    // table once (a sequential scan, measured at 3 ms on 25,000 versions) instead of probing the index per fact.
+    const repeated = sql`(SELECT true FROM clinical_fact_versions v WHERE v.fact_id = clinical_facts.id AND v.content_hash = excluded.content_hash
+      AND COALESCE(v.source_time, '-infinity'::timestamptz) = COALESCE(excluded.source_time, '-infinity'::timestamptz) LIMIT 1) IS NOT NULL`;
+    const at = sql`${sourceTime}::timestamptz`;
+    return sql<{ ord: number; fact_id: string; versioned: boolean }>`
+      WITH i AS (
+        SELECT * FROM jsonb_to_recordset(${rowsJson}::jsonb) AS i(ord integer, id uuid, version_id uuid, kind text, source_key text,
+          status text, code_system text, code text, code_display text, codings jsonb, effective_at timestamptz, body jsonb, confidence real,
+          content_hash text, provenance jsonb)),
+      f AS (
+        INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, encounter_key, status, code_system,
+          code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash, version_count, last_version_at, current_version_id)
+        SELECT i.id, i.kind, ${sourceId}::uuid, i.source_key, ${recordId}::uuid, ${patientId}::uuid, ${encounterId}::uuid,
+          ${encounterKey}::text, i.status, i.code_system, i.code, i.code_display, i.codings, i.effective_at, i.body, ${derivation}::text,
+          i.confidence, ${at}, i.content_hash, 1, now(), i.version_id
+        FROM i
+        ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
+          status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
+          code_display = ${pick('code_display')}, codings = ${pick('codings')}, effective_at = ${pick('effective_at')},
+          body = ${pick('body')}, confidence = ${pick('confidence')}, encounter_id = COALESCE(${pick('encounter_id')}, clinical_facts.encounter_id),
+          encounter_key = COALESCE(${pick('encounter_key')}, clinical_facts.encounter_key),
+          source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')}, derivation = ${pick('derivation')},
+          updated_at = CASE WHEN ${newer} THEN now() ELSE clinical_facts.updated_at END,
+          last_confirmed_at = now(),
+          version_count = clinical_facts.version_count + CASE WHEN ${repeated} THEN 0 ELSE 1 END,
+          last_version_at = CASE WHEN ${repeated} THEN clinical_facts.last_version_at ELSE now() END,
+          current_version_id = CASE WHEN ${newer} THEN excluded.current_version_id ELSE clinical_facts.current_version_id END
+        RETURNING id, kind, source_key, version_count),
+      v AS (
+        INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance, seq)
+        SELECT i.version_id, f.id, i.status, i.codings, i.effective_at, i.body, ${at}, i.content_hash, i.provenance, f.version_count
+        FROM f JOIN i ON i.kind = f.kind AND i.source_key = f.source_key
+        ON CONFLICT (fact_id, content_hash, (COALESCE(source_time, '-infinity'::timestamptz))) DO NOTHING
+        RETURNING fact_id)
+      SELECT i.ord, f.id AS fact_id, EXISTS (SELECT 1 FROM v WHERE v.fact_id = f.id) AS versioned
+      FROM i JOIN f ON f.kind = i.kind AND f.source_key = i.source_key
+      ORDER BY i.ord`;
+  },
+);
 
 const ENCOUNTER_STATUS: Record<EncounterInput['status'], 'planned' | 'active' | 'finished' | 'cancelled'> = {
   planned: 'planned',
@@ -183,20 +194,42 @@ export async function findEncounter(db: Db | Tx, patientId: string, encounterKey
   return row?.id ?? null;
 }
 
+/** The upsert behind writeEncounter, compiled once (see fixedStatement). */
+const upsertEncounter = fixedStatement(
+  (
+    id: string,
+    patientId: string,
+    facilityId: string | null,
+    status: string,
+    klass: string,
+    startsAt: Date | null,
+    endsAt: Date | null,
+    sourceId: string,
+    sourceKey: string,
+    recordId: string,
+    sourceTime: Date | null,
+    provenance: string,
+    location: string | null,
+  ) => {
+    const newer = sql`COALESCE(excluded.source_time, '-infinity'::timestamptz) >= COALESCE(encounters.source_time, '-infinity'::timestamptz)`;
+    const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE encounters.${sql.ref(column)} END`;
+    return sql<{ id: string }>`
+      INSERT INTO encounters (id, patient_id, facility_id, status, class, starts_at, ends_at, source_id, source_key, record_id, source_time, provenance, location)
+      VALUES (${id}, ${patientId}, ${facilityId}, ${status}, ${klass},
+        ${startsAt}, ${endsAt}, ${sourceId}, ${sourceKey}, ${recordId}, ${sourceTime},
+        ${provenance}::jsonb, ${location})
+      ON CONFLICT (source_id, source_key) WHERE source_id IS NOT NULL DO UPDATE SET
+        status = ${pick('status')}, class = ${pick('class')}, starts_at = COALESCE(${pick('starts_at')}, encounters.starts_at),
+        ends_at = ${pick('ends_at')}, location = ${pick('location')}, provenance = ${pick('provenance')},
+        source_time = GREATEST(excluded.source_time, encounters.source_time), updated_at = now()
+      RETURNING id`;
+  },
+);
+
 /** Encounters from a source: one row per visit number, the newest account (by source time) wins. */
 export async function writeEncounter(db: Db | Tx, target: Omit<FactTarget, 'encounterId' | 'encounterKey'> & { facilityId: string | null }, encounter: EncounterInput, sourceTime: Date | null): Promise<string> {
   const provenance = JSON.stringify({ ...target.provenance, flags: [...target.provenance.flags, ...encounter.flags] });
-  const newer = sql`COALESCE(excluded.source_time, '-infinity'::timestamptz) >= COALESCE(encounters.source_time, '-infinity'::timestamptz)`;
-  const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE encounters.${sql.ref(column)} END`;
-  const row = await sql<{ id: string }>`
-    INSERT INTO encounters (id, patient_id, facility_id, status, class, starts_at, ends_at, source_id, source_key, record_id, source_time, provenance, location)
-    VALUES (${uuidv7()}, ${target.patientId}, ${target.facilityId}, ${ENCOUNTER_STATUS[encounter.status]}, ${encounter.class},
-      ${instant(encounter.start)}, ${instant(encounter.end)}, ${target.sourceId}, ${encounter.sourceKey}, ${target.recordId}, ${sourceTime},
-      ${provenance}::jsonb, ${encounter.location ?? null})
-    ON CONFLICT (source_id, source_key) WHERE source_id IS NOT NULL DO UPDATE SET
-      status = ${pick('status')}, class = ${pick('class')}, starts_at = COALESCE(${pick('starts_at')}, encounters.starts_at),
-      ends_at = ${pick('ends_at')}, location = ${pick('location')}, provenance = ${pick('provenance')},
-      source_time = GREATEST(excluded.source_time, encounters.source_time), updated_at = now()
-    RETURNING id`.execute(db);
+  const row = await upsertEncounter(db, uuidv7(), target.patientId, target.facilityId, ENCOUNTER_STATUS[encounter.status], encounter.class, instant(encounter.start), instant(encounter.end),
+    target.sourceId, encounter.sourceKey, target.recordId, sourceTime, provenance, encounter.location ?? null);
   return row.rows[0]!.id;
 }

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Identifier, PatientRecordInput } from '../../model/clinical.ts';
 import type { ProvenanceRecord } from '../../model/provenance.ts';
+import { fixedStatement } from '../../store/fixed-statement.ts';
 import type { Db, Tx } from '../../store/store.ts';
 import { projectRecordIdentifiers, refreshGoldenRecord } from './golden-record.ts';
 import { identifierKey, isMatchableSystem, waitKey } from './keys.ts';
@@ -193,6 +194,39 @@ interface ExistingRow {
   facts_waiting: boolean;
 }
 
+/** The statement of updateExisting, compiled once (see fixedStatement). */
+const selectExisting = fixedStatement(
+  (sourceTime: Date | null, hash: string, sourceId: string, recordKey: string, demographics: string, provenance: string, registering: boolean, encounterKey: string | null) =>
+    sql<ExistingRow>`
+      WITH r AS (
+        SELECT id, patient_id, registering, retired_into, content_hash,
+          (COALESCE(${sourceTime}::timestamptz, '-infinity'::timestamptz), ${hash}::text) > (COALESCE(source_time, '-infinity'::timestamptz), content_hash) AS newer
+        FROM patient_records WHERE source_id = ${sourceId} AND record_key = ${recordKey}
+        FOR NO KEY UPDATE),
+      u AS (
+        UPDATE patient_records p SET
+          demographics = CASE WHEN r.newer THEN ${demographics}::jsonb ELSE p.demographics END,
+          source_time = CASE WHEN r.newer THEN ${sourceTime}::timestamptz ELSE p.source_time END,
+          content_hash = CASE WHEN r.newer THEN ${hash} ELSE p.content_hash END,
+          provenance = CASE WHEN r.newer THEN ${provenance}::jsonb ELSE p.provenance END,
+          registering = p.registering OR ${registering}, updated_at = now()
+        FROM r WHERE p.id = r.id AND (r.newer OR (${registering} AND NOT r.registering))
+        RETURNING p.id),
+      -- (Data-modifying CTEs run whether or not the query reads them.) A newer source time with the same content moves only the patient's newest-demographics time (see below).
+      t AS (
+        UPDATE patients SET demographics_source_time = ${sourceTime}::timestamptz
+        FROM r WHERE patients.id = r.patient_id AND r.newer AND r.content_hash = ${hash} AND ${sourceTime}::timestamptz IS NOT NULL
+          AND (patients.demographics_source_time IS NULL OR patients.demographics_source_time < ${sourceTime}::timestamptz)
+        RETURNING patients.id)
+      SELECT r.id, r.patient_id, r.newer, (${registering} AND NOT r.registering) AS upgraded, r.content_hash = ${hash} AS same_content,
+        EXISTS (SELECT 1 FROM patient_records o WHERE o.patient_id = r.patient_id AND o.id <> r.id
+          AND (o.retired_into IS NULL) = (r.retired_into IS NULL) AND o.registering = r.registering) AS peers,
+        ARRAY(SELECT system || '|' || value FROM patient_record_identifiers WHERE record_id = r.id) AS held,
+        (SELECT e.id FROM encounters e WHERE e.patient_id = r.patient_id AND e.source_key = ${encounterKey}::text ORDER BY e.created_at LIMIT 1) AS encounter_id,
+        EXISTS (SELECT 1 FROM clinical_facts f WHERE f.patient_id = r.patient_id AND f.encounter_key = ${encounterKey}::text AND f.encounter_id IS NULL) AS facts_waiting
+      FROM r`,
+);
+
 /**
  * Applies a newer account to an existing record and adds identifiers it did not have, under their locks. Undefined
  * when the source has no record of this person yet. One statement finds the record (locked, so the compare sees the
@@ -202,34 +236,8 @@ interface ExistingRow {
  */
 async function updateExisting(db: Db | Tx, arrival: RecordArrival, hash: string, engine: MatchEngine | null): Promise<Resolution | undefined> {
   const { record } = arrival;
-  const result = await sql<ExistingRow>`
-    WITH r AS (
-      SELECT id, patient_id, registering, retired_into, content_hash,
-        (COALESCE(${arrival.sourceTime}::timestamptz, '-infinity'::timestamptz), ${hash}::text) > (COALESCE(source_time, '-infinity'::timestamptz), content_hash) AS newer
-      FROM patient_records WHERE source_id = ${arrival.sourceId} AND record_key = ${identifierKey(arrival.recordKey.system, arrival.recordKey.value)}
-      FOR NO KEY UPDATE),
-    u AS (
-      UPDATE patient_records p SET
-        demographics = CASE WHEN r.newer THEN ${JSON.stringify(record)}::jsonb ELSE p.demographics END,
-        source_time = CASE WHEN r.newer THEN ${arrival.sourceTime}::timestamptz ELSE p.source_time END,
-        content_hash = CASE WHEN r.newer THEN ${hash} ELSE p.content_hash END,
-        provenance = CASE WHEN r.newer THEN ${JSON.stringify(arrival.provenance)}::jsonb ELSE p.provenance END,
-        registering = p.registering OR ${arrival.registering}, updated_at = now()
-      FROM r WHERE p.id = r.id AND (r.newer OR (${arrival.registering} AND NOT r.registering))
-      RETURNING p.id),
-    -- (Data-modifying CTEs run whether or not the query reads them.) A newer source time with the same content moves only the patient's newest-demographics time (see below).
-    t AS (
-      UPDATE patients SET demographics_source_time = ${arrival.sourceTime}::timestamptz
-      FROM r WHERE patients.id = r.patient_id AND r.newer AND r.content_hash = ${hash} AND ${arrival.sourceTime}::timestamptz IS NOT NULL
-        AND (patients.demographics_source_time IS NULL OR patients.demographics_source_time < ${arrival.sourceTime}::timestamptz)
-      RETURNING patients.id)
-    SELECT r.id, r.patient_id, r.newer, (${arrival.registering} AND NOT r.registering) AS upgraded, r.content_hash = ${hash} AS same_content,
-      EXISTS (SELECT 1 FROM patient_records o WHERE o.patient_id = r.patient_id AND o.id <> r.id
-        AND (o.retired_into IS NULL) = (r.retired_into IS NULL) AND o.registering = r.registering) AS peers,
-      ARRAY(SELECT system || '|' || value FROM patient_record_identifiers WHERE record_id = r.id) AS held,
-      (SELECT e.id FROM encounters e WHERE e.patient_id = r.patient_id AND e.source_key = ${arrival.encounterKey ?? null}::text ORDER BY e.created_at LIMIT 1) AS encounter_id,
-      EXISTS (SELECT 1 FROM clinical_facts f WHERE f.patient_id = r.patient_id AND f.encounter_key = ${arrival.encounterKey ?? null}::text AND f.encounter_id IS NULL) AS facts_waiting
-    FROM r`.execute(db);
+  const result = await selectExisting(db, arrival.sourceTime, hash, arrival.sourceId, identifierKey(arrival.recordKey.system, arrival.recordKey.value),
+    JSON.stringify(record), JSON.stringify(arrival.provenance), arrival.registering, arrival.encounterKey ?? null);
   const existing = result.rows[0];
   if (!existing) return undefined;
   const heldKeys = new Set(existing.held);
@@ -256,6 +264,67 @@ async function refreshGolden(db: Db | Tx, arrival: RecordArrival, patientId: str
   if (arrival.refreshLater) arrival.refreshLater.add(patientId);
   else await refreshGoldenRecord(db, patientId);
 }
+
+/**
+ * The new record with everything that hangs off it, in one statement (one round trip instead of nine): the patient
+ * when none was found (with its golden record, the projection of this one record), the record, its identifiers and
+ * their projection for search, its blocking keys, the link decision with its evidence, and the possible matches for
+ * review. Foreign keys are checked at the statement's end, when the patient row exists. Compiled once (see
+ * fixedStatement).
+ */
+const insertRecord = fixedStatement(
+  (
+    patientId: string,
+    managingFacilityId: string | null,
+    demographics: string,
+    sourceTime: Date | null,
+    created: boolean,
+    recordId: string,
+    sourceId: string,
+    recordKey: string,
+    decision: string,
+    hash: string,
+    provenance: string,
+    registering: boolean,
+    systems: string[],
+    values: string[],
+    keys: string[],
+    weight: number | null,
+    evidence: string | null,
+    actor: string,
+    messageId: string | null,
+    matches: string,
+  ) =>
+    sql`
+      WITH p AS (
+        INSERT INTO patients (id, managing_facility_id, family_name, given_names, birth_date, sex, phone, address_line, address_city,
+          address_postal_code, demographics_source_time)
+        SELECT ${patientId}::uuid, ${managingFacilityId}::uuid, d->>'family',
+          CASE WHEN d->>'family' IS NOT NULL THEN NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(d->'given')), ' '), '') END,
+          (d->>'birthDate')::date, d->>'sex', d->>'phone', d->'address'->>'line', d->'address'->>'city', d->'address'->>'postalCode',
+          ${sourceTime}::timestamptz
+        FROM (SELECT ${demographics}::jsonb AS d) AS x WHERE ${created} RETURNING id),
+      r AS (
+        INSERT INTO patient_records (id, source_id, record_key, patient_id, link_reason, demographics, source_time, content_hash, provenance, registering, retired_into)
+        VALUES (${recordId}, ${sourceId}, ${recordKey}, ${patientId}, ${decision},
+          ${demographics}::jsonb, ${sourceTime}::timestamptz, ${hash}, ${provenance}::jsonb, ${registering}, NULL)
+        RETURNING id),
+      ids AS (SELECT DISTINCT system, value FROM unnest(${systems}::text[], ${values}::text[]) AS i(system, value)),
+      ri AS (INSERT INTO patient_record_identifiers (record_id, system, value) SELECT ${recordId}::uuid, system, value FROM ids ON CONFLICT DO NOTHING),
+      pi AS (
+        INSERT INTO patient_identifiers (patient_id, system, value, record_id) SELECT ${patientId}::uuid, system, value, ${recordId}::uuid FROM ids
+        ON CONFLICT (system, value, patient_id) DO NOTHING),
+      k AS (INSERT INTO patient_match_keys (key, record_id) SELECT DISTINCT key, ${recordId}::uuid FROM unnest(${keys}::text[]) AS key ON CONFLICT DO NOTHING),
+      e AS (
+        INSERT INTO identity_link_events (record_id, from_patient_id, to_patient_id, decision, weight, evidence, actor, message_id, undoes)
+        VALUES (${recordId}, NULL, ${patientId}, ${decision}, ${weight}::double precision, ${evidence}::jsonb, ${actor}, ${messageId}::uuid, NULL)),
+      m AS (
+        INSERT INTO identity_possible_matches (id, record_id, candidate_patient_id, candidate_record_id, weight, evidence, decided_by, decided_at)
+        SELECT id, ${recordId}::uuid, candidate_patient_id, candidate_record_id, weight, evidence, NULL, NULL
+        FROM jsonb_to_recordset(${matches}::jsonb) AS m(id uuid, candidate_patient_id uuid, candidate_record_id uuid, weight double precision, evidence jsonb)
+        ON CONFLICT DO NOTHING)
+      SELECT count(*) AS n FROM r`,
+);
 
 /** Creates or updates the source's record of this person and links it to a Vigil patient. */
 export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine: MatchEngine | null): Promise<Resolution> {
@@ -325,39 +394,10 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
       weight: p.verdict.weight,
       evidence: { ...(Array.isArray(p.verdict.evidence) ? { evidence: p.verdict.evidence } : (p.verdict.evidence as object)), ...(p.verdict.conflict ? { conflict: p.verdict.conflict } : {}) },
     }));
-  // The new record with everything that hangs off it, in one statement (one round trip instead of nine): the patient
-  // when none was found (with its golden record, the projection of this one record), the record, its identifiers and their projection for search, its blocking keys, the link
-  // decision with its evidence, and the possible matches for review. Foreign keys are checked at the statement's end,
-  // when the patient row exists.
-  await sql`
-    WITH p AS (
-      INSERT INTO patients (id, managing_facility_id, family_name, given_names, birth_date, sex, phone, address_line, address_city,
-        address_postal_code, demographics_source_time)
-      SELECT ${patientId}::uuid, ${arrival.managingFacilityId ?? null}::uuid, d->>'family',
-        CASE WHEN d->>'family' IS NOT NULL THEN NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(d->'given')), ' '), '') END,
-        (d->>'birthDate')::date, d->>'sex', d->>'phone', d->'address'->>'line', d->'address'->>'city', d->'address'->>'postalCode',
-        ${arrival.sourceTime}::timestamptz
-      FROM (SELECT ${JSON.stringify(record)}::jsonb AS d) AS x WHERE ${created} RETURNING id),
-    r AS (
-      INSERT INTO patient_records (id, source_id, record_key, patient_id, link_reason, demographics, source_time, content_hash, provenance, registering, retired_into)
-      VALUES (${recordId}, ${arrival.sourceId}, ${identifierKey(arrival.recordKey.system, arrival.recordKey.value)}, ${patientId}, ${decision},
-        ${JSON.stringify(record)}::jsonb, ${arrival.sourceTime}::timestamptz, ${hash}, ${JSON.stringify(arrival.provenance)}::jsonb, ${arrival.registering}, NULL)
-      RETURNING id),
-    ids AS (SELECT DISTINCT system, value FROM unnest(${record.identifiers.map((i) => i.system)}::text[], ${record.identifiers.map((i) => i.value)}::text[]) AS i(system, value)),
-    ri AS (INSERT INTO patient_record_identifiers (record_id, system, value) SELECT ${recordId}::uuid, system, value FROM ids ON CONFLICT DO NOTHING),
-    pi AS (
-      INSERT INTO patient_identifiers (patient_id, system, value, record_id) SELECT ${patientId}::uuid, system, value, ${recordId}::uuid FROM ids
-      ON CONFLICT (system, value, patient_id) DO NOTHING),
-    k AS (INSERT INTO patient_match_keys (key, record_id) SELECT DISTINCT key, ${recordId}::uuid FROM unnest(${keys}::text[]) AS key ON CONFLICT DO NOTHING),
-    e AS (
-      INSERT INTO identity_link_events (record_id, from_patient_id, to_patient_id, decision, weight, evidence, actor, message_id, undoes)
-      VALUES (${recordId}, NULL, ${patientId}, ${decision}, ${weight}::double precision, ${evidence === undefined ? null : JSON.stringify(evidence)}::jsonb, ${arrival.actor}, ${arrival.messageId}::uuid, NULL)),
-    m AS (
-      INSERT INTO identity_possible_matches (id, record_id, candidate_patient_id, candidate_record_id, weight, evidence, decided_by, decided_at)
-      SELECT id, ${recordId}::uuid, candidate_patient_id, candidate_record_id, weight, evidence, NULL, NULL
-      FROM jsonb_to_recordset(${JSON.stringify(matches)}::jsonb) AS m(id uuid, candidate_patient_id uuid, candidate_record_id uuid, weight double precision, evidence jsonb)
-      ON CONFLICT DO NOTHING)
-    SELECT count(*) AS n FROM r`.execute(db);
+  await insertRecord(db, patientId, arrival.managingFacilityId ?? null, JSON.stringify(record), arrival.sourceTime, created, recordId, arrival.sourceId,
+    identifierKey(arrival.recordKey.system, arrival.recordKey.value), decision, hash, JSON.stringify(arrival.provenance), arrival.registering,
+    record.identifiers.map((i) => i.system), record.identifiers.map((i) => i.value), keys, weight, evidence === undefined ? null : JSON.stringify(evidence),
+    arrival.actor, arrival.messageId, JSON.stringify(matches));
   // A patient made just now is its one record's projection, written above with the same rules as refreshGoldenRecord.
   if (!created) await refreshGolden(db, arrival, patientId);
   // A patient made just now has no facts and no encounters yet.
