@@ -14,6 +14,7 @@ import { loadKeyring } from '../controls/keys/keyring.ts';
 import { rewrapPatientKeys } from '../controls/keys/patient-keys.ts';
 import { SigningKeys } from '../controls/keys/signing-keys.ts';
 import { createLogger } from '../observability/logger.ts';
+import { fixHeapGrowth } from '../runtime/heap-growth.ts';
 import { startVigil } from '../runtime/start.ts';
 import { loadMigrations, migrate, migrationStatus } from '../store/migrate.ts';
 import { openStore } from '../store/store.ts';
@@ -166,6 +167,7 @@ async function main(argv: string[]): Promise<void> {
     const role = values.role as ProcessRole;
     if (!['all', 'api', 'worker'].includes(role)) throw new UsageError(`--role must be all, api or worker (got "${String(values.role).slice(0, 20)}").`);
     checkStartRules(config, { demo: values.demo, role });
+    fixHeapGrowth(config.heapGrowthPercent);
     const logger = createLogger({ level: config.logLevel, file: config.logFile });
     const running = await startVigil({ config, role, demo: values.demo, logger });
     let signals = 0;

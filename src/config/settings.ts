@@ -47,6 +47,7 @@ export interface VigilConfig {
   gatewayFreshnessCheckMs: number;
   gatewayAlertWebhook: string | undefined;
   dropDir: string | undefined;
+  heapGrowthPercent: number;
 }
 
 export interface SettingSpec<K extends keyof VigilConfig> {
@@ -131,6 +132,7 @@ export const SETTINGS = [
   spec({ key: 'mllpTlsKeyFile', env: 'VIGIL_MLLP_TLS_KEY_FILE', allowed: 'a PEM private key file (MLLP over TLS when set with the certificate)', default: () => undefined, parse: path }),
   spec({ key: 'mllpTlsCertFile', env: 'VIGIL_MLLP_TLS_CERT_FILE', allowed: 'a PEM certificate file', default: () => undefined, parse: path }),
   spec({ key: 'mllpTlsCaFile', env: 'VIGIL_MLLP_TLS_CA_FILE', allowed: 'a PEM file of CAs whose client certificates are required', default: () => undefined, parse: path }),
+  spec({ key: 'heapGrowthPercent', env: 'VIGIL_HEAP_GROWTH_PERCENT', allowed: 'an integer from 0 to 300 (percent the heap may grow past what is live; 0: V8 decides)', default: () => 50, parse: int(0, 300) }),
   spec({ key: 'gatewayBatchSize', env: 'VIGIL_GATEWAY_BATCH_SIZE', allowed: 'an integer from 1 to 1000 (inbox messages per worker transaction)', default: () => 32, parse: int(1, 1000) }),
   spec({ key: 'gatewayMaxAttempts', env: 'VIGIL_GATEWAY_MAX_ATTEMPTS', allowed: 'an integer from 1 to 100 (tries before a message goes to dead letter)', default: () => 8, parse: int(1, 100) }),
   spec({ key: 'gatewayRetryBaseMs', env: 'VIGIL_GATEWAY_RETRY_BASE_MS', allowed: 'an integer from 10 to 3600000 (milliseconds; doubles per attempt, with jitter)', default: () => 2_000, parse: int(10, 3_600_000) }),
