@@ -87,3 +87,10 @@ test('the redacted config hides passwords and keys but shows everything else', (
   assert.doesNotMatch(JSON.stringify(shown), /s3cret-pw/);
   assert.doesNotMatch(JSON.stringify(shown), new RegExp(KEY.replace(/[+/=]/g, '\\$&')));
 });
+
+test('the heap may grow half again past what is live unless told otherwise; 0 hands the sizing back to V8', () => {
+  assert.equal(loadConfig({ env: {} }).heapGrowthPercent, 50);
+  assert.equal(loadConfig({ env: { VIGIL_HEAP_GROWTH_PERCENT: '0' } }).heapGrowthPercent, 0);
+  assert.equal(loadConfig({ env: { VIGIL_HEAP_GROWTH_PERCENT: '120' } }).heapGrowthPercent, 120);
+  assert.throws(() => loadConfig({ env: { VIGIL_HEAP_GROWTH_PERCENT: '500' } }), /VIGIL_HEAP_GROWTH_PERCENT must be an integer from 0 to 300/);
+});
