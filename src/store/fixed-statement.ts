@@ -8,9 +8,9 @@ class Slot {
 
 /**
  * A statement the gateway runs for every message, whose text does not depend on its values: Kysely compiles it on
- * first use, and every later call only binds values to that text. On the worker, compiling a large `sql` template
- * (visiting and freezing its node tree) and then hashing a fresh copy of a 3 kB text to find its prepared name cost
- * more than executing it did on the server for a known patient.
+ * first use, and every later call only binds values to that text. Compiling a large `sql` template (visiting and
+ * freezing its node tree) and hashing a fresh copy of a 3 kB text to find its prepared name were paid per message
+ * before; skipping them saved about 5% of the worker's CPU per message (docs/gateway.md, "Benchmarks").
  *
  * `build` receives placeholders, not values, so it may place its arguments only as values in the template (never in
  * `sql.ref`, `sql.raw` or a JS expression): every argument must reach the text as a parameter, which is checked on the
