@@ -10,12 +10,13 @@
  *
  *   node --import tsx bench/gateway/run.ts [--soak-minutes 2] [--seconds 8] [--warmup-seconds 2]
  *        [--connections 1,8,32] [--workers 1,2,4] [--drain-messages 20000] [--drain-seconds 45] [--only receive,drain,soak]
- *        [--soak-rate N] [--profile DIR] [--pg-statements]
+ *        [--soak-rate N] [--profile DIR] [--pg-statements] [--pg-socket]
  *
  * --profile DIR runs the api (bench 1) and the workers (bench 2) under `node --cpu-prof`, writes their profiles to DIR
  * and does not touch RESULTS.md (profiling slows what it measures); summarize them with bench/gateway/profile-summary.ts.
  * --pg-statements loads pg_stat_statements and prints, per case, the statements per message and the server's time in
- * planning and executing them; it too leaves RESULTS.md alone.
+ * planning and executing them, and the statements a worker sends (its round trips); it too leaves RESULTS.md alone.
+ * --pg-socket has the Vigil processes reach PostgreSQL over its Unix socket instead of TCP on loopback.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
