@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { recordKeyOf, type SourceProfile } from '../adapters/source-profile.ts';
 import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
+import { applyActiveMedicationList } from '../core/clinical/active-medication-list.ts';
 import { findEncounter, linkWaitingFacts, writeEncounter, writeFacts } from '../core/clinical/fact-writer.ts';
 import { identifierKey, isMatchableSystem, waitKey } from '../core/identity/keys.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
@@ -166,6 +167,9 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
       encounterId = resolution.encounterId !== undefined ? resolution.encounterId : await findEncounter(trx, resolution.patientId, encounterKey);
     }
     await writeFacts(trx, { ...target, encounterId, encounterKey }, group.facts, sourceTime);
+    if (ctx.profile.medications === 'active-only') {
+      await applyActiveMedicationList(trx, { sourceId: ctx.source.id, recordId: resolution.recordId, listedAt: sourceTime, messageId: ctx.messageId, facts: group.facts });
+    }
     facts += group.facts.length;
   }
 

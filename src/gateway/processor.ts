@@ -456,12 +456,14 @@ export class GatewayProcessor {
   }
 
   /** The periodic steps. A failure here is not a batch's: it is logged and tried again next time. */
+  /** Each step on its own: a step that keeps failing must not stop the others. */
   private async housekeeping(): Promise<void> {
-    try {
-      await this.expireParked();
-      await this.linkStranded();
-    } catch (err) {
-      this.log.warn('gateway.housekeeping.failed', describeError(err));
+    for (const [step, run] of [['expire-parked', () => this.expireParked()], ['link-stranded', () => this.linkStranded()]] as const) {
+      try {
+        await run();
+      } catch (err) {
+        this.log.warn('gateway.housekeeping.failed', { ...describeError(err), component: step });
+      }
     }
   }
 

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { parseSourceProfile } from '../adapters/source-profile-parse.ts';
 import type { SourceProfile } from '../adapters/source-profile.ts';
 import { recordAudit, SYSTEM_FACTS, type AuditActor } from '../controls/audit/audit-event.ts';
+import { forgetActiveMedicationLists } from '../core/clinical/active-medication-list.ts';
 import { VigilError } from '../errors.ts';
 import type { Db, Tx } from '../store/store.ts';
 
@@ -122,6 +123,8 @@ export class SourceRegistry {
       .executeTakeFirst();
     if (!updated) throw new UnknownSourceError();
     await db.insertInto('gateway_source_profiles').values({ source_id: sourceId, version: updated.profile_version, profile: JSON.stringify(profile), changed_by: actor.actorName ?? 'unknown' }).execute();
+    // Medications inferred stopped from this source's lists are a reading of the old profile: undone with it.
+    const restored = profile.medications === 'active-only' ? 0 : await forgetActiveMedicationLists(db, sourceId);
     await recordAudit(db, null, SYSTEM_FACTS, {
       action: 'gateway.source.profile-update',
       actionCode: 'U',
@@ -129,7 +132,7 @@ export class SourceRegistry {
       resourceIds: [sourceId],
       outcome: 'success',
       actor: { actorType: 'system', actorId: 'vigil-cli', ...actor },
-      details: { profile_version: updated.profile_version },
+      details: { profile_version: updated.profile_version, ...(restored > 0 ? { medications_restored: restored } : {}) },
     });
     this.byHl7.clear();
     return updated.profile_version;

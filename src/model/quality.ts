@@ -18,7 +18,8 @@ export type QualityFlagCode =
   | 'status-unknown'
   | 'value-type-unknown'
   | 'table-value-unknown'
-  | 'segment-ignored';
+  | 'segment-ignored'
+  | 'absent-from-active-list';
 
 export interface QualityFlag {
   code: QualityFlagCode;
@@ -50,4 +51,11 @@ const FLAG_CONFIDENCE: Record<QualityFlagCode, number> = {
   'value-type-unknown': 0.7,
   'table-value-unknown': 0.8,
   'segment-ignored': 1,
+  // An active-only source's later list left the medication out: Vigil infers it stopped, which no one stated.
+  'absent-from-active-list': 0.6,
 };
+
+/** The confidence one flag allows, for writers that apply a flag's effect in SQL. */
+export function flagConfidence(code: QualityFlagCode): number {
+  return FLAG_CONFIDENCE[code];
+}

@@ -19,7 +19,7 @@ describe('SIMULATOR_SOURCES', () => {
     assert.deepEqual(adt!.cadence, { everyMinutes: 15, activeFrom: '06:00', activeTo: '22:00' });
     assert.equal(lab!.timeZone, 'America/Chicago');
     assert.ok(lab!.codeMaps.length > 10 && lab!.codeMaps.every((m) => m.from.system === 'SLC' && m.to.system === 'http://loinc.org'));
-    assert.equal(pharmacy!.medications, 'active-only');
+    assert.equal(pharmacy!.medications, 'full-history', 'it sends discontinuations, so a missing order means nothing');
   });
 
   it('name MRNs in the demo hospital\'s system, so traffic for its patients lands on them', () => {

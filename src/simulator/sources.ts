@@ -77,7 +77,8 @@ export const SIMULATOR_SOURCES: readonly SimulatorSource[] = Object.freeze([
     profile: {
       timeZone: 'America/New_York',
       identifiers,
-      medications: 'active-only',
+      // Each RDE carries one order and a stop is sent as its own RDE (ORC-1 DC): a full history, not lists.
+      medications: 'full-history',
       unknownPatient: 'park',
       // The simulator ends every segment with CR, so a missing final terminator means a cut message: refused.
       requireSegmentTerminator: true,

@@ -504,6 +504,17 @@ export interface ClinicalFactsTable {
   current_version_id: string | null;
   /** Observations: body.reportKey, the source key of their report (generated, migration 0007). */
   report_key: Generated<string | null>;
+  /** Medications of an active-only source: the time of the first list that left this one out (migration 0013). */
+  absent_since: Generated<Timestamp | null>;
+}
+
+export interface ClinicalMedicationListsTable {
+  source_id: string;
+  record_id: string;
+  listed_at: Timestamp;
+  source_keys: string[];
+  message_id: string;
+  created_at: Generated<Date>;
 }
 
 export interface ClinicalFactVersionsTable {
@@ -575,6 +586,7 @@ export interface Database {
   identity_possible_matches: IdentityPossibleMatchesTable;
   clinical_facts: ClinicalFactsTable;
   clinical_fact_versions: ClinicalFactVersionsTable;
+  clinical_medication_lists: ClinicalMedicationListsTable;
   document_contents: DocumentContentsTable;
   'audit.events': AuditEventsTable;
   'audit.pending': AuditPendingTable;

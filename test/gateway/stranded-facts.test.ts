@@ -40,4 +40,20 @@ describe('facts left waiting for a visit registered at the same moment', () => {
       assert.equal(await processor.linkStranded(), 0, 'a second pass finds nothing more');
     });
   });
+
+  it('are still linked when the other periodic step, expiring parked messages, keeps failing', { timeout: 60_000 }, async () => {
+    await withProcessor({ workerId: 'stranded-2', senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain }) => {
+      await arrive(adt(NORTH, 'A28', PAT, 'SF-B', '20240301080000'), 'SF-B');
+      await arrive(oru(LAB, PAT, 'SF-R3', '20240301100000', 'ORD-11', LIPIDS).replace(/(\rPID\|[^\r]*)/, '$1\rPV1|1|O|||||||||||||||||SV-11'), 'SF-R3', LAB);
+      await drain();
+      const patient = await store.db.selectFrom('patient_identifiers').select('patient_id').where('value', '=', PAT.mrn).executeTakeFirstOrThrow();
+      const encounterId = uuidv7();
+      await store.db.insertInto('encounters').values({ id: encounterId, patient_id: patient.patient_id, facility_id: null, status: 'active', source_id: null, source_key: 'SV-11', record_id: null }).execute();
+
+      processor.expireParked = () => Promise.reject(new Error('expiry unavailable'));
+      await processor['housekeeping']();
+      const facts = await store.db.selectFrom('clinical_facts').select('encounter_id').where('encounter_key', '=', 'SV-11').execute();
+      assert.ok(facts.length > 0 && facts.every((f) => f.encounter_id === encounterId), 'the late link was made despite the failing expiry');
+    });
+  });
 });

@@ -20,6 +20,7 @@ export interface Sender {
 
 export const NORTH: Sender = { app: 'NORTHADT', facility: 'NORTH' };
 export const LAB: Sender = { app: 'NORTHLAB', facility: 'NORTH' };
+export const PHARMACY: Sender = { app: 'NORTHRX', facility: 'NORTH' };
 
 const msh = (s: Sender, time: string, type: string, control: string) => `MSH|^~\\&|${s.app}|${s.facility}|VIGIL|CENTRAL|${time}||${type}|${control}|P|2.5.1`;
 const pid = (p: Person) => `PID|1||${p.mrn}^^^NORTH^MR||${p.family}^${p.given}||${p.birthDate}|${p.sex}|||1 Main St^^Springfield^^01101||${p.phone}`;
@@ -49,4 +50,21 @@ export interface ResultLine {
 export function oru(s: Sender, p: Person, control: string, time: string, order: string, results: ResultLine[], reportStatus: 'P' | 'F' | 'C' = 'F'): string {
   const obx = results.map((r, i) => `OBX|${i + 1}|NM|${r.code}^${r.name}^LN||${r.value}|${r.unit}^^UCUM|1-10|N|||${r.status}|||${time}`).join('\r');
   return `${msh(s, time, 'ORU^R01^ORU_R01', control)}\r${pid(p)}\rOBR|1|${order}|${order}F|24331-1^Lipid panel^LN|||${time}|||||||||||||||${time}|||${reportStatus}\r${obx}\r`;
+}
+
+export interface MedicationLine {
+  /** The order number (ORC-2; the filler number is derived from it). */
+  order: string;
+  drug: { code: string; name: string };
+  /** ORC-1: NW a new or continuing order, DC a discontinued one. */
+  control?: 'NW' | 'DC';
+}
+
+/** RDE^O11 with one ORC/RXE pair per line: from an active-only pharmacy, the patient's whole active list. */
+export function rde(s: Sender, p: Person, control: string, time: string, lines: MedicationLine[]): string {
+  const orders = lines.map((l) => {
+    const c = l.control ?? 'NW';
+    return `ORC|${c}|${l.order}|${l.order}F||${c === 'NW' ? 'IP' : 'DC'}||||${time}\rRXE|^^^${time}|${l.drug.code}^${l.drug.name}^RXNORM|1||TAB^^UCUM`;
+  });
+  return `${msh(s, time, 'RDE^O11^RDE_O11', control)}\r${pid(p)}\r${orders.join('\r')}\r`;
 }

@@ -6,7 +6,7 @@ import { GatewayProcessor } from '../../src/gateway/processor.ts';
 import { SourceRegistry } from '../../src/gateway/sources.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { Store } from '../../src/store/store.ts';
-import { LAB, NORTH, type Sender } from './hl7-builder.ts';
+import { LAB, NORTH, PHARMACY, type Sender } from './hl7-builder.ts';
 import { createTestDatabase } from './test-db.ts';
 
 /**
@@ -20,12 +20,14 @@ export interface ProcessorHarness {
   arrive(text: string, control: string, sender?: Sender): Promise<void>;
   /** Works batches until the inbox has nothing claimable (at most `rounds`). */
   drain(rounds?: number): Promise<void>;
+  registry: SourceRegistry;
+  sourceId(sender: Sender): string;
 }
 
-const NAMES = new Map<Sender, string>([[NORTH, 'north-adt'], [LAB, 'north-lab']]);
+const NAMES = new Map<Sender, string>([[NORTH, 'north-adt'], [LAB, 'north-lab'], [PHARMACY, 'north-pharmacy']]);
 
 export async function withProcessor(
-  options: { workerId: string; batchSize?: number; maxAttempts?: number; senders?: Sender[] },
+  options: { workerId: string; batchSize?: number; maxAttempts?: number; senders?: Sender[]; profiles?: ReadonlyMap<Sender, unknown> },
   fn: (h: ProcessorHarness) => Promise<void>,
 ): Promise<void> {
   const db = await createTestDatabase();
@@ -35,7 +37,7 @@ export async function withProcessor(
     const archive = new ArchiveKeys(LocalKeyring.single(randomBytes(32)));
     const ids = new Map<Sender, string>();
     await store.tx(async (trx) => {
-      for (const s of options.senders ?? [NORTH]) ids.set(s, (await registry.add(trx, { name: NAMES.get(s)!, kind: 'hl7v2', msh3: s.app, msh4: s.facility }, { actorName: 'test' })).id);
+      for (const s of options.senders ?? [NORTH]) ids.set(s, (await registry.add(trx, { name: NAMES.get(s)!, kind: 'hl7v2', msh3: s.app, msh4: s.facility, profile: options.profiles?.get(s) }, { actorName: 'test' })).id);
     });
     const processor = new GatewayProcessor(store, registry, archive, null, createLogger({ level: 'silent' }), null, {
       batchSize: options.batchSize ?? 8,
@@ -53,6 +55,8 @@ export async function withProcessor(
       drain: async (rounds = 200) => {
         for (let i = 0; i < rounds && (await processor.runOnce()) > 0; i++);
       },
+      registry,
+      sourceId: (sender) => ids.get(sender)!,
     });
   } finally {
     await store.close();

@@ -38,6 +38,8 @@ export interface ChartFact {
   body: Record<string, unknown>;
   version: number;
   lastUpdated: string;
+  /** A medication an active-only source's later list left out: that list's time (the status is then inferred). */
+  absentSince: string | null;
   /** Vigil inferred this fact rather than a source stating it: the UI marks it so. */
   inferred: boolean;
   provenance: ProvenanceSummary;
@@ -123,6 +125,8 @@ export function factProvenance(fact: StoredFact): ProvenanceSummary {
     confidence: round(fact.confidence),
     ...(fact.sourceTime ? { sourceTime: fact.sourceTime.toISOString() } : {}),
     lastConfirmedAt: fact.lastConfirmedAt.toISOString(),
+    // The inference is Vigil's, on top of the version: say why, beside what the transform noticed.
+    ...(fact.absentSince ? { flags: [...(fact.provenance?.flags ?? []), { code: 'absent-from-active-list' as const }] } : {}),
   });
 }
 
@@ -141,6 +145,7 @@ export function chartFact(fact: StoredFact): ChartFact {
     body: fact.body,
     version: fact.versions,
     lastUpdated: fact.lastUpdated.toISOString(),
+    absentSince: fact.absentSince?.toISOString() ?? null,
     inferred: fact.derivation === 'inferred',
     provenance: factProvenance(fact),
   };

@@ -109,6 +109,7 @@ export interface FactRow {
   confidence: number;
   source_time: Date | null;
   last_confirmed_at: Date;
+  absent_since: Date | null;
   versions: number;
   version_id: number | null;
   last_updated: Date;
@@ -121,7 +122,7 @@ export interface FactRow {
  */
 export const FACT_COLUMNS = sql`f.id, f.kind, f.patient_id, f.encounter_id, f.source_id, f.source_key, s.name as source_name, f.status,
   f.codings, f.code_display, f.effective_at, f.body, f.derivation, f.confidence, f.source_time, f.last_confirmed_at,
-  f.version_count as versions, cv.seq as version_id, coalesce(f.last_version_at, f.updated_at) as last_updated, cv.provenance`;
+  f.absent_since, f.version_count as versions, cv.seq as version_id, coalesce(f.last_version_at, f.updated_at) as last_updated, cv.provenance`;
 export const FACT_JOINS = sql`left join gateway_sources s on s.id = f.source_id left join clinical_fact_versions cv on cv.id = f.current_version_id`;
 
 /** The facts with these ids that also satisfy `where` (when given), in the order of `ids`. */
@@ -153,6 +154,7 @@ export function toStoredFact(r: FactRow): StoredFact {
     confidence: r.confidence,
     sourceTime: r.source_time,
     lastConfirmedAt: r.last_confirmed_at,
+    absentSince: r.absent_since,
     versions: r.versions,
     versionId: r.version_id ?? r.versions,
     lastUpdated: r.last_updated,

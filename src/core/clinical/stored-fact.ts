@@ -23,6 +23,11 @@ export interface StoredFact {
   confidence: number;
   sourceTime: Date | null;
   lastConfirmedAt: Date;
+  /**
+   * A medication from an active-only source that a later list left out: when that list was made. The fact's status,
+   * derivation and confidence then say "stopped, inferred"; its versions keep what the source said.
+   */
+  absentSince: Date | null;
   /** Number of stored versions. */
   versions: number;
   /** Arrival number of the version whose content is current: the resource's meta.versionId (stable, never renumbered). */

@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { Provenance } from './Provenance.tsx';
 import { StatusText } from './StatusText.tsx';
+import { chartTime } from './time.ts';
 import type { ChartFact } from './types.ts';
 import { factName } from './values.ts';
 
@@ -51,6 +52,7 @@ export function StatusCell({ fact, onHistory }: { fact: ChartFact; onHistory: Op
   return (
     <td>
       <StatusText kind={fact.kind} status={fact.status} /> <Versions fact={fact} onHistory={onHistory} />
+      {fact.absentSince ? <span className="cell__sub">not on the source’s active list since {chartTime(fact.absentSince)}</span> : null}
     </td>
   );
 }

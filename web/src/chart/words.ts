@@ -161,6 +161,7 @@ export const QUALITY_FLAG_WORDS: Record<QualityFlagCode, string> = {
   'value-type-unknown': 'The value’s type was not recognised',
   'table-value-unknown': 'A coded value was not in the table the source profile names',
   'segment-ignored': 'Part of the message was not used',
+  'absent-from-active-list': 'A later list of active medications from this source left it out, so Vigil marks it stopped',
 };
 
 export function qualityFlagText(code: string): string {
