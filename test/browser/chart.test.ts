@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { Locator, Page } from 'playwright-core';
 import { RawMllpClient } from '../support/raw-mllp-client.ts';
-import { LAB, PERSON_1 } from '../support/hl7-builder.ts';
+import { LAB, PERSON_1, rde } from '../support/hl7-builder.ts';
+import { MRN_SYSTEM } from '../support/access-fixture.ts';
 import { assertChromiumInstalled, openBrowser, type BrowserSession } from '../support/browser.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';
@@ -27,6 +28,7 @@ const ownId = () => s.fixture.patients['own-team'].id;
 const LETTER_TEXT = 'Seen in clinic; blood pressure well controlled. Review in six months.';
 /** With the discharge summary, more documents than the chart's first page shows (25). */
 const ARCHIVED_LETTERS = 30;
+const MED_LISTS = { app: 'NORTHMEDS', facility: 'NORTH' };
 
 /** Potassium critically high and sodium low, with their ranges, from the lab: what the flag column is for. */
 function abnormalResults(control: string, time: string): string {
@@ -57,15 +59,23 @@ describe('the patient chart', () => {
     // The freshness watch would re-judge the lab feed (it has no cadence) and clear the stale mark this test sets.
     t = await startTestVigil({ overrides: { VIGIL_GATEWAY_FRESHNESS_CHECK_MS: '3600000' } });
     s = await seedClinical(t);
+    // A medication-history feed that sends only the active list: lisinopril is on the first list and not the second.
+    await t.vigil.store.tx((trx) =>
+      t.vigil.gateway.registry.add(trx, { name: 'north-med-history', kind: 'hl7v2', msh3: MED_LISTS.app, msh4: MED_LISTS.facility, profile: { timeZone: 'America/New_York', identifiers: { systems: { NORTH: MRN_SYSTEM } }, medications: 'active-only' } }, { actorName: 'test' }),
+    );
+    const amlodipine = { order: 'MH-1', drug: { code: '197361', name: 'Amlodipine 5 MG Oral Tablet' } };
+    const lisinopril = { order: 'MH-2', drug: { code: '314076', name: 'Lisinopril 10 MG Oral Tablet' } };
     const client = await RawMllpClient.connect(t.vigil.mllpPort()!);
     try {
       await sendForAck(client, abnormalResults('C-ORU-LYTES', '20240301130000'));
+      await sendForAck(client, rde(MED_LISTS, PERSON_1, 'C-MH-1', '20240301140000', [amlodipine, lisinopril]));
+      await sendForAck(client, rde(MED_LISTS, PERSON_1, 'C-MH-2', '20240302140000', [amlodipine]));
     } finally {
       client.destroy();
     }
-    await waitFor('the electrolytes to be processed', async () => {
-      const m = await t.vigil.store.db.selectFrom('gateway_messages').select('state').where('control_id', '=', 'C-ORU-LYTES').executeTakeFirst();
-      return m?.state === 'processed';
+    await waitFor('the electrolytes and the medication lists to be processed', async () => {
+      const m = await t.vigil.store.db.selectFrom('gateway_messages').select('state').where('control_id', 'in', ['C-ORU-LYTES', 'C-MH-1', 'C-MH-2']).execute();
+      return m.length === 3 && m.every((r) => r.state === 'processed');
     });
     // An older archive of scanned letters: more documents than the chart's first page holds.
     await t.vigil.store.tx(async (trx) => {
@@ -122,6 +132,10 @@ describe('the patient chart', () => {
 
     // Medications, problems (one inferred), documents, encounters and identifiers with their sources.
     await assertText(chart.getByTestId('chart-medications'), /Orders[\s\S]*Ibuprofen 400 MG Oral Tablet[\s\S]*400 mg · Oral · BID[\s\S]*Given[\s\S]*Dispensed[\s\S]*Reported as taken[\s\S]*Metformin/, 'orders, administrations, dispenses and statements, with dose, route and frequency');
+    const leftOut = chart.getByTestId('chart-medications').locator('tr', { hasText: 'Lisinopril' });
+    await assertText(leftOut, /Lisinopril 10 MG Oral Tablet\s+≈ Inferred[\s\S]*Stopped[\s\S]*not on the source’s active list since/, 'an order the active-only feed left out reads stopped, as Vigil\'s inference');
+    assert.match((await leftOut.getAttribute('class')) ?? '', /chart-row--inferred/);
+    await assertText(chart.getByTestId('chart-medications').locator('tr', { hasText: 'Amlodipine' }), /Amlodipine 5 MG Oral Tablet[\s\S]*Active/, 'the order still listed stays active');
     const inferred = row(chart.getByTestId('chart-problems'), s.facts['inferredProblem']!);
     await assertText(inferred, /Essential hypertension\s+≈ Inferred[\s\S]*Unconfirmed/, 'the inferred problem says so in words');
     assert.match((await inferred.getAttribute('class')) ?? '', /chart-row--inferred/);

@@ -89,9 +89,9 @@ describe('medications from an active-only pharmacy', () => {
       assert.equal(shown.absentSince, '2024-03-02T09:00:00.000Z');
       assert.ok(shown.provenance.flags.some((f) => f.code === 'absent-from-active-list'));
       // And what a FHIR client reads: status stopped, tagged inferred.
-      const resource = toMedicationRequest((await h.store.tx((trx) => loadFacts(trx, [id])))[0]!) as { status: string; meta: { tag?: { code: string }[] } };
-      assert.equal(resource.status, 'stopped');
-      assert.deepEqual(resource.meta.tag?.map((t) => t.code), ['inferred']);
+      const resource = toMedicationRequest((await h.store.tx((trx) => loadFacts(trx, [id])))[0]!);
+      assert.equal(resource['status'], 'stopped');
+      assert.deepEqual(resource.meta?.tag?.map((t) => t.code), ['inferred']);
     });
   });
 
