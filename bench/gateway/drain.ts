@@ -1,3 +1,4 @@
+import { measureAdapterFloor, type AdapterFloor } from './adapter-floor.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ArchiveKeys } from '../../src/controls/keys/archive-keys.ts';
@@ -78,6 +79,8 @@ export interface DrainResult {
   preload: { seconds: number; codes: Record<string, number>; errors: number; firstError: string | undefined; stored: Record<string, number> };
   runs: DrainRun[];
   peers: PeerRun[];
+  /** The worker's own work on the same messages, without a database (adapter-floor.ts). */
+  floor?: AdapterFloor;
   defaultBatchSize: number;
   pollMs: number;
   timeLimitS: number;
@@ -327,7 +330,9 @@ export async function runDrainBench(s: DrainSettings): Promise<DrainResult> {
       peers.push(peer);
       console.log(`  peer, in-process processor, batch ${b}: ${int(peer.messagesPerSecond)} msg/s (${int(peer.processed)} in ${peer.seconds.toFixed(1)} s${peer.complete ? ', drained' : ''}); ${perMessage(peer.cpu, peer.processed)}`);
     }
-    return { messages: total, preload: loaded, runs, peers, defaultBatchSize: s.defaultBatchSize, pollMs: s.pollMs, timeLimitS: s.drainTimeoutMs / 1000, peerSeconds: s.peerSeconds };
+    const floor = s.signal.aborted ? undefined : measureAdapterFloor(s.traffic);
+    if (floor) console.log(`  floor, the same messages opened, parsed, mapped and serialized in this process without a database: ${int(floor.cpuMicrosPerMessage)} µs CPU/msg (${floor.factsPerMessage.toFixed(2)} facts/msg)`);
+    return { messages: total, preload: loaded, runs, peers, ...(floor ? { floor } : {}), defaultBatchSize: s.defaultBatchSize, pollMs: s.pollMs, timeLimitS: s.drainTimeoutMs / 1000, peerSeconds: s.peerSeconds };
   } finally {
     await s.cluster.dropDatabase(SEED).catch(() => undefined);
   }

@@ -275,6 +275,15 @@ function renderDrain(d: DrainResult, cores: number): string[] {
     const { total } = cpuParts(w1.cpu, w1.processed);
     out.push(`- One message costs about ${int(total)} µs of CPU between the worker and PostgreSQL, so ${cores} cores allow about ${int((cores * 1e6) / total)} msg/s; the goal of ${int(GOALS.normalizedRate)} needs ${int((cores * 1e6) / GOALS.normalizedRate)} µs or less.`);
   }
+  const w2 = d.runs.find((r) => r.workers === 2) ?? w1;
+  if (d.floor && w2) {
+    const workerUs = cpuParts(w2.cpu, w2.processed).parts.find(([k]) => k === 'workers')?.[1] ?? 0;
+    out.push(
+      `- Floor: the same messages opened (AES-256-GCM), parsed, mapped and their fact rows built and serialized, in the bench process without a database, cost ${int(d.floor.cpuMicrosPerMessage)} µs of CPU per message ` +
+        `(${d.floor.factsPerMessage.toFixed(2)} facts per message; bench/gateway/adapter-floor.ts). With ${w2.workers} worker${w2.workers > 1 ? 's' : ''} the workers spend ${int(workerUs)} µs per message: ` +
+        `${int(workerUs > 0 ? (100 * d.floor.cpuMicrosPerMessage) / workerUs : 0)}% is that work; the rest is the conversation with PostgreSQL (identity resolution, building statements, sending them, reading results) and the processor's bookkeeping.`,
+    );
+  }
   const warnings = d.runs.filter((r) => r.warnings.length > 0).map((r) => `${r.workers} worker${r.workers > 1 ? 's' : ''}: ${r.warnings.join(', ')}`);
   if (warnings.length) out.push(`- The workers logged warnings (${warnings.join('; ')}): a warning per message set back, as counted above.`);
   out.push(`- Every processed message has exactly one \`processed\` step in its timeline, in every run: ${d.runs.every((r) => r.verification.processedNotOnce === 0 && r.verification.processedSteps === (r.verification.states.processed ?? 0)) ? 'yes' : '**no**'}.`);
