@@ -76,12 +76,17 @@ export function laneKeysOf(message: NormalizedMessage): string[] {
   return [...new Set(all.filter((i) => isMatchableSystem(i.system)).map((i) => identifierKey(i.system, i.value)))];
 }
 
-/** Which of these identifiers the index knows, from any source, as `system|value` keys: one query for a whole batch. */
+/**
+ * Which of these identifiers the index knows, from any source, as `system|value` keys: one query for a whole batch.
+ * One index probe per identifier (a lateral subquery with LIMIT 1, which the planner cannot turn into a join): as a
+ * semi-join it hashed every identifier in the index on each call (2.4 ms with 5,000 patients, growing with them).
+ */
 export async function knownIdentifiers(trx: Tx, identifiers: readonly Identifier[]): Promise<Set<string>> {
   if (identifiers.length === 0) return new Set();
   const rows = await sql<{ system: string; value: string }>`
-    SELECT DISTINCT x.system, x.value FROM unnest(${identifiers.map((i) => i.system)}::text[], ${identifiers.map((i) => i.value)}::text[]) AS x(system, value)
-    WHERE EXISTS (SELECT 1 FROM patient_identifiers i WHERE i.system = x.system AND i.value = x.value)`.execute(trx);
+    SELECT x.system, x.value
+    FROM (SELECT DISTINCT system, value FROM unnest(${identifiers.map((i) => i.system)}::text[], ${identifiers.map((i) => i.value)}::text[]) AS u(system, value)) x
+    CROSS JOIN LATERAL (SELECT 1 FROM patient_identifiers i WHERE i.system = x.system AND i.value = x.value LIMIT 1) known`.execute(trx);
   return new Set(rows.rows.map((r) => identifierKey(r.system, r.value)));
 }
 

@@ -14,7 +14,12 @@ export async function refreshGoldenRecord(db: Db | Tx, patientId: string): Promi
   await refreshGoldenRecords(db, [patientId]);
 }
 
-/** refreshGoldenRecord for many patients in one statement (the gateway refreshes a batch's patients at its end). */
+/**
+ * refreshGoldenRecord for many patients in one statement (the gateway refreshes a batch's patients at its end). The
+ * `= ANY(ids)` beside each join condition repeats what the join implies, so that the planner reaches patients and
+ * identifiers through their indexes: from its default estimate of a grouped CTE it otherwise read both tables whole
+ * on every call (measured at 2.4 ms with 5,000 patients, growing with the index).
+ */
 export async function refreshGoldenRecords(db: Db | Tx, patientIds: readonly string[]): Promise<void> {
   const ids = [...new Set(patientIds)].sort();
   if (ids.length === 0) return;
@@ -30,7 +35,7 @@ export async function refreshGoldenRecords(db: Db | Tx, patientIds: readonly str
         ${pick("d->>'birthDate'")} AS birth_date, ${pick("d->>'sex'")} AS sex, ${pick("d->>'phone'")} AS phone,
         ${pick("d->'address'->>'line'")} AS line, ${pick("d->'address'->>'city'")} AS city,
         ${pick("d->'address'->>'postalCode'")} AS postal, max(source_time) AS newest,
-        EXISTS (SELECT 1 FROM patient_identifiers e WHERE e.patient_id = ranked.patient_id AND e.record_id IS NULL) AS entered
+        EXISTS (SELECT 1 FROM patient_identifiers e WHERE e.patient_id = ANY(${ids}::uuid[]) AND e.patient_id = ranked.patient_id AND e.record_id IS NULL) AS entered
       FROM ranked GROUP BY patient_id)
     UPDATE patients p SET
       family_name = CASE WHEN c.entered THEN COALESCE(c.family, p.family_name) ELSE c.family END,
@@ -42,7 +47,7 @@ export async function refreshGoldenRecords(db: Db | Tx, patientIds: readonly str
       address_city = CASE WHEN c.entered THEN COALESCE(c.city, p.address_city) ELSE c.city END,
       address_postal_code = CASE WHEN c.entered THEN COALESCE(c.postal, p.address_postal_code) ELSE c.postal END,
       demographics_source_time = c.newest, updated_at = now()
-    FROM chosen c WHERE p.id = c.patient_id`.execute(db);
+    FROM chosen c WHERE p.id = ANY(${ids}::uuid[]) AND p.id = c.patient_id`.execute(db);
 }
 
 /** Makes `patient_identifiers` (what search and the FHIR face read) agree with the record's current link. */
