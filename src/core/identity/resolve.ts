@@ -88,7 +88,10 @@ export async function livePatient(db: Db | Tx, patientId: string): Promise<strin
   return (await livePatients(db, [patientId])).get(patientId) ?? patientId;
 }
 
-/** livePatient for many patients in one query (candidate lists run to 200). */
+/**
+ * livePatient for many patients in one query (candidate lists run to 200). Each step of a chain is a primary-key probe
+ * (a lateral `LIMIT 1`): written as a join, the planner hashed every patient.
+ */
 export async function livePatients(db: Db | Tx, patientIds: readonly string[]): Promise<Map<string, string>> {
   const ids = [...new Set(patientIds)];
   const live = new Map(ids.map((id) => [id, id]));
@@ -97,7 +100,8 @@ export async function livePatients(db: Db | Tx, patientIds: readonly string[]): 
     WITH RECURSIVE chain (start, id, merged_into, hops) AS (
       SELECT p.id, p.id, p.merged_into, 0 FROM patients p WHERE p.id = ANY(${ids}::uuid[])
       UNION ALL
-      SELECT c.start, p.id, p.merged_into, c.hops + 1 FROM chain c JOIN patients p ON p.id = c.merged_into WHERE c.hops < 16)
+      SELECT c.start, p.id, p.merged_into, c.hops + 1 FROM chain c
+      CROSS JOIN LATERAL (SELECT n.id, n.merged_into FROM patients n WHERE n.id = c.merged_into LIMIT 1) p WHERE c.hops < 16)
     SELECT DISTINCT ON (start) start, id FROM chain ORDER BY start, hops DESC`.execute(db);
   for (const r of rows.rows) live.set(r.start, r.id);
   return live;
