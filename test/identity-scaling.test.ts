@@ -13,7 +13,7 @@ import { useTestStore } from './support/test-db.ts';
 
 /**
  * Resolving a patient record must cost what its blocks cost, never what the whole index costs: the lookups reach
- * records and identifiers by key, in a form the planner cannot turn into a scan of the table (docs/identity.md). With
+ * records and identifiers by key, in a form the planner cannot flatten into a join over a table (docs/identity.md). With
  * 1,000 people on file and current statistics, the test asks PostgreSQL's own per-transaction counters whether any of
  * those tables was read whole while a new person was matched, a known one updated, identifiers checked and golden
  * records refreshed. Before the lookups were rewritten, the matcher's search and the identifier checks read them whole.
