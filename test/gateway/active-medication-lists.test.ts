@@ -142,6 +142,32 @@ describe('medications from an active-only pharmacy', () => {
     });
   });
 
+  it('a FHIR Bundle from an active-only source is a list too: a statement it leaves out is stopped, inferred', async () => {
+    const statement = (id: string, code: string, name: string) => ({
+      resource: { resourceType: 'MedicationStatement', id, status: 'active', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code, display: name }] }, subject: { reference: 'Patient/p1' }, effectiveDateTime: '2024-03-01T09:00:00Z' },
+    });
+    const patient = { resource: { resourceType: 'Patient', id: 'p1', identifier: [{ system: 'http://hospital.example/mrn', value: 'FHIR-LIST-1' }], name: [{ family: 'Lindqvist', given: ['Amara'] }], birthDate: '1961-04-12', gender: 'female' } };
+    const list = (timestamp: string, ...entries: object[]) => JSON.stringify({ resourceType: 'Bundle', type: 'collection', timestamp, entry: [patient, ...entries] });
+    await harness(
+      async (h) => {
+        await deliver(h, [
+          { sender: PHARMACY, control: 'FL-1', text: list('2024-03-01T09:00:00Z', statement('ms-a', '197361', 'Amlodipine 5 MG Oral Tablet'), statement('ms-b', '314076', 'Lisinopril 10 MG Oral Tablet')) },
+          { sender: PHARMACY, control: 'FL-2', text: list('2024-03-05T09:00:00Z', statement('ms-a', '197361', 'Amlodipine 5 MG Oral Tablet')) },
+        ]);
+        const rows = await sql<{ source_key: string; status: string; derivation: string; absent_since: Date | null }>`
+          SELECT source_key, status, derivation, absent_since FROM clinical_facts WHERE kind = 'medication-statement' ORDER BY source_key`.execute(h.store.db);
+        assert.deepEqual(
+          rows.rows.map((r) => [r.source_key, r.status, r.derivation, r.absent_since?.toISOString() ?? null]),
+          [
+            ['MedicationStatement/ms-a', 'active', 'asserted', null],
+            ['MedicationStatement/ms-b', 'stopped', 'inferred', '2024-03-05T09:00:00.000Z'],
+          ],
+        );
+      },
+      new Map([[PHARMACY, { medications: 'active-only', unknownPatient: 'create' }]]),
+    );
+  });
+
   it('property: lists delivered shuffled and repeated end where in-order delivery ends, and where the lists say', { timeout: 240_000 }, async () => {
     const random = seededRandom(2024);
     const drugs = Object.keys(DRUGS) as Drug[];
