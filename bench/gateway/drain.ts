@@ -1,4 +1,3 @@
-import { measureAdapterFloor, type AdapterFloor } from './adapter-floor.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ArchiveKeys } from '../../src/controls/keys/archive-keys.ts';
@@ -9,6 +8,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { defaultMatchEngine } from '../../src/runtime/match-engine.ts';
 import { openStore } from '../../src/store/store.ts';
 import { cpuMeter, processCpuSeconds, selfCpuSeconds } from '../support/cpu.ts';
+import { measureAdapterFloor, type AdapterFloor } from './adapter-floor.ts';
 import { sendInOrder } from './mllp-load.ts';
 import { adminQuery, printStatements, resetStatements, type BenchCluster } from './pg-cluster.ts';
 import type { Traffic } from './traffic.ts';

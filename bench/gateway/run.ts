@@ -207,7 +207,7 @@ async function main(): Promise<number> {
       } catch (err) {
         report.drain = errorOf(err);
         failures++;
-        console.log(`  failed: ${report.drain.error}`, process.env.BENCH_STACK ? (err as Error).stack : "");
+        console.log(`  failed: ${report.drain.error}`);
       }
     }
     if (only.has('soak') && !abort.signal.aborted) {

@@ -455,8 +455,10 @@ export class GatewayProcessor {
     });
   }
 
-  /** The periodic steps. A failure here is not a batch's: it is logged and tried again next time. */
-  /** Each step on its own: a step that keeps failing must not stop the others. */
+  /**
+   * The periodic steps. A failure here is not a batch's: it is logged and tried again next time, and each step runs on
+   * its own, so one that keeps failing does not stop the others.
+   */
   private async housekeeping(): Promise<void> {
     for (const [step, run] of [['expire-parked', () => this.expireParked()], ['link-stranded', () => this.linkStranded()]] as const) {
       try {

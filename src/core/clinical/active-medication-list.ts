@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { FactInput, FactKind } from '../../model/clinical.ts';
 import { flagConfidence } from '../../model/quality.ts';
 import type { Db, Tx } from '../../store/store.ts';
@@ -55,6 +55,21 @@ export async function applyActiveMedicationList(db: Db | Tx, input: ActiveListIn
  * is no longer absent gets back what its current version says.
  */
 export async function inferAbsentMedications(db: Db | Tx, sourceId: string, recordId: string): Promise<number> {
+  return recompute(db, sourceId, sql<SqlBool>`f.record_id = ${recordId}::uuid`);
+}
+
+/**
+ * A source's profile no longer says active-only: its lists stop meaning anything, and every medication inferred
+ * stopped from them gets back what its current version says (the recompute finds no list left). Returns how many
+ * facts changed.
+ */
+export async function forgetActiveMedicationLists(db: Db | Tx, sourceId: string): Promise<number> {
+  await sql`DELETE FROM clinical_medication_lists WHERE source_id = ${sourceId}::uuid`.execute(db);
+  return recompute(db, sourceId, sql<SqlBool>`f.absent_since IS NOT NULL`);
+}
+
+/** The inference over the source's medications that `scope` selects. */
+async function recompute(db: Db | Tx, sourceId: string, scope: RawBuilder<SqlBool>): Promise<number> {
   const result = await sql<{ id: string }>`
     WITH x AS (
       SELECT f.id, cv.status AS stated, cv.provenance,
@@ -64,7 +79,7 @@ export async function inferAbsentMedications(db: Db | Tx, sourceId: string, reco
             AND l.listed_at > COALESCE(cv.source_time, '-infinity'::timestamptz)
             AND NOT (f.source_key = ANY (l.source_keys))) END AS absent
       FROM clinical_facts f JOIN clinical_fact_versions cv ON cv.id = f.current_version_id
-      WHERE f.source_id = ${sourceId}::uuid AND f.record_id = ${recordId}::uuid AND f.kind = ANY (${[...LISTED_KINDS]}::text[])),
+      WHERE f.source_id = ${sourceId}::uuid AND ${scope} AND f.kind = ANY (${[...LISTED_KINDS]}::text[])),
     t AS (
       SELECT id, absent,
         CASE WHEN absent IS NULL THEN stated ELSE 'stopped' END AS status,
@@ -77,19 +92,4 @@ export async function inferAbsentMedications(db: Db | Tx, sourceId: string, reco
     WHERE f.id = t.id AND (f.absent_since, f.status, f.derivation, f.confidence) IS DISTINCT FROM (t.absent, t.status, t.derivation, t.confidence)
     RETURNING f.id`.execute(db);
   return result.rows.length;
-}
-
-/**
- * A source's profile no longer says active-only: its lists stop meaning anything, and every medication inferred
- * stopped from them gets back what its current version says. Returns how many facts changed.
- */
-export async function forgetActiveMedicationLists(db: Db | Tx, sourceId: string): Promise<number> {
-  await sql`DELETE FROM clinical_medication_lists WHERE source_id = ${sourceId}::uuid`.execute(db);
-  const restored = await sql<{ id: string }>`
-    UPDATE clinical_facts f SET absent_since = NULL, status = cv.status, derivation = cv.provenance->>'derivation',
-      confidence = (cv.provenance->>'confidence')::real
-    FROM clinical_fact_versions cv
-    WHERE f.source_id = ${sourceId}::uuid AND f.absent_since IS NOT NULL AND cv.id = f.current_version_id
-    RETURNING f.id`.execute(db);
-  return restored.rows.length;
 }

@@ -166,7 +166,7 @@ async function conflictingSystems(db: Db | Tx, patientIds: readonly string[], id
  */
 async function probabilisticCandidates(db: Db | Tx, engine: MatchEngine, record: PatientRecordInput, keys: string[]): Promise<Candidate[]> {
   if (keys.length === 0) return [];
-  const rows = await candidateRecords(db, [...new Set(keys)].sort());
+  const rows = await candidateRecords(db, keys);
   return rows.rows.map((r) => ({ patientId: r.patient_id, recordId: r.id, verdict: engine.score(record, r.demographics as PatientRecordInput) }));
 }
 
