@@ -118,6 +118,20 @@ describe('medications from an active-only pharmacy', () => {
     });
   });
 
+  it('a message without a time (MSH-7 empty) cannot be ordered among the lists, so it stops nothing', async () => {
+    await harness(async (h) => {
+      const untimed = list('RX-2', '20240302090000+0000', [line('A')]);
+      untimed.text = untimed.text.replace(/^(MSH\|[^|]*\|[^|]*\|[^|]*\|[^|]*\|[^|]*\|)[^|]*/, '$1');
+      await deliver(h, [registration, list('RX-1', '20240301090000+0000', [line('A'), line('B')]), untimed]);
+      const b = byOrder(await medications(h.store)).get('RX-B')!;
+      assert.deepEqual({ status: b.status, derivation: b.derivation, absentSince: b.absentSince }, { status: 'active', derivation: 'asserted', absentSince: null });
+      const lists = await sql<{ n: string }>`SELECT count(*) AS n FROM clinical_medication_lists`.execute(h.store.db);
+      assert.equal(Number(lists.rows[0]!.n), 1, 'only the timed message is a list');
+      const untimedState = await sql<{ state: string }>`SELECT state FROM gateway_messages WHERE control_id = 'RX-2'`.execute(h.store.db);
+      assert.equal(untimedState.rows[0]!.state, 'processed', 'the untimed message itself was applied');
+    });
+  });
+
   it('a full-history source infers nothing from an order it leaves out', async () => {
     await harness(
       async (h) => {
