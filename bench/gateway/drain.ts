@@ -28,6 +28,12 @@ import { startVigilProcess, warningSummary, type VigilProcess } from './vigil-pr
  */
 const SEED = 'gw_drain_seed';
 const POLL_MS = 200;
+/**
+ * The steady part of a drain starts once this share of the inbox is processed. A worker that has just started runs
+ * unoptimized code: V8's optimizing compiler took 23% of the workers' CPU in a 20,000-message drain and 6% in a
+ * 34,000-message one (perf record). A worker in service runs for days, so its rate is the one measured after that.
+ */
+const WARM_SHARE = 0.15;
 
 export interface Verification {
   states: Record<string, number>;
@@ -60,8 +66,20 @@ export interface DrainRun {
   /** What the workers' database sessions were doing, sampled at every poll. */
   waits: WaitSample[];
   messagesPerSecond: number;
+  /** The same drain measured from the warm-up mark on (see WARM_SHARE); absent when the drain ended before it. */
+  steady?: SteadyPart;
   verification: Verification;
   warnings: string[];
+}
+
+/** A drain's part after its first messages: the rate and CPU of workers that have been running a while. */
+export interface SteadyPart {
+  /** Messages processed when the steady clock started. */
+  after: number;
+  seconds: number;
+  processed: number;
+  cpu: Record<string, number>;
+  messagesPerSecond: number;
 }
 
 export interface PeerRun {
@@ -149,7 +167,14 @@ export async function verify(url: string): Promise<Verification> {
  * Polls until nothing is claimable. A message still parked when the rest is done waits for a reference this traffic
  * never sends: after a few quiet polls it is left and reported, rather than waited for until the timeout.
  */
-async function waitDrained(url: string, total: number, timeoutMs: number, signal: AbortSignal, label: string): Promise<{ seconds: number; ended: DrainEnd; processed: number; waits: WaitSample[] }> {
+async function waitDrained(
+  url: string,
+  total: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+  label: string,
+  warm: { after: number; mark(): void },
+): Promise<{ seconds: number; ended: DrainEnd; processed: number; waits: WaitSample[]; warmAt?: { seconds: number; processed: number } }> {
   const client = new pg.Client({ connectionString: url, application_name: 'vigil-gateway-bench-poll' });
   await client.connect();
   const started = performance.now();
@@ -157,7 +182,8 @@ async function waitDrained(url: string, total: number, timeoutMs: number, signal
   let quietParked = 0;
   const waits = new Map<string, number>();
   let c = { open: 0, parked: 0, processed: 0 };
-  const done = (ended: DrainEnd, atMs: number) => ({ seconds: (atMs - started) / 1000, ended, processed: c.processed, waits: topWaits(waits) });
+  let warmAt: { seconds: number; processed: number } | undefined;
+  const done = (ended: DrainEnd, atMs: number) => ({ seconds: (atMs - started) / 1000, ended, processed: c.processed, waits: topWaits(waits), ...(warmAt ? { warmAt } : {}) });
   try {
     // Counting every message is a scan of the inbox, and PostgreSQL's CPU is part of what is measured: each poll only
     // asks whether work is left (two index probes); the counts are taken for the progress line and at the end.
@@ -172,6 +198,14 @@ async function waitDrained(url: string, total: number, timeoutMs: number, signal
       if (!left.open && !left.parked) return await ending('drained', now);
       if (!left.open && ++quietParked >= 10) return await ending('parked left', now - quietParked * POLL_MS);
       if (left.open) quietParked = 0;
+      // Until the warm-up mark each poll counts (a few seconds); the CPU of those counts falls before the steady clock.
+      if (!warmAt) {
+        c = await counts(client);
+        if (c.processed >= warm.after) {
+          warm.mark();
+          warmAt = { seconds: (performance.now() - started) / 1000, processed: c.processed };
+        }
+      }
       if (now - lastPrint >= 5_000) {
         lastPrint = now;
         c = await counts(client);
@@ -257,14 +291,21 @@ async function drainWithWorkers(s: DrainSettings, workers: number, total: number
     processes.push(...(await Promise.all(Array.from({ length: workers }, (_, i) => startVigilProcess({ role: 'worker', env, name: `drain-w${workers}-${i + 1}`, cpuProfileDir: s.cpuProfileDir })))));
     if (s.cluster.statements) await resetStatements(url);
     const meter = cpuMeter({ workers: () => processes.reduce((sum, p) => sum + (processCpuSeconds(p.pid) ?? 0), 0), postgres: s.cluster.cpuSeconds });
+    let cpuAtWarm: Record<string, number> = {};
     await held.release();
-    const { seconds, ended, processed, waits } = await waitDrained(url, total, s.drainTimeoutMs, s.signal, `${workers} worker(s)`);
+    const after = Math.round(total * WARM_SHARE);
+    const { seconds, ended, processed, waits, warmAt } = await waitDrained(url, total, s.drainTimeoutMs, s.signal, `${workers} worker(s)`, { after, mark: () => (cpuAtWarm = meter.read()) });
     const cpu = meter.read();
+    const steadyPart = (w: { seconds: number; processed: number }): SteadyPart => {
+      const part = { seconds: seconds - w.seconds, processed: processed - w.processed };
+      return { after: w.processed, ...part, cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v - (cpuAtWarm[k] ?? 0)])), messagesPerSecond: part.processed / part.seconds };
+    };
+    const steady = warmAt && warmAt.processed < processed ? steadyPart(warmAt) : undefined;
     // Checked once the workers have stopped (each finishes the batch in hand), so the figures hold still.
     await Promise.all(processes.map((p) => p.stop()));
     const verification = await verify(url);
     if (s.cluster.statements) await printStatements(url, processed, `the workers' statements, ${workers} worker(s)`);
-    return { workers, seconds, ended, processed, cpu, waits, messagesPerSecond: processed / seconds, verification, warnings: warningSummary(processes) };
+    return { workers, seconds, ended, processed, cpu, waits, messagesPerSecond: processed / seconds, ...(steady ? { steady } : {}), verification, warnings: warningSummary(processes) };
   } finally {
     await held?.release().catch(() => undefined);
     await Promise.all(processes.map((p) => p.stop()));
@@ -336,6 +377,8 @@ export async function runDrainBench(s: DrainSettings): Promise<DrainResult> {
         `  ${w} worker(s): ${int(run.messagesPerSecond)} msg/s (${int(run.processed)} processed in ${run.seconds.toFixed(1)} s, ${run.ended}); ` +
           `processed not exactly once: ${v.processedNotOnce}; per worker ${v.byWorker.map(int).join(' / ')}; ${perMessage(run.cpu, run.processed)}`,
       );
+      const st = run.steady;
+      if (st) console.log(`    steady, after the first ${int(st.after)} messages: ${int(st.messagesPerSecond)} msg/s (${int(st.processed)} in ${st.seconds.toFixed(1)} s); ${perMessage(st.cpu, st.processed)}`);
     }
     const peers: PeerRun[] = [];
     for (const b of [1, s.defaultBatchSize]) {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { recordKeyOf, type SourceProfile } from '../adapters/source-profile.ts';
 import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
 import { applyActiveMedicationList } from '../core/clinical/active-medication-list.ts';
-import { findEncounter, linkWaitingFacts, writeEncounter, writeFacts } from '../core/clinical/fact-writer.ts';
+import { afterFactUpsert, encounterValues, findEncounter, linkWaitingFacts, writeEncounter, writeFacts } from '../core/clinical/fact-writer.ts';
 import { identifierKey, isMatchableSystem, waitKey } from '../core/identity/keys.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
 import { linkRecords, mergeRecords, unlinkRecords } from '../core/identity/merge.ts';
@@ -11,6 +11,7 @@ import type { Identifier, NormalizedMessage, PatientGroup } from '../model/clini
 import type { ProvenanceRecord } from '../model/provenance.ts';
 import { confidenceOf } from '../model/quality.ts';
 import type { Tx } from '../store/store.ts';
+import { recordRider } from './record-facts.ts';
 
 /**
  * Persists one normalized message in the caller's transaction: resolves each patient through the index, writes the
@@ -140,6 +141,14 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
   for (const group of message.groups) {
     const key = recordKeyOf(ctx.profile, group.patient);
     if (!key) continue;
+    const factProvenance = provenanceBase(message.flags);
+    // Registrations own encounters; a result or order only names its visit, linked once the registration is known.
+    const registeringVisit = group.encounter !== undefined && registers(message, group);
+    const encounterKey = group.encounter?.sourceKey ?? null;
+    // The record's statements carry the visit and facts only when they are given the visit number (RecordArrival.encounterKey).
+    const rideable = !group.encounter || Boolean(encounterKey);
+    const visit = group.encounter && registeringVisit && rideable ? encounterValues({ sourceId: ctx.source.id, provenance: factProvenance, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime) : undefined;
+    const rider = rideable ? recordRider(factProvenance, group.facts, visit, encounterKey) : undefined;
     const resolution = await resolveRecord(
       trx,
       {
@@ -156,22 +165,31 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
         // The visit is looked up with the record (see below).
         ...(group.encounter?.sourceKey ? { encounterKey: group.encounter.sourceKey } : {}),
         ...(ctx.profile.facilityId ? { managingFacilityId: ctx.profile.facilityId } : {}),
+        // The visit and facts are written by the statement that finds or files the record (see record-facts.ts).
+        ...(rider ? { lookup: rider.lookup, insert: rider.insert } : {}),
       },
       ctx.engine,
     );
     patientIds.add(resolution.patientId);
     madeKnown.push(...resolution.madeKnown);
-    const target = { sourceId: ctx.source.id, recordId: resolution.recordId, patientId: resolution.patientId, provenance: provenanceBase(message.flags) };
-    // Registrations own encounters; a result or order only names its visit, linked once the registration is known.
-    const encounterKey = group.encounter?.sourceKey ?? null;
-    let encounterId: string | null = null;
-    if (group.encounter && registers(message, group)) {
-      encounterId = await writeEncounter(trx, { ...target, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime);
-      if (resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, encounterId);
-    } else if (encounterKey) {
-      encounterId = resolution.encounterId !== undefined ? resolution.encounterId : await findEncounter(trx, resolution.patientId, encounterKey);
+    const target = { sourceId: ctx.source.id, recordId: resolution.recordId, patientId: resolution.patientId, provenance: factProvenance };
+    const written = rider?.written();
+    // The visit a result or order names, when its facts are written on their own.
+    const namedVisit = async () => (!encounterKey ? null : resolution.encounterId !== undefined ? resolution.encounterId : await findEncounter(trx, resolution.patientId, encounterKey));
+    if (written) {
+      if (group.encounter && written.encounterId && resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, written.encounterId);
+      if (written.prepared && written.upserted) await afterFactUpsert(trx, resolution.patientId, written.prepared, written.upserted);
+      else await writeFacts(trx, { ...target, encounterId: visit ? written.encounterId : await namedVisit(), encounterKey }, group.facts, sourceTime);
+    } else {
+      let encounterId: string | null = null;
+      if (group.encounter && registeringVisit) {
+        encounterId = await writeEncounter(trx, { ...target, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime);
+        if (resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, encounterId);
+      } else {
+        encounterId = await namedVisit();
+      }
+      await writeFacts(trx, { ...target, encounterId, encounterKey }, group.facts, sourceTime);
     }
-    await writeFacts(trx, { ...target, encounterId, encounterKey }, group.facts, sourceTime);
     if (ctx.profile.medications === 'active-only') {
       await applyActiveMedicationList(trx, { sourceId: ctx.source.id, recordId: resolution.recordId, listedAt: sourceTime, messageId: ctx.messageId, facts: group.facts });
     }

@@ -39,4 +39,10 @@ describe('fixed statements', () => {
     const misused = fixedStatement((label: string, limit: number) => sql`SELECT ${label === 'x' ? 1 : 2}::int AS n LIMIT ${limit}`);
     await assert.rejects(misused(testStore().db, 'x', 1), /argument\(s\) 0 did not become parameters/);
   });
+
+  it('refuses a builder whose parameters it cannot count (a rest parameter), before binding anything', async () => {
+    const counted = (...args: [a: number, b: number]) => sql<{ n: number }>`SELECT ${args[0]}::int + ${args[1]}::int AS n`;
+    const uncountable = fixedStatement(counted);
+    await assert.rejects(uncountable(testStore().db, 1, 2), /called with 2 argument\(s\) but the builder declares 0/);
+  });
 });

@@ -19,6 +19,10 @@ class Slot {
 export function fixedStatement<A extends unknown[], R>(build: (...args: A) => RawBuilder<R>): (db: Db | Tx, ...args: A) => Promise<QueryResult<R>> {
   let compiled: { text: string; parameters: readonly unknown[] } | undefined;
   return async (db, ...args) => {
+    if (!compiled && args.length !== build.length) {
+      // A rest or defaulted parameter is not counted in a function's length, so its placeholders would be missing.
+      throw new Error(`fixedStatement: called with ${args.length} argument(s) but the builder declares ${build.length}; declare each parameter by name.`);
+    }
     compiled ??= compile(db, build);
     const parameters = compiled.parameters.map((p) => (p instanceof Slot ? args[p.index] : p));
     return db.executeQuery<R>(CompiledQuery.raw(compiled.text, parameters));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Coding, EncounterInput, FactInput } from '../../model/clinical.ts';
 import type { ProvenanceRecord } from '../../model/provenance.ts';
@@ -57,7 +57,7 @@ export interface FactRow {
 }
 
 /** One fact as the upsert reads it (exported for the gateway bench, which measures this work without a database). */
-export function factRow(target: FactTarget, fact: FactInput, ord: number): FactRow {
+export function factRow(target: Pick<FactTarget, 'provenance'>, fact: FactInput, ord: number): FactRow {
   const codings = fact.code?.codings ?? [];
   const primary = primaryCoding(codings);
   const content = { status: fact.status, codings, text: fact.code?.text ?? null, effective: fact.effective?.instant ?? null, body: fact.body };
@@ -81,6 +81,41 @@ export function factRow(target: FactTarget, fact: FactInput, ord: number): FactR
   };
 }
 
+/** A message's fact rows for one patient, ready for the upsert: its JSON input and the facts they came from. */
+export interface PreparedFacts {
+  facts: readonly FactInput[];
+  rows: FactRow[];
+  json: string;
+}
+
+/** What the upsert returns for each input fact. */
+export interface UpsertedFact {
+  ord: number;
+  fact_id: string;
+  versioned: boolean;
+}
+
+/**
+ * The rows of one upsert, or undefined when two facts share a key: an upsert may not touch a row twice, so those are
+ * written one statement each, in order (see writeFacts).
+ */
+export function prepareFacts(provenance: ProvenanceRecord, facts: readonly FactInput[]): PreparedFacts | undefined {
+  if (facts.length === 0 || new Set(facts.map((f) => `${f.kind}|${f.sourceKey}`)).size < facts.length) return undefined;
+  const rows = facts.map((fact, ord) => factRow({ provenance }, fact, ord));
+  return { facts, rows, json: JSON.stringify(rows) };
+}
+
+/** After the upsert: a new version's document content is sealed under the patient's key; returns ids in input order. */
+export async function afterFactUpsert(db: Db | Tx, patientId: string, prepared: PreparedFacts, upserted: readonly UpsertedFact[]): Promise<string[]> {
+  const ids: string[] = new Array(prepared.facts.length);
+  for (const r of upserted) {
+    ids[r.ord] = r.fact_id;
+    const content = prepared.facts[r.ord]!.content;
+    if (r.versioned && content) await storeDocumentContent(db, patientId, r.fact_id, prepared.rows[r.ord]!.version_id, content);
+  }
+  return ids;
+}
+
 /**
  * Writes a message's facts for one patient in one statement (a round trip per fact was a fifth of what a message
  * cost); returns their ids in input order. Two facts with the same key in one message cannot share a statement (an
@@ -88,22 +123,77 @@ export function factRow(target: FactTarget, fact: FactInput, ord: number): FactR
  */
 export async function writeFacts(db: Db | Tx, target: FactTarget, facts: readonly FactInput[], sourceTime: Date | null): Promise<string[]> {
   if (facts.length === 0) return [];
-  const keys = new Set(facts.map((f) => `${f.kind}|${f.sourceKey}`));
-  if (keys.size < facts.length) {
+  const prepared = prepareFacts(target.provenance, facts);
+  if (!prepared) {
     const ids: string[] = [];
     for (const fact of facts) ids.push(...(await writeFacts(db, target, [fact], sourceTime)));
     return ids;
   }
-  const rows = facts.map((fact, ord) => factRow(target, fact, ord));
-  const result = await upsertFacts(db, JSON.stringify(rows), target.sourceId, target.recordId, target.patientId, target.encounterId, target.encounterKey, target.provenance.derivation, sourceTime);
-  const ids: string[] = new Array(facts.length);
-  for (const r of result.rows) {
-    ids[r.ord] = r.fact_id;
-    const content = facts[r.ord]!.content;
-    if (r.versioned && content) await storeDocumentContent(db, target.patientId, r.fact_id, rows[r.ord]!.version_id, content);
-  }
-  return ids;
+  const result = await upsertFacts(db, prepared.json, target.sourceId, target.recordId, target.patientId, target.encounterId, target.encounterKey, target.provenance.derivation, sourceTime);
+  return afterFactUpsert(db, target.patientId, prepared, result.rows);
 }
+
+/**
+ * Where the upsert's facts belong: the relation its rows are selected from (the input `i`, alone or joined to the row
+ * that names their owner) and the expressions for their record, patient and encounter over it.
+ */
+export interface FactOwner {
+  from: RawBuilder<unknown>;
+  recordId: RawBuilder<unknown>;
+  patientId: RawBuilder<unknown>;
+  encounterId: RawBuilder<unknown>;
+}
+
+/**
+ * The upsert as three CTEs, `i` (the input rows), `f` (the facts) and `v` (their new versions), for a statement that
+ * may do more in the same round trip (src/gateway/record-facts.ts writes them with the record's update).
+ */
+export function factUpsertCtes(rowsJson: string, sourceId: string, owner: FactOwner, encounterKey: string | null, derivation: string, sourceTime: Date | null): RawBuilder<unknown> {
+  const newer = sql`(COALESCE(excluded.source_time, '-infinity'::timestamptz), excluded.content_hash) > (COALESCE(clinical_facts.source_time, '-infinity'::timestamptz), clinical_facts.content_hash)`;
+  const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE clinical_facts.${sql.ref(column)} END`;
+  // A version row is skipped when this exact version is stored already (a repeated message): then nothing is counted.
+  // A version that wins `newer` cannot be stored already, so the new version id is current exactly then. The count
+  // after this write is the new version's arrival number (its FHIR versionId), given under the fact's row lock.
+  // A scalar subquery, not EXISTS: the planner takes the JSON input for 100 rows and would hash the whole versions
+  // table once (a sequential scan, measured at 3 ms on 25,000 versions) instead of probing the index per fact.
+  const repeated = sql`(SELECT true FROM clinical_fact_versions v WHERE v.fact_id = clinical_facts.id AND v.content_hash = excluded.content_hash
+    AND COALESCE(v.source_time, '-infinity'::timestamptz) = COALESCE(excluded.source_time, '-infinity'::timestamptz) LIMIT 1) IS NOT NULL`;
+  const at = sql`${sourceTime}::timestamptz`;
+  return sql`
+    i AS (
+      SELECT * FROM jsonb_to_recordset(${rowsJson}::jsonb) AS i(ord integer, id uuid, version_id uuid, kind text, source_key text,
+        status text, code_system text, code text, code_display text, codings jsonb, effective_at timestamptz, body jsonb, confidence real,
+        content_hash text, provenance jsonb)),
+    f AS (
+      INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, encounter_key, status, code_system,
+        code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash, version_count, last_version_at, current_version_id)
+      SELECT i.id, i.kind, ${sourceId}::uuid, i.source_key, ${owner.recordId}, ${owner.patientId}, ${owner.encounterId},
+        ${encounterKey}::text, i.status, i.code_system, i.code, i.code_display, i.codings, i.effective_at, i.body, ${derivation}::text,
+        i.confidence, ${at}, i.content_hash, 1, now(), i.version_id
+      FROM ${owner.from}
+      ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
+        status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
+        code_display = ${pick('code_display')}, codings = ${pick('codings')}, effective_at = ${pick('effective_at')},
+        body = ${pick('body')}, confidence = ${pick('confidence')}, encounter_id = COALESCE(${pick('encounter_id')}, clinical_facts.encounter_id),
+        encounter_key = COALESCE(${pick('encounter_key')}, clinical_facts.encounter_key),
+        source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')}, derivation = ${pick('derivation')},
+        updated_at = CASE WHEN ${newer} THEN now() ELSE clinical_facts.updated_at END,
+        last_confirmed_at = now(),
+        version_count = clinical_facts.version_count + CASE WHEN ${repeated} THEN 0 ELSE 1 END,
+        last_version_at = CASE WHEN ${repeated} THEN clinical_facts.last_version_at ELSE now() END,
+        current_version_id = CASE WHEN ${newer} THEN excluded.current_version_id ELSE clinical_facts.current_version_id END
+      RETURNING id, kind, source_key, version_count),
+    v AS (
+      INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance, seq)
+      SELECT i.version_id, f.id, i.status, i.codings, i.effective_at, i.body, ${at}, i.content_hash, i.provenance, f.version_count
+      FROM f JOIN i ON i.kind = f.kind AND i.source_key = f.source_key
+      ON CONFLICT (fact_id, content_hash, (COALESCE(source_time, '-infinity'::timestamptz))) DO NOTHING
+      RETURNING fact_id)`;
+}
+
+/** Over factUpsertCtes: each input fact's row id and whether a new version was stored, as a JSON array in input order. */
+export const UPSERTED_FACTS_JSON = sql<UpsertedFact[]>`(SELECT COALESCE(json_agg(json_build_object('ord', i.ord, 'fact_id', f.id,
+  'versioned', EXISTS (SELECT 1 FROM v WHERE v.fact_id = f.id)) ORDER BY i.ord), '[]'::json) FROM i JOIN f ON f.kind = i.kind AND f.source_key = i.source_key)`;
 
 /**
  * The upsert behind writeFacts, compiled once (see fixedStatement): its text is the same for every message, so only the
@@ -111,46 +201,9 @@ export async function writeFacts(db: Db | Tx, target: FactTarget, facts: readonl
  */
 const upsertFacts = fixedStatement(
   (rowsJson: string, sourceId: string, recordId: string, patientId: string, encounterId: string | null, encounterKey: string | null, derivation: string, sourceTime: Date | null) => {
-    const newer = sql`(COALESCE(excluded.source_time, '-infinity'::timestamptz), excluded.content_hash) > (COALESCE(clinical_facts.source_time, '-infinity'::timestamptz), clinical_facts.content_hash)`;
-    const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE clinical_facts.${sql.ref(column)} END`;
-    // A version row is skipped when this exact version is stored already (a repeated message): then nothing is counted.
-    // A version that wins `newer` cannot be stored already, so the new version id is current exactly then. The count
-    // after this write is the new version's arrival number (its FHIR versionId), given under the fact's row lock.
-    // A scalar subquery, not EXISTS: the planner takes the JSON input for 100 rows and would hash the whole versions
-    // table once (a sequential scan, measured at 3 ms on 25,000 versions) instead of probing the index per fact.
-    const repeated = sql`(SELECT true FROM clinical_fact_versions v WHERE v.fact_id = clinical_facts.id AND v.content_hash = excluded.content_hash
-      AND COALESCE(v.source_time, '-infinity'::timestamptz) = COALESCE(excluded.source_time, '-infinity'::timestamptz) LIMIT 1) IS NOT NULL`;
-    const at = sql`${sourceTime}::timestamptz`;
-    return sql<{ ord: number; fact_id: string; versioned: boolean }>`
-      WITH i AS (
-        SELECT * FROM jsonb_to_recordset(${rowsJson}::jsonb) AS i(ord integer, id uuid, version_id uuid, kind text, source_key text,
-          status text, code_system text, code text, code_display text, codings jsonb, effective_at timestamptz, body jsonb, confidence real,
-          content_hash text, provenance jsonb)),
-      f AS (
-        INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, encounter_key, status, code_system,
-          code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash, version_count, last_version_at, current_version_id)
-        SELECT i.id, i.kind, ${sourceId}::uuid, i.source_key, ${recordId}::uuid, ${patientId}::uuid, ${encounterId}::uuid,
-          ${encounterKey}::text, i.status, i.code_system, i.code, i.code_display, i.codings, i.effective_at, i.body, ${derivation}::text,
-          i.confidence, ${at}, i.content_hash, 1, now(), i.version_id
-        FROM i
-        ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
-          status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
-          code_display = ${pick('code_display')}, codings = ${pick('codings')}, effective_at = ${pick('effective_at')},
-          body = ${pick('body')}, confidence = ${pick('confidence')}, encounter_id = COALESCE(${pick('encounter_id')}, clinical_facts.encounter_id),
-          encounter_key = COALESCE(${pick('encounter_key')}, clinical_facts.encounter_key),
-          source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')}, derivation = ${pick('derivation')},
-          updated_at = CASE WHEN ${newer} THEN now() ELSE clinical_facts.updated_at END,
-          last_confirmed_at = now(),
-          version_count = clinical_facts.version_count + CASE WHEN ${repeated} THEN 0 ELSE 1 END,
-          last_version_at = CASE WHEN ${repeated} THEN clinical_facts.last_version_at ELSE now() END,
-          current_version_id = CASE WHEN ${newer} THEN excluded.current_version_id ELSE clinical_facts.current_version_id END
-        RETURNING id, kind, source_key, version_count),
-      v AS (
-        INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance, seq)
-        SELECT i.version_id, f.id, i.status, i.codings, i.effective_at, i.body, ${at}, i.content_hash, i.provenance, f.version_count
-        FROM f JOIN i ON i.kind = f.kind AND i.source_key = f.source_key
-        ON CONFLICT (fact_id, content_hash, (COALESCE(source_time, '-infinity'::timestamptz))) DO NOTHING
-        RETURNING fact_id)
+    const owner = { from: sql`i`, recordId: sql`${recordId}::uuid`, patientId: sql`${patientId}::uuid`, encounterId: sql`${encounterId}::uuid` };
+    return sql<UpsertedFact>`
+      WITH ${factUpsertCtes(rowsJson, sourceId, owner, encounterKey, derivation, sourceTime)}
       SELECT i.ord, f.id AS fact_id, EXISTS (SELECT 1 FROM v WHERE v.fact_id = f.id) AS versioned
       FROM i JOIN f ON f.kind = i.kind AND f.source_key = i.source_key
       ORDER BY i.ord`;
@@ -195,6 +248,49 @@ export async function findEncounter(db: Db | Tx, patientId: string, encounterKey
   return row?.id ?? null;
 }
 
+/** A visit's values as the encounter upsert binds them (see encounterValues). */
+export type EncounterValues = [
+  id: string,
+  facilityId: string | null,
+  status: string,
+  klass: string,
+  startsAt: Date | null,
+  endsAt: Date | null,
+  sourceId: string,
+  sourceKey: string,
+  sourceTime: Date | null,
+  provenance: string,
+  location: string | null,
+];
+
+/** Whose visit it is: the expressions for its patient and record, over `from` when they come from another relation. */
+export interface EncounterOwner {
+  from?: RawBuilder<unknown>;
+  patientId: RawBuilder<unknown>;
+  recordId: RawBuilder<unknown>;
+}
+
+/**
+ * The encounter upsert as one statement or CTE body, returning the encounter's id: one row per visit number of a
+ * source, the newest account (by source time) wins. Exported for a statement that does more in the same round trip
+ * (src/gateway/record-facts.ts writes it with the record's update).
+ */
+export function encounterUpsert(owner: EncounterOwner, ...[id, facilityId, status, klass, startsAt, endsAt, sourceId, sourceKey, sourceTime, provenance, location]: EncounterValues): RawBuilder<{ id: string }> {
+  const newer = sql`COALESCE(excluded.source_time, '-infinity'::timestamptz) >= COALESCE(encounters.source_time, '-infinity'::timestamptz)`;
+  const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE encounters.${sql.ref(column)} END`;
+  return sql<{ id: string }>`
+    INSERT INTO encounters (id, patient_id, facility_id, status, class, starts_at, ends_at, source_id, source_key, record_id, source_time, provenance, location)
+    SELECT ${id}::uuid, ${owner.patientId}, ${facilityId}::uuid, ${status}::text, ${klass}::text,
+      ${startsAt}::timestamptz, ${endsAt}::timestamptz, ${sourceId}::uuid, ${sourceKey}::text, ${owner.recordId}, ${sourceTime}::timestamptz,
+      ${provenance}::jsonb, ${location}::text
+    ${owner.from ? sql`FROM ${owner.from}` : sql``}
+    ON CONFLICT (source_id, source_key) WHERE source_id IS NOT NULL DO UPDATE SET
+      status = ${pick('status')}, class = ${pick('class')}, starts_at = COALESCE(${pick('starts_at')}, encounters.starts_at),
+      ends_at = ${pick('ends_at')}, location = ${pick('location')}, provenance = ${pick('provenance')},
+      source_time = GREATEST(excluded.source_time, encounters.source_time), updated_at = now()
+    RETURNING id`;
+}
+
 /** The upsert behind writeEncounter, compiled once (see fixedStatement). */
 const upsertEncounter = fixedStatement(
   (
@@ -211,26 +307,19 @@ const upsertEncounter = fixedStatement(
     sourceTime: Date | null,
     provenance: string,
     location: string | null,
-  ) => {
-    const newer = sql`COALESCE(excluded.source_time, '-infinity'::timestamptz) >= COALESCE(encounters.source_time, '-infinity'::timestamptz)`;
-    const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE encounters.${sql.ref(column)} END`;
-    return sql<{ id: string }>`
-      INSERT INTO encounters (id, patient_id, facility_id, status, class, starts_at, ends_at, source_id, source_key, record_id, source_time, provenance, location)
-      VALUES (${id}, ${patientId}, ${facilityId}, ${status}, ${klass},
-        ${startsAt}, ${endsAt}, ${sourceId}, ${sourceKey}, ${recordId}, ${sourceTime},
-        ${provenance}::jsonb, ${location})
-      ON CONFLICT (source_id, source_key) WHERE source_id IS NOT NULL DO UPDATE SET
-        status = ${pick('status')}, class = ${pick('class')}, starts_at = COALESCE(${pick('starts_at')}, encounters.starts_at),
-        ends_at = ${pick('ends_at')}, location = ${pick('location')}, provenance = ${pick('provenance')},
-        source_time = GREATEST(excluded.source_time, encounters.source_time), updated_at = now()
-      RETURNING id`;
-  },
+  ) =>
+    encounterUpsert({ patientId: sql`${patientId}::uuid`, recordId: sql`${recordId}::uuid` }, id, facilityId, status, klass, startsAt, endsAt, sourceId, sourceKey, sourceTime, provenance, location),
 );
+
+/** The values encounterUpsert binds for this visit of a message (a new id, used only if the visit is new). */
+export function encounterValues(target: { sourceId: string; provenance: ProvenanceRecord; facilityId: string | null }, encounter: EncounterInput, sourceTime: Date | null): EncounterValues {
+  const provenance = JSON.stringify({ ...target.provenance, flags: [...target.provenance.flags, ...encounter.flags] });
+  return [uuidv7(), target.facilityId, ENCOUNTER_STATUS[encounter.status], encounter.class, instant(encounter.start), instant(encounter.end), target.sourceId, encounter.sourceKey, sourceTime, provenance, encounter.location ?? null];
+}
 
 /** Encounters from a source: one row per visit number, the newest account (by source time) wins. */
 export async function writeEncounter(db: Db | Tx, target: Omit<FactTarget, 'encounterId' | 'encounterKey'> & { facilityId: string | null }, encounter: EncounterInput, sourceTime: Date | null): Promise<string> {
-  const provenance = JSON.stringify({ ...target.provenance, flags: [...target.provenance.flags, ...encounter.flags] });
-  const row = await upsertEncounter(db, uuidv7(), target.patientId, target.facilityId, ENCOUNTER_STATUS[encounter.status], encounter.class, instant(encounter.start), instant(encounter.end),
-    target.sourceId, encounter.sourceKey, target.recordId, sourceTime, provenance, encounter.location ?? null);
+  const [id, facilityId, status, klass, startsAt, endsAt, sourceId, sourceKey, time, provenance, location] = encounterValues(target, encounter, sourceTime);
+  const row = await upsertEncounter(db, id, target.patientId, facilityId, status, klass, startsAt, endsAt, sourceId, sourceKey, target.recordId, time, provenance, location);
   return row.rows[0]!.id;
 }

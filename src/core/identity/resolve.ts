@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Identifier, PatientRecordInput } from '../../model/clinical.ts';
 import type { ProvenanceRecord } from '../../model/provenance.ts';
@@ -42,6 +42,10 @@ export interface RecordArrival {
    * gateway recomputes a whole batch's in one statement before it commits. Nothing in between reads the golden record.
    */
   refreshLater?: Set<string>;
+  /** Replaces the lookup of an existing record with one that does more in the same statement (see ExistingLookup). */
+  lookup?: ExistingLookup;
+  /** Replaces the insert of a new record likewise (see RecordInsert). */
+  insert?: RecordInsert;
 }
 
 export interface Resolution {
@@ -97,14 +101,25 @@ export async function livePatients(db: Db | Tx, patientIds: readonly string[]): 
   const live = new Map(ids.map((id) => [id, id]));
   if (ids.length === 0) return live;
   const rows = await sql<{ start: string; id: string }>`
-    WITH RECURSIVE chain (start, id, merged_into, hops) AS (
-      SELECT p.id, p.id, p.merged_into, 0 FROM patients p WHERE p.id = ANY(${ids}::uuid[])
-      UNION ALL
-      SELECT c.start, p.id, p.merged_into, c.hops + 1 FROM chain c
-      CROSS JOIN LATERAL (SELECT n.id, n.merged_into FROM patients n WHERE n.id = c.merged_into LIMIT 1) p WHERE c.hops < 16)
-    SELECT DISTINCT ON (start) start, id FROM chain ORDER BY start, hops DESC`.execute(db);
+    WITH RECURSIVE ${liveChain(sql`SELECT unnest(${ids}::uuid[])`)}
+    SELECT start, id FROM live`.execute(db);
   for (const r of rows.rows) live.set(r.start, r.id);
   return live;
+}
+
+/**
+ * CTEs `chain` and `live` (start, id): the patient each patient of `seed` (a query of one uuid column) ends at after
+ * merges, for a `WITH RECURSIVE` statement. The hop limit keeps a corrupt cycle from hanging a transaction.
+ */
+function liveChain(seed: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    chain (start, id, merged_into, hops) AS (
+      SELECT p.id, p.id, p.merged_into, 0 FROM (${seed}) AS s(patient_id)
+      CROSS JOIN LATERAL (SELECT n.id, n.merged_into FROM patients n WHERE n.id = s.patient_id LIMIT 1) p
+      UNION ALL
+      SELECT c.start, p.id, p.merged_into, c.hops + 1 FROM chain c
+      CROSS JOIN LATERAL (SELECT n.id, n.merged_into FROM patients n WHERE n.id = c.merged_into LIMIT 1) p WHERE c.hops < 16),
+    live AS (SELECT DISTINCT ON (start) start, id FROM chain ORDER BY start, hops DESC)`;
 }
 
 interface Candidate {
@@ -113,72 +128,84 @@ interface Candidate {
   verdict: MatchVerdict;
 }
 
-async function identifierCandidates(db: Db | Tx, identifiers: readonly Identifier[]): Promise<string[]> {
-  const pairs = identifiers.filter((i) => isMatchableSystem(i.system));
-  if (pairs.length === 0) return [];
-  const rows = await db
-    .selectFrom('patient_identifiers')
-    .select('patient_id')
-    .distinct()
-    .where((eb) => eb.or(pairs.map((i) => eb.and([eb('system', '=', i.system), eb('value', '=', i.value)]))))
-    .execute();
-  const live = await livePatients(db, rows.map((r) => r.patient_id));
-  return [...new Set(rows.map((r) => live.get(r.patient_id)!))];
+/** A live patient who may be this person, with the identifiers it holds in the record's matchable systems. */
+interface Holder {
+  patientId: string;
+  /** [system, value] pairs. */
+  held: [string, string][];
+}
+
+interface SimilarRecord extends Holder {
+  recordId: string;
+  demographics: PatientRecordInput;
+}
+
+interface CandidateRow {
+  record_id: string | null;
+  demographics: PatientRecordInput | null;
+  live_patient_id: string;
+  held: [string, string][];
+}
+
+/**
+ * Who this person may be, in one statement (each part was a round trip of its own): the live patients that hold one
+ * of the record's identifiers; when none does, the live records sharing a blocking key with it, at most 200 (lowest
+ * ids first: the same set whatever the order records arrived in). Each comes with its live patient after merges and
+ * the identifiers that patient holds in the record's systems, for the conflict check.
+ *
+ * Every lookup is an index probe per key, per candidate or per patient (a lateral subquery with `LIMIT 1` or
+ * `OFFSET 0`, which the planner cannot flatten into a join): written as joins, the planner chose hash joins over whole
+ * tables whenever its statistics lagged behind a fast-growing index (as in a first bulk load, before autovacuum's
+ * next ANALYZE), measured at 3-20 ms per search with 9,000 records. So the cost follows the size of the blocks, never
+ * the size of the index.
+ */
+const candidatesOf = fixedStatement((systems: string[], values: string[], keys: string[], matchSystems: string[]) =>
+  sql<CandidateRow>`
+    WITH RECURSIVE
+      holders AS (
+        SELECT DISTINCT h.patient_id FROM unnest(${systems}::text[], ${values}::text[]) AS x(system, value)
+        CROSS JOIN LATERAL (SELECT i.patient_id FROM patient_identifiers i WHERE i.system = x.system AND i.value = x.value OFFSET 0) h),
+      alike AS (
+        SELECT r.id, r.patient_id, r.demographics
+        FROM (SELECT DISTINCT k.record_id FROM patient_match_keys k WHERE k.key = ANY (${keys}::text[]) AND NOT EXISTS (SELECT 1 FROM holders)) c
+        CROSS JOIN LATERAL (
+          SELECT p.id, p.patient_id, p.demographics FROM patient_records p WHERE p.id = c.record_id AND p.retired_into IS NULL LIMIT 1) r
+        ORDER BY r.id
+        LIMIT 200),
+      ${liveChain(sql`SELECT patient_id FROM holders UNION SELECT patient_id FROM alike`)}
+    SELECT a.record_id, a.demographics, live.id AS live_patient_id,
+      COALESCE((SELECT jsonb_agg(jsonb_build_array(h.system, h.value)) FROM patient_identifiers h
+        WHERE h.patient_id = live.id AND h.system = ANY (${matchSystems}::text[])), '[]'::jsonb) AS held
+    FROM (SELECT NULL::uuid AS record_id, NULL::jsonb AS demographics, patient_id FROM holders
+          UNION ALL SELECT id, demographics, patient_id FROM alike) a
+    JOIN live ON live.start = a.patient_id
+    ORDER BY a.record_id, live.id`,
+);
+
+async function candidatesFor(db: Db | Tx, record: PatientRecordInput, keys: readonly string[], systems: readonly string[]): Promise<{ holders: Holder[]; similar: SimilarRecord[] }> {
+  const pairs = record.identifiers.filter((i) => isMatchableSystem(i.system));
+  if (pairs.length === 0 && keys.length === 0) return { holders: [], similar: [] };
+  const rows = (await candidatesOf(db, pairs.map((i) => i.system), pairs.map((i) => i.value), [...keys], [...systems])).rows;
+  const holders = new Map<string, Holder>();
+  const similar: SimilarRecord[] = [];
+  for (const r of rows) {
+    if (r.record_id === null) holders.set(r.live_patient_id, { patientId: r.live_patient_id, held: r.held });
+    else similar.push({ recordId: r.record_id, demographics: r.demographics!, patientId: r.live_patient_id, held: r.held });
+  }
+  return { holders: [...holders.values()], similar };
 }
 
 /**
  * Systems where the candidate holds values and none of them is the record's: a link there would join two people (two
  * MRNs from one authority). A value the candidate holds through a source-retired record still counts as its own: a
- * message naming the old MRN after a merge belongs to the survivor. For every candidate at once (one query).
+ * message naming the old MRN after a merge belongs to the survivor.
  */
-async function conflictingSystems(db: Db | Tx, patientIds: readonly string[], identifiers: readonly Identifier[]): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>(patientIds.map((id) => [id, []]));
-  const systems = [...new Set(identifiers.filter((i) => isMatchableSystem(i.system)).map((i) => i.system))];
-  if (systems.length === 0 || patientIds.length === 0) return out;
-  // Driven from the patients, one index probe each (OFFSET 0 keeps the planner from flattening it into a join): given
-  // the system alone, a planner with lagging statistics walked every identifier of that system.
-  const held = (
-    await sql<{ patient_id: string; system: string; value: string }>`
-      SELECT i.patient_id, i.system, i.value FROM unnest(${[...new Set(patientIds)]}::uuid[]) AS p(id)
-      CROSS JOIN LATERAL (SELECT patient_id, system, value FROM patient_identifiers WHERE patient_id = p.id AND system = ANY (${systems}::text[]) OFFSET 0) i`.execute(db)
-  ).rows;
-  const mine = new Set(identifiers.map((i) => identifierKey(i.system, i.value)));
-  for (const patientId of out.keys()) {
-    const own = held.filter((h) => h.patient_id === patientId);
-    out.set(
-      patientId,
-      systems.filter((system) => {
-        const values = own.filter((h) => h.system === system);
-        return values.length > 0 && !values.some((h) => mine.has(identifierKey(h.system, h.value)));
-      }),
-    );
-  }
-  return out;
+function conflictingSystems(held: readonly [string, string][], systems: readonly string[], mine: ReadonlySet<string>): string[] {
+  return systems.filter((system) => {
+    const values = held.filter(([s]) => s === system);
+    return values.length > 0 && !values.some(([s, v]) => mine.has(identifierKey(s, v)));
+  });
 }
-
-/**
- * The live records that share a blocking key with this one, at most 200 (lowest ids first: the same set whatever the
- * order records arrived in). Each candidate's record is fetched by primary key, one probe per candidate, so the cost
- * follows the size of the blocks and never the size of the index. Written as a join, the planner chose a hash join
- * over every record whenever its statistics lagged behind a fast-growing index (as in a first bulk load, before
- * autovacuum's next ANALYZE): measured at 3-20 ms per search with 9,000 records. `LIMIT 1` keeps the planner from
- * flattening the lateral probe back into such a join.
- */
-async function probabilisticCandidates(db: Db | Tx, engine: MatchEngine, record: PatientRecordInput, keys: string[]): Promise<Candidate[]> {
-  if (keys.length === 0) return [];
-  const rows = await candidateRecords(db, keys);
-  return rows.rows.map((r) => ({ patientId: r.patient_id, recordId: r.id, verdict: engine.score(record, r.demographics as PatientRecordInput) }));
-}
-
-const candidateRecords = fixedStatement(
-  (keys: string[]) => sql<{ id: string; patient_id: string; demographics: unknown }>`
-    SELECT r.id, r.patient_id, r.demographics
-    FROM (SELECT DISTINCT k.record_id FROM patient_match_keys k WHERE k.key = ANY (${keys}::text[])) c
-    CROSS JOIN LATERAL (
-      SELECT p.id, p.patient_id, p.demographics FROM patient_records p WHERE p.id = c.record_id AND p.retired_into IS NULL LIMIT 1) r
-    ORDER BY r.id
-    LIMIT 200`,
-);
 
 /** A Vigil patient with no demographics yet (the golden record fills them from its records). */
 export async function newPatient(db: Db | Tx, managingFacilityId: string | undefined): Promise<string> {
@@ -202,7 +229,7 @@ async function writeMatchKeys(db: Db | Tx, recordId: string, keys: readonly stri
   await db.insertInto('patient_match_keys').values([...new Set(keys)].map((key) => ({ key, record_id: recordId }))).onConflict((oc) => oc.doNothing()).execute();
 }
 
-interface ExistingRow {
+export interface ExistingRow {
   id: string;
   patient_id: string;
   newer: boolean;
@@ -214,37 +241,69 @@ interface ExistingRow {
   facts_waiting: boolean;
 }
 
+/** What looking up a source's existing record takes, in the order of ExistingLookup's arguments. */
+export type ExistingArgs = [
+  sourceTime: Date | null,
+  hash: string,
+  sourceId: string,
+  recordKey: string,
+  demographics: string,
+  provenance: string,
+  registering: boolean,
+  encounterKey: string | null,
+];
+
+/**
+ * Finds the source's record of this person and applies the account (see updateExisting); undefined when there is none.
+ * A caller may bring its own, to do more in the same statement (existingRecordCtes).
+ */
+export type ExistingLookup = (db: Db | Tx, ...args: ExistingArgs) => Promise<ExistingRow | undefined>;
+
+/**
+ * updateExisting's statement as CTEs: `r`, the record, locked (no row when the source has none), and the writes of a
+ * newer account. Exported so that a statement may carry more work on the same record (src/gateway/record-facts.ts).
+ */
+export function existingRecordCtes(...[sourceTime, hash, sourceId, recordKey, demographics, provenance, registering]: ExistingArgs): RawBuilder<unknown> {
+  return sql`
+    r AS (
+      SELECT id, patient_id, registering, retired_into, content_hash,
+        (COALESCE(${sourceTime}::timestamptz, '-infinity'::timestamptz), ${hash}::text) > (COALESCE(source_time, '-infinity'::timestamptz), content_hash) AS newer
+      FROM patient_records WHERE source_id = ${sourceId} AND record_key = ${recordKey}
+      FOR NO KEY UPDATE),
+    u AS (
+      UPDATE patient_records p SET
+        demographics = CASE WHEN r.newer THEN ${demographics}::jsonb ELSE p.demographics END,
+        source_time = CASE WHEN r.newer THEN ${sourceTime}::timestamptz ELSE p.source_time END,
+        content_hash = CASE WHEN r.newer THEN ${hash} ELSE p.content_hash END,
+        provenance = CASE WHEN r.newer THEN ${provenance}::jsonb ELSE p.provenance END,
+        registering = p.registering OR ${registering}, updated_at = now()
+      FROM r WHERE p.id = r.id AND (r.newer OR (${registering} AND NOT r.registering))
+      RETURNING p.id),
+    -- (Data-modifying CTEs run whether or not the query reads them.) A newer source time with the same content moves only the patient's newest-demographics time (see below).
+    t AS (
+      UPDATE patients SET demographics_source_time = ${sourceTime}::timestamptz
+      FROM r WHERE patients.id = r.patient_id AND r.newer AND r.content_hash = ${hash} AND ${sourceTime}::timestamptz IS NOT NULL
+        AND (patients.demographics_source_time IS NULL OR patients.demographics_source_time < ${sourceTime}::timestamptz)
+      RETURNING patients.id)`;
+}
+
+/** The columns of an ExistingRow, over existingRecordCtes' `r`. */
+export function existingRecordColumns(...[, hash, , , , , registering, encounterKey]: ExistingArgs): RawBuilder<unknown> {
+  return sql`r.id, r.patient_id, r.newer, (${registering} AND NOT r.registering) AS upgraded, r.content_hash = ${hash} AS same_content,
+    EXISTS (SELECT 1 FROM patient_records o WHERE o.patient_id = r.patient_id AND o.id <> r.id
+      AND (o.retired_into IS NULL) = (r.retired_into IS NULL) AND o.registering = r.registering) AS peers,
+    ARRAY(SELECT system || '|' || value FROM patient_record_identifiers WHERE record_id = r.id) AS held,
+    (SELECT e.id FROM encounters e WHERE e.patient_id = r.patient_id AND e.source_key = ${encounterKey}::text ORDER BY e.created_at LIMIT 1) AS encounter_id,
+    EXISTS (SELECT 1 FROM clinical_facts f WHERE f.patient_id = r.patient_id AND f.encounter_key = ${encounterKey}::text AND f.encounter_id IS NULL) AS facts_waiting`;
+}
+
 /** The statement of updateExisting, compiled once (see fixedStatement). */
 const selectExisting = fixedStatement(
-  (sourceTime: Date | null, hash: string, sourceId: string, recordKey: string, demographics: string, provenance: string, registering: boolean, encounterKey: string | null) =>
-    sql<ExistingRow>`
-      WITH r AS (
-        SELECT id, patient_id, registering, retired_into, content_hash,
-          (COALESCE(${sourceTime}::timestamptz, '-infinity'::timestamptz), ${hash}::text) > (COALESCE(source_time, '-infinity'::timestamptz), content_hash) AS newer
-        FROM patient_records WHERE source_id = ${sourceId} AND record_key = ${recordKey}
-        FOR NO KEY UPDATE),
-      u AS (
-        UPDATE patient_records p SET
-          demographics = CASE WHEN r.newer THEN ${demographics}::jsonb ELSE p.demographics END,
-          source_time = CASE WHEN r.newer THEN ${sourceTime}::timestamptz ELSE p.source_time END,
-          content_hash = CASE WHEN r.newer THEN ${hash} ELSE p.content_hash END,
-          provenance = CASE WHEN r.newer THEN ${provenance}::jsonb ELSE p.provenance END,
-          registering = p.registering OR ${registering}, updated_at = now()
-        FROM r WHERE p.id = r.id AND (r.newer OR (${registering} AND NOT r.registering))
-        RETURNING p.id),
-      -- (Data-modifying CTEs run whether or not the query reads them.) A newer source time with the same content moves only the patient's newest-demographics time (see below).
-      t AS (
-        UPDATE patients SET demographics_source_time = ${sourceTime}::timestamptz
-        FROM r WHERE patients.id = r.patient_id AND r.newer AND r.content_hash = ${hash} AND ${sourceTime}::timestamptz IS NOT NULL
-          AND (patients.demographics_source_time IS NULL OR patients.demographics_source_time < ${sourceTime}::timestamptz)
-        RETURNING patients.id)
-      SELECT r.id, r.patient_id, r.newer, (${registering} AND NOT r.registering) AS upgraded, r.content_hash = ${hash} AS same_content,
-        EXISTS (SELECT 1 FROM patient_records o WHERE o.patient_id = r.patient_id AND o.id <> r.id
-          AND (o.retired_into IS NULL) = (r.retired_into IS NULL) AND o.registering = r.registering) AS peers,
-        ARRAY(SELECT system || '|' || value FROM patient_record_identifiers WHERE record_id = r.id) AS held,
-        (SELECT e.id FROM encounters e WHERE e.patient_id = r.patient_id AND e.source_key = ${encounterKey}::text ORDER BY e.created_at LIMIT 1) AS encounter_id,
-        EXISTS (SELECT 1 FROM clinical_facts f WHERE f.patient_id = r.patient_id AND f.encounter_key = ${encounterKey}::text AND f.encounter_id IS NULL) AS facts_waiting
-      FROM r`,
+  // Named parameters, not a rest parameter: fixedStatement counts them (a function's length) to make its placeholders.
+  (sourceTime: Date | null, hash: string, sourceId: string, recordKey: string, demographics: string, provenance: string, registering: boolean, encounterKey: string | null) => {
+    const args: ExistingArgs = [sourceTime, hash, sourceId, recordKey, demographics, provenance, registering, encounterKey];
+    return sql<ExistingRow>`WITH ${existingRecordCtes(...args)} SELECT ${existingRecordColumns(...args)} FROM r`;
+  },
 );
 
 /**
@@ -256,9 +315,9 @@ const selectExisting = fixedStatement(
  */
 async function updateExisting(db: Db | Tx, arrival: RecordArrival, hash: string, engine: MatchEngine | null): Promise<Resolution | undefined> {
   const { record } = arrival;
-  const result = await selectExisting(db, arrival.sourceTime, hash, arrival.sourceId, identifierKey(arrival.recordKey.system, arrival.recordKey.value),
-    JSON.stringify(record), JSON.stringify(arrival.provenance), arrival.registering, arrival.encounterKey ?? null);
-  const existing = result.rows[0];
+  const args: ExistingArgs = [arrival.sourceTime, hash, arrival.sourceId, identifierKey(arrival.recordKey.system, arrival.recordKey.value),
+    JSON.stringify(record), JSON.stringify(arrival.provenance), arrival.registering, arrival.encounterKey ?? null];
+  const existing = arrival.lookup ? await arrival.lookup(db, ...args) : (await selectExisting(db, ...args)).rows[0];
   if (!existing) return undefined;
   const heldKeys = new Set(existing.held);
   const added = record.identifiers.filter((i) => !heldKeys.has(identifierKey(i.system, i.value)));
@@ -283,6 +342,67 @@ async function updateExisting(db: Db | Tx, arrival: RecordArrival, hash: string,
 async function refreshGolden(db: Db | Tx, arrival: RecordArrival, patientId: string): Promise<void> {
   if (arrival.refreshLater) arrival.refreshLater.add(patientId);
   else await refreshGoldenRecord(db, patientId);
+}
+
+/** What inserting a new record takes, in the order of RecordInsert's arguments. */
+export type InsertArgs = [
+  patientId: string,
+  managingFacilityId: string | null,
+  demographics: string,
+  sourceTime: Date | null,
+  created: boolean,
+  recordId: string,
+  sourceId: string,
+  recordKey: string,
+  decision: string,
+  hash: string,
+  provenance: string,
+  registering: boolean,
+  systems: string[],
+  values: string[],
+  keys: string[],
+  weight: number | null,
+  evidence: string | null,
+  actor: string,
+  messageId: string | null,
+  matches: string,
+];
+
+/** Inserts the new record (see insertRecordCtes); a caller may bring its own, to do more in the same statement. */
+export type RecordInsert = (db: Db | Tx, ...args: InsertArgs) => Promise<void>;
+
+/** insertRecord's statement as CTEs (`p`, `r`, `ids`, `ri`, `pi`, `k`, `e`, `m`), for a statement that does more. */
+export function insertRecordCtes(
+  ...[patientId, managingFacilityId, demographics, sourceTime, created, recordId, sourceId, recordKey, decision, hash, provenance, registering, systems, values, keys, weight, evidence, actor, messageId, matches]: InsertArgs
+): RawBuilder<unknown> {
+  return sql`
+    p AS (
+      INSERT INTO patients (id, managing_facility_id, family_name, given_names, birth_date, sex, phone, address_line, address_city,
+        address_postal_code, demographics_source_time)
+      SELECT ${patientId}::uuid, ${managingFacilityId}::uuid, d->>'family',
+        CASE WHEN d->>'family' IS NOT NULL THEN NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(d->'given')), ' '), '') END,
+        (d->>'birthDate')::date, d->>'sex', d->>'phone', d->'address'->>'line', d->'address'->>'city', d->'address'->>'postalCode',
+        ${sourceTime}::timestamptz
+      FROM (SELECT ${demographics}::jsonb AS d) AS x WHERE ${created} RETURNING id),
+    r AS (
+      INSERT INTO patient_records (id, source_id, record_key, patient_id, link_reason, demographics, source_time, content_hash, provenance, registering, retired_into)
+      VALUES (${recordId}, ${sourceId}, ${recordKey}, ${patientId}, ${decision},
+        ${demographics}::jsonb, ${sourceTime}::timestamptz, ${hash}, ${provenance}::jsonb, ${registering}, NULL)
+      RETURNING id),
+    ids AS (SELECT DISTINCT system, value FROM unnest(${systems}::text[], ${values}::text[]) AS i(system, value)),
+    ri AS (INSERT INTO patient_record_identifiers (record_id, system, value) SELECT ${recordId}::uuid, system, value FROM ids ON CONFLICT DO NOTHING),
+    pi AS (
+      INSERT INTO patient_identifiers (patient_id, system, value, record_id) SELECT ${patientId}::uuid, system, value, ${recordId}::uuid FROM ids
+      ON CONFLICT (system, value, patient_id) DO NOTHING),
+    k AS (INSERT INTO patient_match_keys (key, record_id) SELECT DISTINCT key, ${recordId}::uuid FROM unnest(${keys}::text[]) AS key ON CONFLICT DO NOTHING),
+    e AS (
+      INSERT INTO identity_link_events (record_id, from_patient_id, to_patient_id, decision, weight, evidence, actor, message_id, undoes)
+      VALUES (${recordId}, NULL, ${patientId}, ${decision}, ${weight}::double precision, ${evidence}::jsonb, ${actor}, ${messageId}::uuid, NULL)),
+    m AS (
+      INSERT INTO identity_possible_matches (id, record_id, candidate_patient_id, candidate_record_id, weight, evidence, decided_by, decided_at)
+      SELECT id, ${recordId}::uuid, candidate_patient_id, candidate_record_id, weight, evidence, NULL, NULL
+      FROM jsonb_to_recordset(${matches}::jsonb) AS m(id uuid, candidate_patient_id uuid, candidate_record_id uuid, weight double precision, evidence jsonb)
+      ON CONFLICT DO NOTHING)`;
 }
 
 /**
@@ -315,34 +435,7 @@ const insertRecord = fixedStatement(
     messageId: string | null,
     matches: string,
   ) =>
-    sql`
-      WITH p AS (
-        INSERT INTO patients (id, managing_facility_id, family_name, given_names, birth_date, sex, phone, address_line, address_city,
-          address_postal_code, demographics_source_time)
-        SELECT ${patientId}::uuid, ${managingFacilityId}::uuid, d->>'family',
-          CASE WHEN d->>'family' IS NOT NULL THEN NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(d->'given')), ' '), '') END,
-          (d->>'birthDate')::date, d->>'sex', d->>'phone', d->'address'->>'line', d->'address'->>'city', d->'address'->>'postalCode',
-          ${sourceTime}::timestamptz
-        FROM (SELECT ${demographics}::jsonb AS d) AS x WHERE ${created} RETURNING id),
-      r AS (
-        INSERT INTO patient_records (id, source_id, record_key, patient_id, link_reason, demographics, source_time, content_hash, provenance, registering, retired_into)
-        VALUES (${recordId}, ${sourceId}, ${recordKey}, ${patientId}, ${decision},
-          ${demographics}::jsonb, ${sourceTime}::timestamptz, ${hash}, ${provenance}::jsonb, ${registering}, NULL)
-        RETURNING id),
-      ids AS (SELECT DISTINCT system, value FROM unnest(${systems}::text[], ${values}::text[]) AS i(system, value)),
-      ri AS (INSERT INTO patient_record_identifiers (record_id, system, value) SELECT ${recordId}::uuid, system, value FROM ids ON CONFLICT DO NOTHING),
-      pi AS (
-        INSERT INTO patient_identifiers (patient_id, system, value, record_id) SELECT ${patientId}::uuid, system, value, ${recordId}::uuid FROM ids
-        ON CONFLICT (system, value, patient_id) DO NOTHING),
-      k AS (INSERT INTO patient_match_keys (key, record_id) SELECT DISTINCT key, ${recordId}::uuid FROM unnest(${keys}::text[]) AS key ON CONFLICT DO NOTHING),
-      e AS (
-        INSERT INTO identity_link_events (record_id, from_patient_id, to_patient_id, decision, weight, evidence, actor, message_id, undoes)
-        VALUES (${recordId}, NULL, ${patientId}, ${decision}, ${weight}::double precision, ${evidence}::jsonb, ${actor}, ${messageId}::uuid, NULL)),
-      m AS (
-        INSERT INTO identity_possible_matches (id, record_id, candidate_patient_id, candidate_record_id, weight, evidence, decided_by, decided_at)
-        SELECT id, ${recordId}::uuid, candidate_patient_id, candidate_record_id, weight, evidence, NULL, NULL
-        FROM jsonb_to_recordset(${matches}::jsonb) AS m(id uuid, candidate_patient_id uuid, candidate_record_id uuid, weight double precision, evidence jsonb)
-        ON CONFLICT DO NOTHING)
+    sql`WITH ${insertRecordCtes(patientId, managingFacilityId, demographics, sourceTime, created, recordId, sourceId, recordKey, decision, hash, provenance, registering, systems, values, keys, weight, evidence, actor, messageId, matches)}
       SELECT count(*) AS n FROM r`,
 );
 
@@ -369,37 +462,36 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
   let evidence: unknown;
   const possible: Candidate[] = [];
 
-  const byIdentifier = await identifierCandidates(db, record.identifiers);
-  const identifierConflicts = await conflictingSystems(db, byIdentifier, record.identifiers);
-  for (const candidate of byIdentifier) {
-    const conflicts = identifierConflicts.get(candidate)!;
-    if (conflicts.length === 0 && byIdentifier.length === 1) {
-      patientId = candidate;
+  const systems = [...new Set(record.identifiers.filter((i) => isMatchableSystem(i.system)).map((i) => i.system))];
+  const mine = new Set(record.identifiers.map((i) => identifierKey(i.system, i.value)));
+  const keys = engine ? engine.blockingKeys(record) : [];
+  const { holders, similar } = await candidatesFor(db, record, keys, systems);
+  for (const holder of holders) {
+    const conflicts = conflictingSystems(holder.held, systems, mine);
+    if (conflicts.length === 0 && holders.length === 1) {
+      patientId = holder.patientId;
       decision = 'same-identifier';
       evidence = { rule: 'same-identifier' };
     } else {
-      possible.push({ patientId: candidate, recordId: null, verdict: { weight: 0, outcome: 'possible', evidence: { rule: 'same-identifier', conflictingSystems: conflicts.length, candidates: byIdentifier.length }, ...(conflicts.length ? { conflict: 'identifier-conflict' } : {}) } });
+      possible.push({ patientId: holder.patientId, recordId: null, verdict: { weight: 0, outcome: 'possible', evidence: { rule: 'same-identifier', conflictingSystems: conflicts.length, candidates: holders.length }, ...(conflicts.length ? { conflict: 'identifier-conflict' } : {}) } });
     }
   }
-  const keys = engine ? engine.blockingKeys(record) : [];
-  if (!patientId && possible.length === 0 && engine) {
-    const scored = (await probabilisticCandidates(db, engine, record, keys)).sort((a, b) => b.verdict.weight - a.verdict.weight);
-    const live = await livePatients(db, scored.map((c) => c.patientId));
-    const conflictsOf = await conflictingSystems(db, [...new Set(live.values())], record.identifiers);
+  // Records similar to this one are looked for only when no patient holds its identifiers (candidatesFor).
+  if (engine) {
+    const scored = similar.map((c) => ({ ...c, verdict: engine.score(record, c.demographics) })).sort((a, b) => b.verdict.weight - a.verdict.weight);
     const seen = new Set<string>();
     for (const c of scored) {
-      const livePatientId = live.get(c.patientId)!;
-      if (seen.has(livePatientId)) continue;
-      seen.add(livePatientId);
-      const conflicts = conflictsOf.get(livePatientId)!;
+      if (seen.has(c.patientId)) continue;
+      seen.add(c.patientId);
+      const conflicts = conflictingSystems(c.held, systems, mine);
       const verdict = conflicts.length ? { ...c.verdict, outcome: c.verdict.outcome === 'no-match' ? ('no-match' as const) : ('possible' as const), conflict: 'identifier-conflict' } : c.verdict;
       if (!patientId && verdict.outcome === 'match') {
-        patientId = livePatientId;
+        patientId = c.patientId;
         decision = 'probabilistic';
         weight = verdict.weight;
         evidence = verdict.evidence;
       } else if (verdict.outcome !== 'no-match') {
-        possible.push({ patientId: livePatientId, recordId: c.recordId, verdict });
+        possible.push({ patientId: c.patientId, recordId: c.recordId, verdict });
       }
     }
   }
@@ -414,10 +506,12 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
       weight: p.verdict.weight,
       evidence: { ...(Array.isArray(p.verdict.evidence) ? { evidence: p.verdict.evidence } : (p.verdict.evidence as object)), ...(p.verdict.conflict ? { conflict: p.verdict.conflict } : {}) },
     }));
-  await insertRecord(db, patientId, arrival.managingFacilityId ?? null, JSON.stringify(record), arrival.sourceTime, created, recordId, arrival.sourceId,
+  const args: InsertArgs = [patientId, arrival.managingFacilityId ?? null, JSON.stringify(record), arrival.sourceTime, created, recordId, arrival.sourceId,
     identifierKey(arrival.recordKey.system, arrival.recordKey.value), decision, hash, JSON.stringify(arrival.provenance), arrival.registering,
     record.identifiers.map((i) => i.system), record.identifiers.map((i) => i.value), keys, weight, evidence === undefined ? null : JSON.stringify(evidence),
-    arrival.actor, arrival.messageId, JSON.stringify(matches));
+    arrival.actor, arrival.messageId, JSON.stringify(matches)];
+  if (arrival.insert) await arrival.insert(db, ...args);
+  else await insertRecord(db, ...args);
   // A patient made just now is its one record's projection, written above with the same rules as refreshGoldenRecord.
   if (!created) await refreshGolden(db, arrival, patientId);
   // A patient made just now has no facts and no encounters yet.
