@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import {
+  ENCOUNTER_ARITY,
   encounterUpsert,
   factUpsertCtes,
   prepareFacts,
@@ -13,6 +14,8 @@ import {
   existingRecordCtes,
   insertRecordCtes,
   type ExistingArgs,
+  EXISTING_ARITY,
+  INSERT_ARITY,
   type ExistingLookup,
   type ExistingRow,
   type InsertArgs,
@@ -82,132 +85,43 @@ function visitAndFacts(owner: Owner, visit: EncounterValues, rowsJson: string, d
 
 const WRITES = sql`${UPSERTED_FACTS_JSON} AS facts`;
 
-const existingWithFacts = fixedStatement(
-  (
-    sourceTime: Date | null,
-    hash: string,
-    sourceId: string,
-    recordKey: string,
-    demographics: string,
-    provenance: string,
-    registering: boolean,
-    encounterKey: string | null,
-    rowsJson: string,
-    derivation: string,
-  ) => {
-    const args: ExistingArgs = [sourceTime, hash, sourceId, recordKey, demographics, provenance, registering, encounterKey];
-    return sql<ExistingRow & Writes>`
-      WITH ${existingRecordCtes(...args)}, ${factsNamingVisit(fromKnown, encounterKey, rowsJson, sourceId, derivation, sourceTime)}
-      SELECT ${existingRecordColumns(...args)}, ${WRITES}, NULL::uuid AS visit_id FROM r`;
-  },
-);
+/** The facts' rows (PreparedFacts.json) and their derivation, after the record's arguments. */
+type FactArgs = [rowsJson: string, derivation: string];
 
-const existingWithVisit = fixedStatement(
-  (
-    sourceTime: Date | null,
-    hash: string,
-    sourceId: string,
-    recordKey: string,
-    demographics: string,
-    provenance: string,
-    registering: boolean,
-    encounterKey: string | null,
-    rowsJson: string,
-    derivation: string,
-    encounterId: string,
-    facilityId: string | null,
-    status: string,
-    klass: string,
-    startsAt: Date | null,
-    endsAt: Date | null,
-    visitSourceTime: Date | null,
-    visitProvenance: string,
-    location: string | null,
-  ) => {
-    const args: ExistingArgs = [sourceTime, hash, sourceId, recordKey, demographics, provenance, registering, encounterKey];
-    const visit: EncounterValues = [encounterId, facilityId, status, klass, startsAt, endsAt, sourceId, encounterKey!, visitSourceTime, visitProvenance, location];
-    return sql<ExistingRow & Writes>`
-      WITH ${existingRecordCtes(...args)}, ${visitAndFacts(fromKnown, visit, rowsJson, derivation, sourceTime)}
-      SELECT ${existingRecordColumns(...args)}, ${WRITES}, (SELECT id FROM enc) AS visit_id FROM r`;
-  },
-);
+const existingWithFacts = fixedStatement((...a: [...ExistingArgs, ...FactArgs]) => {
+  const args = a.slice(0, EXISTING_ARITY) as ExistingArgs;
+  const [rowsJson, derivation] = a.slice(EXISTING_ARITY) as FactArgs;
+  return sql<ExistingRow & Writes>`
+    WITH ${existingRecordCtes(...args)}, ${factsNamingVisit(fromKnown, args[7], rowsJson, args[2], derivation, args[0])}
+    SELECT ${existingRecordColumns(...args)}, ${WRITES}, NULL::uuid AS visit_id FROM r`;
+}, EXISTING_ARITY + 2);
+
+const existingWithVisit = fixedStatement((...a: [...ExistingArgs, ...FactArgs, ...EncounterValues]) => {
+  const args = a.slice(0, EXISTING_ARITY) as ExistingArgs;
+  const [rowsJson, derivation] = a.slice(EXISTING_ARITY, EXISTING_ARITY + 2) as FactArgs;
+  return sql<ExistingRow & Writes>`
+    WITH ${existingRecordCtes(...args)}, ${visitAndFacts(fromKnown, a.slice(EXISTING_ARITY + 2) as EncounterValues, rowsJson, derivation, args[0])}
+    SELECT ${existingRecordColumns(...args)}, ${WRITES}, (SELECT id FROM enc) AS visit_id FROM r`;
+}, EXISTING_ARITY + 2 + ENCOUNTER_ARITY);
 
 /** The new record's CTEs name their record `r` too, but it holds only the id: the owner is given by value. */
-const insertWithFacts = fixedStatement(
-  (
-    patientId: string,
-    managingFacilityId: string | null,
-    demographics: string,
-    sourceTime: Date | null,
-    created: boolean,
-    recordId: string,
-    sourceId: string,
-    recordKey: string,
-    decision: string,
-    hash: string,
-    provenance: string,
-    registering: boolean,
-    systems: string[],
-    values: string[],
-    keys: string[],
-    weight: number | null,
-    evidence: string | null,
-    actor: string,
-    messageId: string | null,
-    matches: string,
-    encounterKey: string | null,
-    rowsJson: string,
-    derivation: string,
-  ) => {
-    const args: InsertArgs = [patientId, managingFacilityId, demographics, sourceTime, created, recordId, sourceId, recordKey, decision, hash, provenance, registering, systems, values, keys, weight, evidence, actor, messageId, matches];
-    return sql<Writes>`
-      WITH ${insertRecordCtes(...args)}, ${factsNamingVisit(fromNew(recordId, patientId), encounterKey, rowsJson, sourceId, derivation, sourceTime)}
-      SELECT ${WRITES}, NULL::uuid AS visit_id`;
-  },
-);
+const insertWithFacts = fixedStatement((...a: [...InsertArgs, encounterKey: string | null, ...FactArgs]) => {
+  const args = a.slice(0, INSERT_ARITY) as InsertArgs;
+  const [encounterKey, rowsJson, derivation] = a.slice(INSERT_ARITY) as [string | null, ...FactArgs];
+  const [patientId, , , sourceTime, , recordId, sourceId] = args;
+  return sql<Writes>`
+    WITH ${insertRecordCtes(...args)}, ${factsNamingVisit(fromNew(recordId, patientId), encounterKey, rowsJson, sourceId, derivation, sourceTime)}
+    SELECT ${WRITES}, NULL::uuid AS visit_id`;
+}, INSERT_ARITY + 3);
 
-const insertWithVisit = fixedStatement(
-  (
-    patientId: string,
-    managingFacilityId: string | null,
-    demographics: string,
-    sourceTime: Date | null,
-    created: boolean,
-    recordId: string,
-    sourceId: string,
-    recordKey: string,
-    decision: string,
-    hash: string,
-    provenance: string,
-    registering: boolean,
-    systems: string[],
-    values: string[],
-    keys: string[],
-    weight: number | null,
-    evidence: string | null,
-    actor: string,
-    messageId: string | null,
-    matches: string,
-    encounterKey: string,
-    rowsJson: string,
-    derivation: string,
-    encounterId: string,
-    facilityId: string | null,
-    status: string,
-    klass: string,
-    startsAt: Date | null,
-    endsAt: Date | null,
-    visitSourceTime: Date | null,
-    visitProvenance: string,
-    location: string | null,
-  ) => {
-    const args: InsertArgs = [patientId, managingFacilityId, demographics, sourceTime, created, recordId, sourceId, recordKey, decision, hash, provenance, registering, systems, values, keys, weight, evidence, actor, messageId, matches];
-    const visit: EncounterValues = [encounterId, facilityId, status, klass, startsAt, endsAt, sourceId, encounterKey, visitSourceTime, visitProvenance, location];
-    return sql<Writes>`
-      WITH ${insertRecordCtes(...args)}, ${visitAndFacts(fromNew(recordId, patientId), visit, rowsJson, derivation, sourceTime)}
-      SELECT ${WRITES}, (SELECT id FROM enc) AS visit_id`;
-  },
-);
+const insertWithVisit = fixedStatement((...a: [...InsertArgs, ...FactArgs, ...EncounterValues]) => {
+  const args = a.slice(0, INSERT_ARITY) as InsertArgs;
+  const [rowsJson, derivation] = a.slice(INSERT_ARITY, INSERT_ARITY + 2) as FactArgs;
+  const [patientId, , , sourceTime, , recordId] = args;
+  return sql<Writes>`
+    WITH ${insertRecordCtes(...args)}, ${visitAndFacts(fromNew(recordId, patientId), a.slice(INSERT_ARITY + 2) as EncounterValues, rowsJson, derivation, sourceTime)}
+    SELECT ${WRITES}, (SELECT id FROM enc) AS visit_id`;
+}, INSERT_ARITY + 2 + ENCOUNTER_ARITY);
 
 /**
  * What to write with the record, or undefined when there is nothing to carry (no visit to register and no facts that
@@ -225,19 +139,15 @@ export function recordRider(provenance: ProvenanceRecord, facts: readonly FactIn
   return {
     written: () => written,
     lookup: async (db, ...args) => {
-      // Each statement binds the visit's source and number from the record's arguments: they must be the same.
-      if (args[7] !== encounterKey || (visit && visit[6] !== args[2])) throw new Error('recordRider: the lookup names another source or visit than the rider');
-      const row = visit
-        ? (await existingWithVisit(db, ...args, rowsJson, derivation, visit[0], visit[1], visit[2], visit[3], visit[4], visit[5], visit[8], visit[9], visit[10])).rows[0]
-        : (await existingWithFacts(db, ...args, rowsJson, derivation)).rows[0];
+      // The facts name the visit the record's lookup is given, and a registration's visit is that visit.
+      if (args[7] !== encounterKey || (visit && (visit[6] !== args[2] || visit[7] !== args[7]))) throw new Error('recordRider: the lookup names another source or visit than the rider');
+      const row = visit ? (await existingWithVisit(db, ...args, rowsJson, derivation, ...visit)).rows[0] : (await existingWithFacts(db, ...args, rowsJson, derivation)).rows[0];
       if (row) keep(row);
       return row;
     },
     insert: async (db, ...args) => {
       if (visit && visit[6] !== args[6]) throw new Error('recordRider: the insert names another source than the rider');
-      const row = visit
-        ? (await insertWithVisit(db, ...args, visit[7], rowsJson, derivation, visit[0], visit[1], visit[2], visit[3], visit[4], visit[5], visit[8], visit[9], visit[10])).rows[0]
-        : (await insertWithFacts(db, ...args, encounterKey, rowsJson, derivation)).rows[0];
+      const row = visit ? (await insertWithVisit(db, ...args, rowsJson, derivation, ...visit)).rows[0] : (await insertWithFacts(db, ...args, encounterKey, rowsJson, derivation)).rows[0];
       keep(row!);
     },
   };

@@ -40,9 +40,11 @@ describe('fixed statements', () => {
     await assert.rejects(misused(testStore().db, 'x', 1), /argument\(s\) 0 did not become parameters/);
   });
 
-  it('refuses a builder whose parameters it cannot count (a rest parameter), before binding anything', async () => {
-    const counted = (...args: [a: number, b: number]) => sql<{ n: number }>`SELECT ${args[0]}::int + ${args[1]}::int AS n`;
-    const uncountable = fixedStatement(counted);
-    await assert.rejects(uncountable(testStore().db, 1, 2), /called with 2 argument\(s\) but the builder declares 0/);
+  it('refuses a builder whose parameters it cannot count (a rest parameter), unless it is told their number', async () => {
+    const pair = (...args: [a: number, b: number]) => sql<{ n: number }>`SELECT ${args[0]}::int * 10 + ${args[1]}::int AS n`;
+    await assert.rejects(fixedStatement(pair)(testStore().db, 1, 2), /called with 2 argument\(s\) but the statement takes 0/);
+    const counted = fixedStatement(pair, 2);
+    assert.deepEqual((await counted(testStore().db, 1, 2)).rows, [{ n: 12 }]);
+    assert.deepEqual((await counted(testStore().db, 3, 4)).rows, [{ n: 34 }]);
   });
 });

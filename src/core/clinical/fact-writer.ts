@@ -291,24 +291,13 @@ export function encounterUpsert(owner: EncounterOwner, ...[id, facilityId, statu
     RETURNING id`;
 }
 
+/** How many EncounterValues there are: fixedStatement cannot count a rest parameter. */
+export const ENCOUNTER_ARITY = 11;
+
 /** The upsert behind writeEncounter, compiled once (see fixedStatement). */
 const upsertEncounter = fixedStatement(
-  (
-    id: string,
-    patientId: string,
-    facilityId: string | null,
-    status: string,
-    klass: string,
-    startsAt: Date | null,
-    endsAt: Date | null,
-    sourceId: string,
-    sourceKey: string,
-    recordId: string,
-    sourceTime: Date | null,
-    provenance: string,
-    location: string | null,
-  ) =>
-    encounterUpsert({ patientId: sql`${patientId}::uuid`, recordId: sql`${recordId}::uuid` }, id, facilityId, status, klass, startsAt, endsAt, sourceId, sourceKey, sourceTime, provenance, location),
+  (patientId: string, recordId: string, ...visit: EncounterValues) => encounterUpsert({ patientId: sql`${patientId}::uuid`, recordId: sql`${recordId}::uuid` }, ...visit),
+  2 + ENCOUNTER_ARITY,
 );
 
 /** The values encounterUpsert binds for this visit of a message (a new id, used only if the visit is new). */
@@ -319,7 +308,6 @@ export function encounterValues(target: { sourceId: string; provenance: Provenan
 
 /** Encounters from a source: one row per visit number, the newest account (by source time) wins. */
 export async function writeEncounter(db: Db | Tx, target: Omit<FactTarget, 'encounterId' | 'encounterKey'> & { facilityId: string | null }, encounter: EncounterInput, sourceTime: Date | null): Promise<string> {
-  const [id, facilityId, status, klass, startsAt, endsAt, sourceId, sourceKey, time, provenance, location] = encounterValues(target, encounter, sourceTime);
-  const row = await upsertEncounter(db, id, target.patientId, facilityId, status, klass, startsAt, endsAt, sourceId, sourceKey, target.recordId, time, provenance, location);
+  const row = await upsertEncounter(db, target.patientId, target.recordId, ...encounterValues(target, encounter, sourceTime));
   return row.rows[0]!.id;
 }

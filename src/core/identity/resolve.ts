@@ -253,6 +253,9 @@ export type ExistingArgs = [
   encounterKey: string | null,
 ];
 
+/** How many ExistingArgs there are: fixedStatement cannot count a rest parameter. */
+export const EXISTING_ARITY = 8;
+
 /**
  * Finds the source's record of this person and applies the account (see updateExisting); undefined when there is none.
  * A caller may bring its own, to do more in the same statement (existingRecordCtes).
@@ -298,13 +301,7 @@ export function existingRecordColumns(...[, hash, , , , , registering, encounter
 }
 
 /** The statement of updateExisting, compiled once (see fixedStatement). */
-const selectExisting = fixedStatement(
-  // Named parameters, not a rest parameter: fixedStatement counts them (a function's length) to make its placeholders.
-  (sourceTime: Date | null, hash: string, sourceId: string, recordKey: string, demographics: string, provenance: string, registering: boolean, encounterKey: string | null) => {
-    const args: ExistingArgs = [sourceTime, hash, sourceId, recordKey, demographics, provenance, registering, encounterKey];
-    return sql<ExistingRow>`WITH ${existingRecordCtes(...args)} SELECT ${existingRecordColumns(...args)} FROM r`;
-  },
-);
+const selectExisting = fixedStatement((...args: ExistingArgs) => sql<ExistingRow>`WITH ${existingRecordCtes(...args)} SELECT ${existingRecordColumns(...args)} FROM r`, EXISTING_ARITY);
 
 /**
  * Applies a newer account to an existing record and adds identifiers it did not have, under their locks. Undefined
@@ -368,6 +365,9 @@ export type InsertArgs = [
   matches: string,
 ];
 
+/** How many InsertArgs there are: fixedStatement cannot count a rest parameter. */
+export const INSERT_ARITY = 20;
+
 /** Inserts the new record (see insertRecordCtes); a caller may bring its own, to do more in the same statement. */
 export type RecordInsert = (db: Db | Tx, ...args: InsertArgs) => Promise<void>;
 
@@ -412,32 +412,7 @@ export function insertRecordCtes(
  * review. Foreign keys are checked at the statement's end, when the patient row exists. Compiled once (see
  * fixedStatement).
  */
-const insertRecord = fixedStatement(
-  (
-    patientId: string,
-    managingFacilityId: string | null,
-    demographics: string,
-    sourceTime: Date | null,
-    created: boolean,
-    recordId: string,
-    sourceId: string,
-    recordKey: string,
-    decision: string,
-    hash: string,
-    provenance: string,
-    registering: boolean,
-    systems: string[],
-    values: string[],
-    keys: string[],
-    weight: number | null,
-    evidence: string | null,
-    actor: string,
-    messageId: string | null,
-    matches: string,
-  ) =>
-    sql`WITH ${insertRecordCtes(patientId, managingFacilityId, demographics, sourceTime, created, recordId, sourceId, recordKey, decision, hash, provenance, registering, systems, values, keys, weight, evidence, actor, messageId, matches)}
-      SELECT count(*) AS n FROM r`,
-);
+const insertRecord = fixedStatement((...args: InsertArgs) => sql`WITH ${insertRecordCtes(...args)} SELECT count(*) AS n FROM r`, INSERT_ARITY);
 
 /** Creates or updates the source's record of this person and links it to a Vigil patient. */
 export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine: MatchEngine | null): Promise<Resolution> {
