@@ -177,6 +177,8 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     // The visit a result or order names, when its facts are written on their own.
     const namedVisit = async () => (!encounterKey ? null : resolution.encounterId !== undefined ? resolution.encounterId : await findEncounter(trx, resolution.patientId, encounterKey));
     if (written) {
+      // The facts went in before the waiting ones are linked (the other way round below): the link touches only facts
+      // without a visit, and these were written with theirs, so both orders end in the same rows.
       if (group.encounter && written.encounterId && resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, written.encounterId);
       if (written.prepared && written.upserted) await afterFactUpsert(trx, resolution.patientId, written.prepared, written.upserted);
       else await writeFacts(trx, { ...target, encounterId: visit ? written.encounterId : await namedVisit(), encounterKey }, group.facts, sourceTime);
