@@ -296,11 +296,16 @@ async function drainWithWorkers(s: DrainSettings, workers: number, total: number
     const after = Math.round(total * WARM_SHARE);
     const { seconds, ended, processed, waits, warmAt } = await waitDrained(url, total, s.drainTimeoutMs, s.signal, `${workers} worker(s)`, { after, mark: () => (cpuAtWarm = meter.read()) });
     const cpu = meter.read();
-    const steadyPart = (w: { seconds: number; processed: number }): SteadyPart => {
-      const part = { seconds: seconds - w.seconds, processed: processed - w.processed };
-      return { after: w.processed, ...part, cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v - (cpuAtWarm[k] ?? 0)])), messagesPerSecond: part.processed / part.seconds };
-    };
-    const steady = warmAt && warmAt.processed < processed ? steadyPart(warmAt) : undefined;
+    const steady: SteadyPart | undefined =
+      warmAt && warmAt.processed < processed
+        ? {
+            after: warmAt.processed,
+            seconds: seconds - warmAt.seconds,
+            processed: processed - warmAt.processed,
+            cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v - (cpuAtWarm[k] ?? 0)])),
+            messagesPerSecond: (processed - warmAt.processed) / (seconds - warmAt.seconds),
+          }
+        : undefined;
     // Checked once the workers have stopped (each finishes the batch in hand), so the figures hold still.
     await Promise.all(processes.map((p) => p.stop()));
     const verification = await verify(url);

@@ -3,6 +3,7 @@ import {
   ENCOUNTER_ARITY,
   encounterUpsert,
   factUpsertCtes,
+  namedEncounter,
   prepareFacts,
   UPSERTED_FACTS_JSON,
   type EncounterValues,
@@ -68,8 +69,7 @@ const fromNew = (recordId: string, patientId: string): Owner => ({ from: undefin
 
 /** The facts' CTEs with the visit a result or order names, looked up for the owner's patient. */
 function factsNamingVisit(owner: Owner, encounterKey: string | null, rowsJson: string, sourceId: string, derivation: string, sourceTime: Date | null): RawBuilder<unknown> {
-  const visit = sql`LEFT JOIN LATERAL (
-    SELECT e.id FROM encounters e WHERE e.patient_id = ${owner.patientId} AND e.source_key = ${encounterKey}::text ORDER BY e.created_at LIMIT 1) enc ON true`;
+  const visit = sql`LEFT JOIN LATERAL (${namedEncounter(owner.patientId, sql`${encounterKey}::text`)}) enc ON true`;
   const from = owner.from ? sql`i CROSS JOIN ${owner.from} ${visit}` : sql`i ${visit}`;
   return factUpsertCtes(rowsJson, sourceId, { from, recordId: owner.recordId, patientId: owner.patientId, encounterId: sql`enc.id` }, encounterKey, derivation, sourceTime);
 }
@@ -139,8 +139,8 @@ export function recordRider(provenance: ProvenanceRecord, facts: readonly FactIn
   return {
     written: () => written,
     lookup: async (db, ...args) => {
-      // The facts name the visit the record's lookup is given, and a registration's visit is that visit.
-      if (args[7] !== encounterKey || (visit && (visit[6] !== args[2] || visit[7] !== args[7]))) throw new Error('recordRider: the lookup names another source or visit than the rider');
+      // The facts name the visit the record's lookup is given (and a registration's visit is that one, checked above).
+      if (args[7] !== encounterKey || (visit && visit[6] !== args[2])) throw new Error('recordRider: the lookup names another source or visit than the rider');
       const row = visit ? (await existingWithVisit(db, ...args, rowsJson, derivation, ...visit)).rows[0] : (await existingWithFacts(db, ...args, rowsJson, derivation)).rows[0];
       if (row) keep(row);
       return row;

@@ -130,7 +130,7 @@ export async function writeFacts(db: Db | Tx, target: FactTarget, facts: readonl
     return ids;
   }
   const result = await upsertFacts(db, prepared.json, target.sourceId, target.recordId, target.patientId, target.encounterId, target.encounterKey, target.provenance.derivation, sourceTime);
-  return afterFactUpsert(db, target.patientId, prepared, result.rows);
+  return afterFactUpsert(db, target.patientId, prepared, result.rows[0]!.facts);
 }
 
 /**
@@ -202,11 +202,7 @@ export const UPSERTED_FACTS_JSON = sql<UpsertedFact[]>`(SELECT COALESCE(json_agg
 const upsertFacts = fixedStatement(
   (rowsJson: string, sourceId: string, recordId: string, patientId: string, encounterId: string | null, encounterKey: string | null, derivation: string, sourceTime: Date | null) => {
     const owner = { from: sql`i`, recordId: sql`${recordId}::uuid`, patientId: sql`${patientId}::uuid`, encounterId: sql`${encounterId}::uuid` };
-    return sql<UpsertedFact>`
-      WITH ${factUpsertCtes(rowsJson, sourceId, owner, encounterKey, derivation, sourceTime)}
-      SELECT i.ord, f.id AS fact_id, EXISTS (SELECT 1 FROM v WHERE v.fact_id = f.id) AS versioned
-      FROM i JOIN f ON f.kind = i.kind AND f.source_key = i.source_key
-      ORDER BY i.ord`;
+    return sql<{ facts: UpsertedFact[] }>`WITH ${factUpsertCtes(rowsJson, sourceId, owner, encounterKey, derivation, sourceTime)} SELECT ${UPSERTED_FACTS_JSON} AS facts`;
   },
 );
 
@@ -242,10 +238,18 @@ export async function linkStrandedFacts(db: Db | Tx, windowSeconds: number): Pro
   return linked.rows.length;
 }
 
+/**
+ * The registered encounter a fact's visit number names for this patient (the earliest, should a number repeat), as
+ * a query of one `id` column: no row while it is not registered.
+ */
+export function namedEncounter(patientId: RawBuilder<unknown>, encounterKey: RawBuilder<unknown>): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`SELECT e.id FROM encounters e WHERE e.patient_id = ${patientId} AND e.source_key = ${encounterKey} ORDER BY e.created_at LIMIT 1`;
+}
+
 /** The registered encounter a fact's visit number names, if it is known yet. */
 export async function findEncounter(db: Db | Tx, patientId: string, encounterKey: string): Promise<string | null> {
-  const row = await db.selectFrom('encounters').select('id').where('patient_id', '=', patientId).where('source_key', '=', encounterKey).orderBy('created_at').limit(1).executeTakeFirst();
-  return row?.id ?? null;
+  const row = await namedEncounter(sql`${patientId}::uuid`, sql`${encounterKey}::text`).execute(db);
+  return row.rows[0]?.id ?? null;
 }
 
 /** A visit's values as the encounter upsert binds them (see encounterValues). */
