@@ -27,7 +27,12 @@ import type { SourceRegistry } from './sources.ts';
 const LEASE_SECONDS = 60;
 const CLAIM = 50;
 
-/** Queues application acknowledgments for the messages just worked, where the sender asked for them. One statement. */
+/**
+ * Queues application acknowledgments for the messages just worked, where the sender asked for them. One statement.
+ * A message worked again (an operator's reprocess or replay) that now ends otherwise than its acknowledgment said, AE
+ * then processed say, owes its sender the new answer: the row is queued afresh with the new code, and the timeline
+ * keeps both sendings. One that ends as it did before owes nothing more, so a replay repeats no acknowledgment.
+ */
 export async function enqueueApplicationAcks(db: Db | Tx, messageIds: readonly string[]): Promise<void> {
   if (messageIds.length === 0) return;
   await sql`
@@ -38,7 +43,9 @@ export async function enqueueApplicationAcks(db: Db | Tx, messageIds: readonly s
       JOIN gateway_source_profiles p ON p.source_id = s.id AND p.version = s.profile_version
      WHERE m.id = ANY(${[...messageIds]}::uuid[]) AND m.transport = 'mllp' AND m.ack_code = 'CA'
        AND m.state IN ('processed', 'quarantined', 'dead-letter') AND p.profile ? 'applicationAcks'
-    ON CONFLICT (message_id) DO NOTHING`.execute(db);
+    ON CONFLICT (message_id) DO UPDATE SET ack_code = excluded.ack_code, ack_text = NULL, state = 'pending', attempts = 0,
+      next_attempt_at = now(), last_error = NULL, sent_at = NULL, generation = gateway_app_acks.generation + 1
+      WHERE gateway_app_acks.ack_code <> excluded.ack_code`.execute(db);
 }
 
 interface Claimed {
@@ -47,6 +54,7 @@ interface Claimed {
   ack_code: 'AA' | 'AE' | 'AR';
   ack_text: string | null;
   attempts: number;
+  generation: number;
 }
 
 export interface ApplicationAckOptions {
@@ -84,7 +92,7 @@ export class ApplicationAckSender {
       UPDATE gateway_app_acks a SET next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS}), attempts = a.attempts + 1
        WHERE a.message_id IN (SELECT message_id FROM gateway_app_acks WHERE state = 'pending' AND next_attempt_at <= now()
                               ORDER BY next_attempt_at LIMIT ${CLAIM} FOR UPDATE SKIP LOCKED)
-      RETURNING a.message_id, a.source_id, a.ack_code, a.ack_text, a.attempts`.execute(this.store.db);
+      RETURNING a.message_id, a.source_id, a.ack_code, a.ack_text, a.attempts, a.generation`.execute(this.store.db);
     const bySource = new Map<string, Claimed[]>();
     for (const row of claimed.rows) bySource.set(row.source_id, [...(bySource.get(row.source_id) ?? []), row]);
     for (const [sourceId, rows] of bySource) await this.sendFor(sourceId, rows);
@@ -125,7 +133,7 @@ export class ApplicationAckSender {
     const raw = await this.archive.decrypt(this.store.db, message.archive_key_id, row.message_id, message.raw);
     const context = ackContextOf(raw);
     if (!context || !applicationAckWanted(ackModeOf(context.header), row.ack_code === 'AA' ? 'success' : 'error')) {
-      await this.store.db.updateTable('gateway_app_acks').set({ state: 'not-wanted' }).where('message_id', '=', row.message_id).execute();
+      await this.store.db.updateTable('gateway_app_acks').set({ state: 'not-wanted' }).where('message_id', '=', row.message_id).where('generation', '=', row.generation).execute();
       return null;
     }
     const text = buildAck(
@@ -135,7 +143,7 @@ export class ApplicationAckSender {
         : { code: row.ack_code, error: { hl7ErrorCode: 207, severity: 'E', diagnostic: message.reason ?? message.reason_code ?? 'The message could not be processed.' } },
       { now: new Date(), controlId: uuidv7().replaceAll('-', '').slice(0, 20), sendingApplication: 'VIGIL', sendingFacility: 'VIGIL', ...(context.delimiters ? { delimiters: context.delimiters } : {}) },
     );
-    await this.store.db.updateTable('gateway_app_acks').set({ ack_text: text }).where('message_id', '=', row.message_id).execute();
+    await this.store.db.updateTable('gateway_app_acks').set({ ack_text: text }).where('message_id', '=', row.message_id).where('generation', '=', row.generation).execute();
     return text;
   }
 
@@ -143,7 +151,7 @@ export class ApplicationAckSender {
     if (row.attempts >= this.options.maxAttempts) return this.finish(row, 'failed', error);
     const delay = retryDelayMs(row.attempts, this.options.baseRetryMs);
     await sql`UPDATE gateway_app_acks SET next_attempt_at = now() + make_interval(secs => ${delay / 1000}), last_error = ${error}
-      WHERE message_id = ${row.message_id}::uuid AND state = 'pending' AND attempts = ${row.attempts}`.execute(this.store.db);
+      WHERE message_id = ${row.message_id}::uuid AND state = 'pending' AND attempts = ${row.attempts} AND generation = ${row.generation}`.execute(this.store.db);
   }
 
   private async finish(row: Claimed, state: 'sent' | 'failed', error: string | null): Promise<void> {
@@ -152,9 +160,11 @@ export class ApplicationAckSender {
         .updateTable('gateway_app_acks')
         .set({ state, last_error: error, ...(state === 'sent' ? { sent_at: new Date() } : {}) })
         .where('message_id', '=', row.message_id)
-        // Only the claim this sender holds: a row claimed again after the lease ran out is the other claimant's to record.
+        // Only the claim this sender holds: a row claimed again after the lease ran out is the other claimant's to record,
+        // and a row queued afresh with another code (see enqueueApplicationAcks) is the new answer's.
         .where('state', '=', 'pending')
         .where('attempts', '=', row.attempts)
+        .where('generation', '=', row.generation)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) return;
       await timeline(trx, row.message_id, state === 'sent' ? 'application-ack-sent' : 'application-ack-failed', 'system:gateway', { code: row.ack_code, attempts: row.attempts, ...(error ? { error } : {}) });

@@ -417,6 +417,8 @@ export interface GatewayAppAcksTable {
   last_error: string | null;
   created_at: Generated<Date>;
   sent_at: Timestamp | null;
+  /** Raised each time the row is queued afresh with a new code (a message worked again that ended otherwise). */
+  generation: Generated<number>;
 }
 
 export type LinkReason = 'new-patient' | 'same-identifier' | 'probabilistic' | 'source-merge' | 'person';

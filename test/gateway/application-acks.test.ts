@@ -135,6 +135,37 @@ describe('application acknowledgments (enhanced mode)', () => {
     assert.ok(!frame.includes(PERSON_2.family) && !frame.includes(PERSON_2.mrn), 'the acknowledgment never quotes the patient');
   });
 
+  it('sends AA after AE when an operator reprocesses the message and it is processed, and nothing more on a replay', T, async () => {
+    assert.equal((await sendForAck(client, enhanced(adt(ADT, 'A04', PERSON_2, 'E-6', '20240301113000'), 'AL', 'AL'))).get('MSA-1'), 'CA');
+    await waitFor('E-6 to be acknowledged', async () => (await ackRow('E-6'))?.state === 'sent');
+    const id = (await db().selectFrom('gateway_messages').select('id').where('control_id', '=', 'E-6').executeTakeFirstOrThrow()).id;
+    // As if it had failed and the sender had been told so: the AE is what the sender last heard.
+    const { enqueueApplicationAcks } = await import('../../src/gateway/application-acks.ts');
+    await db().deleteFrom('gateway_app_acks').where('message_id', '=', id).execute();
+    await db().updateTable('gateway_messages').set({ state: 'quarantined', reason_code: 'unmappable', reason: 'PID-3 carries no identifier the profile maps.' }).where('id', '=', id).execute();
+    await enqueueApplicationAcks(db(), [id]);
+    await waitFor('the AE', async () => (await ackRow('E-6'))?.state === 'sent' && receiver.frames.some((f) => f.includes('MSA|AE|E-6')));
+
+    const { OperatorConsole } = await import('../../src/gateway/operator-console.ts');
+    const operator = new OperatorConsole(t.vigil.store, t.vigil.gateway.registry, t.vigil.gateway.archive);
+    const subject = { kind: 'person' as const, id: '00000000-0000-7000-8000-000000000001', username: 'op', displayName: 'Op', roles: ['integration-operator'], organizationId: '00000000-0000-7000-8000-000000000002', facilityIds: [], sessionId: '00000000-0000-7000-8000-000000000003', sessionKind: 'api' as const, mfaAt: null };
+    const facts = { requestId: 'r', clientIp: null, userAgent: null, purposeOfUse: 'HOPERAT' };
+    assert.deepEqual((await operator.reprocess(subject, facts, [id])).queued, [id]);
+    await waitFor('the AA that follows the AE', async () => receiver.frames.some((f) => f.includes('MSA|AA|E-6')));
+    await waitFor('the row to say AA sent', async () => {
+      const row = await ackRow('E-6');
+      return row?.state === 'sent' && row.ack_code === 'AA';
+    });
+    assert.deepEqual((await steps('E-6')).filter((s) => s === 'application-ack-sent').length, 3, 'AA, AE, then AA again, each on the timeline');
+
+    // Worked once more with the same outcome: the sender already has its answer.
+    const before = receiver.frames.length;
+    await operator.replay(subject, facts, 'east-adt', '2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z');
+    await waitFor('the replayed messages to be worked', async () => (await db().selectFrom('gateway_messages').select('state').where('control_id', '=', 'E-6').executeTakeFirstOrThrow()).state === 'processed' && (await steps('E-6')).filter((s) => s === 'processed').length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(receiver.frames.slice(before).filter((f) => f.includes('|E-6')).length, 0, 'no second AA for a replay that ended as before');
+  });
+
   it('retries a receiver that refuses, and marks the acknowledgment failed on the timeline after the last attempt', T, async () => {
     receiver.answer = 'CR';
     assert.equal((await sendForAck(client, enhanced(adt(ADT, 'A08', PERSON_1, 'E-5', '20240301120000'), 'AL', 'AL'))).get('MSA-1'), 'CA');
