@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { recordKeyOf, type SourceProfile } from '../adapters/source-profile.ts';
 import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls/audit/audit-event.ts';
-import { applyActiveMedicationList } from '../core/clinical/active-medication-list.ts';
+import { applyActiveMedicationList, inferAbsentMedications } from '../core/clinical/active-medication-list.ts';
 import { afterFactUpsert, encounterValues, findEncounter, linkWaitingFacts, writeEncounter, writeFacts } from '../core/clinical/fact-writer.ts';
 import { identifierKey, isMatchableSystem, waitKey } from '../core/identity/keys.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
@@ -212,7 +212,9 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
       const outcome = merge.kind === 'link' ? await linkRecords(trx, pair) : await unlinkRecords(trx, pair);
       for (const id of outcome.patientIds) patientIds.add(id);
     } else {
-      patientIds.add((await mergeRecords(trx, { ...by, survivorRecordId: survivor.id, retiredRecordId: retired.id })).survivorPatientId);
+      patientIds.add((await mergeRecords(trx, { ...by, survivorRecordId: survivor.id, retiredRecordId: retired.id, sourceTime })).survivorPatientId);
+      // The survivor's lists from the merge on now speak for the retired record's orders too.
+      if (ctx.profile.medications === 'active-only') await inferAbsentMedications(trx, ctx.source.id, survivor.id);
     }
   }
 

@@ -435,6 +435,8 @@ export interface PatientRecordsTable {
   provenance: JsonColumn;
   registering: Generated<boolean>;
   retired_into: string | null;
+  /** When the source merged this record into `retired_into` (the merge's source time); null when it did not say. */
+  retired_at: Timestamp | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

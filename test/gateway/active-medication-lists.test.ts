@@ -5,7 +5,9 @@ import { chartFact } from '../../src/core/clinical/chart-view.ts';
 import { loadFacts } from '../../src/core/clinical/fact-query.ts';
 import { toMedicationRequest } from '../../src/core/clinical/fhir/medications.ts';
 import type { Store } from '../../src/store/store.ts';
-import { adt, NORTH, PERSON_1, PHARMACY, rde, type MedicationLine } from '../support/hl7-builder.ts';
+import { reinferMedicationsOf } from '../../src/core/clinical/active-medication-list.ts';
+import { IdentityHistoryService } from '../../src/core/identity/identity-history.ts';
+import { adt, merge, NORTH, PERSON_1, PHARMACY, rde, type MedicationLine } from '../support/hl7-builder.ts';
 import { withProcessor, type ProcessorHarness } from '../support/processor-harness.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
@@ -180,6 +182,48 @@ describe('medications from an active-only pharmacy', () => {
       },
       new Map([[PHARMACY, { medications: 'active-only', unknownPatient: 'create' }]]),
     );
+  });
+
+  describe('after the pharmacy merges two of its records (A40)', () => {
+    const DUPLICATE = { ...PERSON_1, mrn: 'MRN-RX-DUP-7' };
+    const listOf = (person: typeof PERSON_1, control: string, time: string, lines: MedicationLine[]): Delivery => ({ sender: PHARMACY, control, text: rde(PHARMACY, person, control, time, lines) });
+    const registrations: Delivery[] = [registration, { sender: NORTH, control: 'ADT-2', text: adt(NORTH, 'A04', DUPLICATE, 'ADT-2', '20240301073000+0000') }];
+    // Order A on the duplicate chart; the survivor's chart lists B before the merge (2 March) and after it (4 March).
+    const duplicateList = listOf(DUPLICATE, 'RXD-1', '20240301090000+0000', [line('A')]);
+    const beforeMerge = listOf(PERSON_1, 'RX-1', '20240302090000+0000', [line('B')]);
+    const mergeMessage: Delivery = { sender: PHARMACY, control: 'MRG-1', text: merge(PHARMACY, PERSON_1, DUPLICATE.mrn, 'MRG-1', '20240303090000+0000') };
+    const afterMerge = listOf(PERSON_1, 'RX-2', '20240304090000+0000', [line('B')]);
+    const stateOf = async (store: Store, order: string) => {
+      const m = byOrder(await medications(store)).get(order)!;
+      return { status: m.status, derivation: m.derivation, absentSince: m.absentSince };
+    };
+    const active = { status: 'active', derivation: 'asserted', absentSince: null };
+    const stoppedByLaterList = { status: 'stopped', derivation: 'inferred', absentSince: '2024-03-04T09:00:00.000Z' };
+
+    it('the survivor\'s lists from the merge on stop the retired chart\'s orders they leave out; an unmerge takes it back', async () => {
+      await harness(async (h) => {
+        await deliver(h, [...registrations, duplicateList, beforeMerge]);
+        assert.deepEqual(await stateOf(h.store, 'RX-A'), active, 'two charts: the survivor\'s list does not speak for the other');
+        await deliver(h, [mergeMessage]);
+        assert.deepEqual(await stateOf(h.store, 'RX-A'), active, 'a list from before the merge was the other chart\'s list');
+        await deliver(h, [afterMerge]);
+        assert.deepEqual(await stateOf(h.store, 'RX-A'), stoppedByLaterList, 'the first list after the merge that leaves A out');
+        assert.deepEqual(await stateOf(h.store, 'RX-B'), active);
+
+        const mergeId = (await sql<{ merge: string }>`SELECT evidence->>'merge' AS merge FROM identity_link_events WHERE decision = 'source-merge'`.execute(h.store.db)).rows[0]!.merge;
+        const operator = { kind: 'person' as const, id: '00000000-0000-7000-8000-000000000001', username: 'op', displayName: 'Op', roles: ['integration-operator'], organizationId: '00000000-0000-7000-8000-000000000002', facilityIds: [], sessionId: '00000000-0000-7000-8000-000000000003', sessionKind: 'api' as const, mfaAt: null };
+        await new IdentityHistoryService(h.store, reinferMedicationsOf).unmerge(operator, { requestId: 'r', clientIp: null, userAgent: null, purposeOfUse: 'HOPERAT' }, mergeId, 'A40 sent for the wrong chart');
+        assert.deepEqual(await stateOf(h.store, 'RX-A'), active, 'unmerged: the survivor\'s list no longer speaks for it');
+      });
+    });
+
+    it('ends the same when the merge arrives after the lists it bears on', async () => {
+      await harness(async (h) => {
+        await deliver(h, [...registrations, afterMerge, duplicateList, beforeMerge, mergeMessage]);
+        assert.deepEqual(await stateOf(h.store, 'RX-A'), stoppedByLaterList);
+        assert.deepEqual(await stateOf(h.store, 'RX-B'), active);
+      });
+    });
   });
 
   it('property: lists delivered shuffled and repeated end where in-order delivery ends, and where the lists say', { timeout: 240_000 }, async () => {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { reinferMedicationsOf } from '../../core/clinical/active-medication-list.ts';
 import { IdentityHistoryService } from '../../core/identity/identity-history.ts';
 import { IdentityReviewService, type MatchState, type ReviewDecision } from '../../core/identity/review-queue.ts';
 import type { AppDeps } from '../app.ts';
@@ -72,7 +73,7 @@ export const identityRoutes =
       async (request) => service().decide(subjectOf(request), requestFacts(request), request.params.id, request.body),
     );
 
-    const history = () => new IdentityHistoryService(requireStore(deps));
+    const history = () => new IdentityHistoryService(requireStore(deps), reinferMedicationsOf);
 
     app.get<{ Params: { id: string } }>(
       '/api/identity/patients/:id/history',

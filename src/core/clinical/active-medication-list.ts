@@ -12,6 +12,11 @@ import type { Db, Tx } from '../../store/store.ts';
  *
  * Lists are stored, and the inference is recomputed from all of a record's lists and facts whenever one of them
  * changes, so it ends the same whatever order lists and orders arrive in, and however often each is delivered.
+ *
+ * After the source merges a record into another (ADT A40), the survivor's lists are the person's whole list: a list
+ * the survivor gets at or after the merge's source time speaks for the retired record's orders too (they keep their
+ * record). One from before the merge does not: it was the list of the other chart. An unmerge takes that back. A merge
+ * stated without a time extends no list.
  */
 
 /** Orders and statements make up a list; administrations and dispenses are events, not a list of what is taken. */
@@ -55,7 +60,28 @@ export async function applyActiveMedicationList(db: Db | Tx, input: ActiveListIn
  * is no longer absent gets back what its current version says.
  */
 export async function inferAbsentMedications(db: Db | Tx, sourceId: string, recordId: string): Promise<number> {
-  return recompute(db, sourceId, sql<SqlBool>`f.record_id = ${recordId}::uuid`);
+  return recompute(db, sourceId, sql<SqlBool>`f.record_id IN (${mergedInto(recordId)})`);
+}
+
+/**
+ * Redoes the inference for records whose merges changed outside the gateway (an operator's unmerge), each with the
+ * records merged into it. Returns how many facts changed.
+ */
+export async function reinferMedicationsOf(db: Db | Tx, recordIds: readonly string[]): Promise<number> {
+  if (recordIds.length === 0) return 0;
+  const records = await db.selectFrom('patient_records').select(['id', 'source_id']).where('id', 'in', [...recordIds]).execute();
+  let changed = 0;
+  for (const r of records) changed += await inferAbsentMedications(db, r.source_id, r.id);
+  return changed;
+}
+
+/** The record and every record the source merged into it, directly or through others, as a query of one column. */
+function mergedInto(recordId: string): RawBuilder<unknown> {
+  return sql`
+    WITH RECURSIVE family(id) AS (
+      SELECT ${recordId}::uuid
+      UNION SELECT p.id FROM patient_records p JOIN family ON p.retired_into = family.id)
+    SELECT id FROM family`;
 }
 
 /**
@@ -70,12 +96,21 @@ export async function forgetActiveMedicationLists(db: Db | Tx, sourceId: string)
 
 /** The inference over the source's medications that `scope` selects. */
 async function recompute(db: Db | Tx, sourceId: string, scope: RawBuilder<SqlBool>): Promise<number> {
+  // Whose lists speak for a fact's record, and from when: its own always, then each record it was merged into from the
+  // merge's time on (through a chain of merges, from the latest of their times).
   const result = await sql<{ id: string }>`
-    WITH x AS (
+    WITH RECURSIVE speaking(fact_record_id, record_id, since) AS (
+      SELECT DISTINCT f.record_id, f.record_id, '-infinity'::timestamptz FROM clinical_facts f
+      WHERE f.source_id = ${sourceId}::uuid AND ${scope} AND f.kind = ANY (${[...LISTED_KINDS]}::text[]) AND f.record_id IS NOT NULL
+      UNION
+      SELECT s.fact_record_id, p.retired_into, GREATEST(s.since, p.retired_at)
+      FROM speaking s JOIN patient_records p ON p.id = s.record_id
+      WHERE p.retired_into IS NOT NULL AND p.retired_at IS NOT NULL),
+    x AS (
       SELECT f.id, cv.status AS stated, cv.provenance,
         CASE WHEN cv.status = ANY (${LIVE_STATUSES}::text[]) THEN (
-          SELECT min(l.listed_at) FROM clinical_medication_lists l
-          WHERE l.source_id = f.source_id AND l.record_id = f.record_id
+          SELECT min(l.listed_at) FROM speaking s JOIN clinical_medication_lists l ON l.record_id = s.record_id AND l.listed_at >= s.since
+          WHERE s.fact_record_id = f.record_id AND l.source_id = f.source_id
             AND l.listed_at > COALESCE(cv.source_time, '-infinity'::timestamptz)
             AND NOT (f.source_key = ANY (l.source_keys))) END AS absent
       FROM clinical_facts f JOIN clinical_fact_versions cv ON cv.id = f.current_version_id

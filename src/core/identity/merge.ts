@@ -61,7 +61,8 @@ async function moveAllRecords(
   return moving.length;
 }
 
-export async function mergeRecords(db: Db | Tx, input: { survivorRecordId: string; retiredRecordId: string; actor: string; messageId: string | null }): Promise<MergeOutcome> {
+/** `sourceTime` is when the source stated the merge (MSH-7), kept as the record's `retired_at`; absent, unknown. */
+export async function mergeRecords(db: Db | Tx, input: { survivorRecordId: string; retiredRecordId: string; actor: string; messageId: string | null; sourceTime?: Date | null }): Promise<MergeOutcome> {
   const [survivor, retired] = await recordsByIds(db, [input.survivorRecordId, input.retiredRecordId]);
   if (!survivor || !retired) throw new VigilError('merge-record-unknown', 404, 'A record named by the merge is not in the index.');
   const mergeId = uuidv7();
@@ -70,7 +71,7 @@ export async function mergeRecords(db: Db | Tx, input: { survivorRecordId: strin
   }
   const from = retired.patient_id;
   const to = survivor.patient_id;
-  await db.updateTable('patient_records').set({ retired_into: survivor.id }).where('id', '=', retired.id).execute();
+  await db.updateTable('patient_records').set({ retired_into: survivor.id, retired_at: input.sourceTime ?? null }).where('id', '=', retired.id).execute();
   await recordLinkEvent(db, { recordId: retired.id, from, to, decision: 'source-merge', evidence: { merge: mergeId, retiredInto: survivor.id }, actor: input.actor, messageId: input.messageId });
   const moved = await moveAllRecords(db, { from, to, named: retired.id, decision: 'moved-by-merge', evidence: { merge: mergeId }, actor: input.actor, messageId: input.messageId });
   await refreshGoldenRecord(db, to);
@@ -101,7 +102,7 @@ async function undoGroup(
   const undone = await db.selectFrom('identity_link_events').select('id').where('undoes', 'in', events.rows.map((e) => e.id)).executeTakeFirst();
   if (undone) throw new VigilError(`${input.group}-already-undone`, 409, group.done);
   for (const e of events.rows) {
-    if (e.decision === 'source-merge') await db.updateTable('patient_records').set({ retired_into: null }).where('id', '=', e.record_id).execute();
+    if (e.decision === 'source-merge') await db.updateTable('patient_records').set({ retired_into: null, retired_at: null }).where('id', '=', e.record_id).execute();
     if (e.from_patient_id !== e.to_patient_id) await repoint(db, e.record_id, e.from_patient_id);
     await recordLinkEvent(db, { recordId: e.record_id, from: e.to_patient_id, to: e.from_patient_id, decision: input.decision ?? group.undo, evidence: { [input.group]: input.id, ...input.evidence }, actor: input.actor, messageId: input.messageId, undoes: e.id });
   }
