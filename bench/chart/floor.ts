@@ -34,7 +34,7 @@ import type { Store, Tx } from '../../src/store/store.ts';
  * The design forbids clinical reads that skip the decision point or the audit: these routes measure what those two
  * steps cost, and must never be registered anywhere but in bench/chart/target.ts.
  */
-const ALL_VISIBLE: Visibility = { 'result.view-preliminary': true, 'result.view-final': true, 'result.view-corrected': true };
+const ALL_VISIBLE: Visibility = { 'result.view-preliminary': true, 'result.view-final': true, 'result.view-corrected': true, openedLabels: null };
 const PHYSICIAN_FIELDS: readonly string[] = (PATIENT_FIELDS_BY_ROLE.physician ?? []).flatMap((group) => PATIENT_FIELD_GROUPS[group]);
 /** ChartService's list name of $everything cursors (not exported): the floor's cursors must be the real route's. */
 const EVERYTHING_LIST = 'everything';

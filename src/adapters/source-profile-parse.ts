@@ -12,7 +12,7 @@ export class InvalidProfileError extends VigilError {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
-const KNOWN = new Set(['timeZone', 'identifiers', 'codeSystems', 'codeMaps', 'medications', 'unknownPatient', 'parkMinutes', 'cadence', 'facilityId', 'requireSegmentTerminator', 'applicationAcks']);
+const KNOWN = new Set(['timeZone', 'identifiers', 'codeSystems', 'codeMaps', 'medications', 'unknownPatient', 'parkMinutes', 'cadence', 'facilityId', 'requireSegmentTerminator', 'applicationAcks', 'documentConfidentiality']);
 
 function stringMap(v: unknown, field: string): Record<string, string> {
   if (v === undefined) return {};
@@ -93,6 +93,7 @@ export function parseSourceProfile(input: unknown): SourceProfile {
   const strict = input['requireSegmentTerminator'];
   if (strict !== undefined && typeof strict !== 'boolean') throw new InvalidProfileError('requireSegmentTerminator', 'must be true or false');
   const acks = applicationAcks(input['applicationAcks']);
+  const confidentiality = input['documentConfidentiality'] === undefined ? undefined : labelMap(input['documentConfidentiality']);
   return {
     timeZone,
     identifiers: {
@@ -109,5 +110,19 @@ export function parseSourceProfile(input: unknown): SourceProfile {
     ...(facilityId !== undefined ? { facilityId: facilityId as string } : {}),
     ...(strict === true ? { requireSegmentTerminator: true } : {}),
     ...(acks ? { applicationAcks: acks } : {}),
+    ...(confidentiality ? { documentConfidentiality: confidentiality } : {}),
   };
+}
+
+/** Confidentiality codes → security labels: codes and labels are short codes, a label may be '' (none). */
+function labelMap(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidProfileError('documentConfidentiality', 'must be an object of confidentiality code → security label');
+  const out: Record<string, string> = {};
+  for (const [code, label] of Object.entries(value)) {
+    if (typeof label !== 'string' || !/^[A-Za-z0-9-]{1,20}$/.test(code) || !/^[A-Za-z0-9-]{0,20}$/.test(label)) {
+      throw new InvalidProfileError('documentConfidentiality', 'maps each confidentiality code the source sends to a security label (letters, digits and dashes), or to "" for none');
+    }
+    out[code.toUpperCase()] = label.toUpperCase();
+  }
+  return out;
 }

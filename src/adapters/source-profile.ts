@@ -41,6 +41,12 @@ export interface SourceProfile {
    * (CA/CE/CR) is sent, on the sender's connection.
    */
   applicationAcks?: ApplicationAckDestination;
+  /**
+   * The source's document confidentiality codes (HL7 v2 TXA-18) → the Vigil security label a document so marked
+   * carries, or '' for none. Unlisted codes: U (usual control) and empty carry none, R and V carry R and V, and any
+   * other code is carried as it is (flagged): a label the access policy does not name closes the document to everyone.
+   */
+  documentConfidentiality?: Record<string, string>;
 }
 
 export interface ApplicationAckDestination {

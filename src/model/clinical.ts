@@ -189,6 +189,11 @@ export interface FactInput {
   flags: QualityFlag[];
   /** Documents only: the content, written encrypted with the version (src/core/clinical/document-content.ts). */
   content?: DocumentContent;
+  /**
+   * Security labels the source put on this fact (a document's confidentiality, TXA-18 or FHIR meta.security): a reader
+   * whose roles open none of them does not see it. Absent or empty for an ordinary fact.
+   */
+  securityLabels?: readonly string[];
 }
 
 /**

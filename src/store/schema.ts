@@ -510,6 +510,8 @@ export interface ClinicalFactsTable {
   report_key: Generated<string | null>;
   /** Medications of an active-only source: the time of the first list that left this one out (migration 0013). */
   absent_since: Generated<Timestamp | null>;
+  /** Labels the source put on this fact, closing it to readers whose roles open none of them (migration 0017). */
+  security_labels: Generated<string[]>;
 }
 
 export interface ClinicalMedicationListsTable {

@@ -92,6 +92,8 @@ describe('the patient chart', () => {
             ? { body: { title: `Clinic letter ${i + 1}`, contentType: 'text/plain', size: LETTER_TEXT.length, digest: createHash('sha256').update(LETTER_TEXT).digest('hex') }, content: { contentType: 'text/plain', data: Buffer.from(LETTER_TEXT) } }
             : { body: { title: `Clinic letter ${i + 1}`, contentType: 'application/pdf', size: 40_000 } }),
           position: 'TXA', flags: [],
+          // The oldest letter its source marked restricted (TXA-18 R): physicians open it, nurses do not.
+          ...(i === 0 ? { securityLabels: ['R'] } : {}),
         }, new Date('2024-03-02T12:00:00Z'));
       }
     });
@@ -159,7 +161,7 @@ describe('the patient chart', () => {
     await documents.locator('tbody tr').nth(30).waitFor({ timeout: WAIT_MS });
     assert.equal(await documents.locator('tbody tr').count(), 31);
     assert.equal(await documents.getByTestId('chart-documents-more').count(), 0, 'nothing more to show');
-    await assertText(documents.locator('tbody tr').nth(30), /Clinic letter 1\b/, 'the oldest letter comes last');
+    await assertText(documents.locator('tbody tr').nth(30), /Clinic letter 1\b\s*Restricted/, 'the oldest letter comes last, marked restricted as its source marked it');
     const pages = await t.vigil.store.db.selectFrom('audit.events').select('details').where('actor_id', '=', s.fixture.people.get('physician')!.id).where('action_code', '=', 'R').execute();
     assert.ok(pages.some((e) => (e.details as { view?: string; section?: string } | null)?.section === 'documents'), 'the older page is an audited read');
     await assertText(chart.getByTestId('chart-encounters'), /Inpatient\s+In progress[\s\S]*WARD1/, 'the admission from the ADT feed');
@@ -230,6 +232,7 @@ describe('the patient chart', () => {
     await assertNoText(chart, /preliminary|withheld|not allowed|hidden/i, 'the chart says nothing about what was left out');
     await assertText(results.getByRole('heading'), /3 reports/, 'the count is of what the nurse may see');
     await assertText(chart.getByRole('navigation', { name: 'Chart sections' }), /Results\s*3\b/, 'and so is the section total in the contents');
+    await assertText(chart.getByTestId('chart-documents').getByRole('heading'), /30 documents/, 'the restricted letter is neither listed nor counted');
     await nurseBrowser.screenshot('chart-nurse');
 
     await row(results, s.facts['cholesterol']!).getByRole('button', { name: /was updated: open its version history/ }).click();

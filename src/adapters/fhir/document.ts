@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DocumentBody, DocumentContent } from '../../model/clinical.ts';
+import { confidentialityLabels } from '../confidentiality.ts';
 import { documentContent } from '../document-content.ts';
 import type { QualityFlag } from '../../model/quality.ts';
 import { conceptOf } from './codes.ts';
@@ -52,6 +53,7 @@ export const documentMapper: ResourceMapper = {
     const effective =
       r['date'] !== undefined ? fhirTime(r['date'], m.ctx, `${base}.date`, flags) : fhirTime(objectAt(context, 'period')?.['start'], m.ctx, `${base}.context.period.start`, flags);
     const code = conceptOf(r['type'], m.ctx, `${base}.type`, flags);
+    const labels = documentLabels(r, m.ctx.profile.documentConfidentiality);
     return [
       {
         kind: 'document',
@@ -63,10 +65,24 @@ export const documentMapper: ResourceMapper = {
         position: base,
         flags,
         ...(content ? { content } : {}),
+        ...(labels.length > 0 ? { securityLabels: labels } : {}),
       },
     ];
   },
 };
+
+const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
+
+/** The document's confidentiality codings (securityLabel, meta.security) as the security labels it carries. */
+function documentLabels(r: Record<string, unknown>, mapping: Record<string, string> | undefined): string[] {
+  const codings = [...objectsAt(r, 'securityLabel').flatMap(([c]) => objectsAt(c, 'coding').map(([x]) => x)), ...objectsAt(objectAt(r, 'meta'), 'security').map(([x]) => x)];
+  const labels = new Set<string>();
+  for (const coding of codings) {
+    const code = stringAt(coding, 'code');
+    if (stringAt(coding, 'system') === CONFIDENTIALITY && code) for (const l of confidentialityLabels(code, mapping).labels) labels.add(l);
+  }
+  return [...labels];
+}
 
 /** Which content element holds the first attachment (the one mapped). */
 function contentIndex(r: Record<string, unknown>): number {

@@ -161,12 +161,20 @@ export const ROLE_PURPOSES: Record<Role, readonly string[]> = {
   'behavioral-health': ['TREAT', 'ETREAT', 'COC'],
 };
 
-/** Security labels (HL7 v3 ActCode sensitivity) and the role that may open records carrying each. */
+/**
+ * Security labels and the roles that may open records carrying each: sensitivity categories (HL7 v3 ActCode) and the
+ * two closing confidentiality codes (HL7 v3 Confidentiality, HL7 v2 table 0272), which sources put on documents.
+ * A very restricted record is for named individuals at its source, whom Vigil cannot know: no role opens it (system
+ * clients, which labels do not close, still read it under their scopes). A source profile may map its codes to other
+ * labels (src/adapters/source-profile.ts, documentConfidentiality).
+ */
 export const SECURITY_LABELS = {
   PSY: { name: 'psychotherapy notes', roles: ['behavioral-health'] },
   SUD: { name: 'substance use disorder records', roles: ['behavioral-health'] },
   HIV: { name: 'HIV status', roles: ['behavioral-health', 'physician'] },
   REPRO: { name: 'reproductive health', roles: ['physician'] },
+  R: { name: 'restricted', roles: ['physician', 'behavioral-health'] },
+  V: { name: 'very restricted', roles: [] },
 } as const satisfies Record<string, { name: string; roles: readonly Role[] }>;
 export type SecurityLabel = keyof typeof SECURITY_LABELS;
 

@@ -64,6 +64,15 @@ export function requireResultAction(access: ChartAccess, subject: Subject, statu
   return action;
 }
 
+/**
+ * A fact its source labelled (a restricted document) is read only by a caller who opens every one of its labels; the
+ * refusal is the decision point's for a label on the patient. The labels are checked again in SQL (factVisibility).
+ */
+export function requireLabelsOpened(access: ChartAccess, labels: readonly string[], target: Target): void {
+  const opened = access.visibility.openedLabels;
+  if (opened !== null && labels.some((l) => !opened.includes(l))) throw refusal('chart.read', 'deny-sensitive-label', target, access.patientId);
+}
+
 /** An access that only break-glass allowed is emergency treatment, whatever the caller declared. */
 export function factsFor(facts: RequestFacts, decision: Decision): RequestFacts {
   return decision.breakGlass ? { ...facts, purposeOfUse: 'ETREAT' } : facts;

@@ -3,7 +3,7 @@ import type { FactKind } from '../../model/clinical.ts';
 import type { Tx } from '../../store/store.ts';
 import type { Position } from './chart-cursor.ts';
 import { FACT_COLUMNS, FACT_JOINS, FACT_SORT_KEY, toStoredFact, type FactRow } from './fact-query.ts';
-import { statusCondition, type Visibility } from './result-visibility.ts';
+import { factVisibility, type Visibility } from './result-visibility.ts';
 import type { StoredFact } from './stored-fact.ts';
 
 /**
@@ -52,11 +52,11 @@ export interface SectionRows {
  */
 function outsideReports(patientId: string, visibility: Visibility) {
   return sql`select o.id from clinical_facts o
-    where o.patient_id = ${patientId}::uuid and o.kind = 'observation' and ${statusCondition(visibility, sql`o.kind`, sql`o.status`)}
+    where o.patient_id = ${patientId}::uuid and o.kind = 'observation' and ${factVisibility(visibility, 'o')}
       and not exists (
         select 1 from clinical_facts r
         where r.patient_id = ${patientId}::uuid and r.kind = 'diagnostic-report' and r.source_id = o.source_id
-          and r.source_key = o.report_key and ${statusCondition(visibility, sql`r.kind`, sql`r.status`)})`;
+          and r.source_key = o.report_key and ${factVisibility(visibility, 'r')})`;
 }
 
 const afterCondition = (after: Position | undefined): RawBuilder<SqlBool> =>
@@ -68,7 +68,7 @@ const wantsObservations = (sections: readonly FactSection[]) => sections.some((s
 export async function pageSections(trx: Tx, patientId: string, visibility: Visibility, requests: readonly SectionRequest[]): Promise<Map<FactSection, SectionRows>> {
   const out = new Map<FactSection, SectionRows>(requests.map((r) => [r.section, { facts: [], last: null }]));
   if (requests.length === 0) return out;
-  const visible = statusCondition(visibility, sql`f.kind`, sql`f.status`);
+  const visible = factVisibility(visibility, 'f');
   const scans = requests.flatMap((r) =>
     FACT_SECTIONS[r.section].map(
       (kind) => sql`(select ${r.section}::text as section, f.id, ${FACT_SORT_KEY} as sort_at from clinical_facts f
@@ -112,7 +112,7 @@ export async function countSections(trx: Tx, patientId: string, visibility: Visi
   const observations = wantsObservations(sections) ? sql`union all select 'observation', count(*)::int from (${outsideReports(patientId, visibility)}) loose` : sql``;
   const rows = await sql<{ kind: FactKind; n: number }>`
     select f.kind, count(*)::int as n from clinical_facts f
-    where f.patient_id = ${patientId}::uuid and f.kind = any(${kinds}::text[]) and ${statusCondition(visibility, sql`f.kind`, sql`f.status`)}
+    where f.patient_id = ${patientId}::uuid and f.kind = any(${kinds}::text[]) and ${factVisibility(visibility, 'f')}
     group by f.kind
     ${observations}`.execute(trx);
   const sectionOf = (kind: FactKind) => sections.find((s) => (FACT_SECTIONS[s] as readonly FactKind[]).includes(kind))!;

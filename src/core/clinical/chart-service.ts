@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { validate as isUuid } from 'uuid';
 import type { RequestFacts, Subject } from '../../controls/access/subject.ts';
 import { ForbiddenError, NotFoundError } from '../../errors.ts';
@@ -6,7 +5,7 @@ import type { FactKind } from '../../model/clinical.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import { loadPatient } from '../patients/patient-service.ts';
 import { projectPatient, type FhirPatient } from '../patients/fhir-patient.ts';
-import { auditedRefusals, authorizeChart, readEvent, recordRead, requireResultAction, type ChartAccess, type Target } from './chart-access.ts';
+import { auditedRefusals, authorizeChart, readEvent, recordRead, requireLabelsOpened, requireResultAction, type ChartAccess, type Target } from './chart-access.ts';
 import { identifiersWithSources, staleFeeds } from './chart-sources.ts';
 import { firstScreen, readSections, sectionCursor } from './chart-pages.ts';
 import type { ChartSectionName } from './chart-sections.ts';
@@ -20,7 +19,7 @@ import { loadVersion, loadVersions, versionFact } from './fact-versions.ts';
 import { toEncounter, toFhir, toProvenance, type FhirResource } from './fhir/index.ts';
 import { auditQueryOf, type ClinicalSearch } from './fhir/search-params.ts';
 import { FACT_TYPES, typeOfKind, type ClinicalType } from './resource-types.ts';
-import { chartRowFilter, crossPatientVisibility, isResultKind, resultActionFor, statusCondition, withheldActions } from './result-visibility.ts';
+import { chartRowFilter, crossPatientVisibility, isResultKind, resultActionFor, factVisibility, withheldActions } from './result-visibility.ts';
 import { recordSearch, shownByPatient } from './search-audit.ts';
 
 /**
@@ -71,9 +70,10 @@ export class ChartService {
       const header = isUuid(id) ? await factHeader(trx, id, [FACT_TYPES[type]]) : undefined;
       const access = await authorizeChart(trx, subject, header?.patientId ?? null, target);
       if (!header) throw new NotFoundError('No resource of this type has this id.');
+      requireLabelsOpened(access, header.labels, target);
       const action = isResultKind(header.kind) ? requireResultAction(access, subject, header.status, target) : 'chart.read';
       // The status is checked again in SQL: it may have changed since the header was read.
-      const [fact] = await loadFacts(trx, [id], statusCondition(access.visibility, sql`f.kind`, sql`f.status`));
+      const [fact] = await loadFacts(trx, [id], factVisibility(access.visibility, 'f'));
       if (!fact) throw new NotFoundError('No resource of this type has this id.');
       const links = await loadLinks(trx, [fact], access.visibility);
       await recordRead(trx, subject, facts, access, readEvent(access, action, type, [id]));
@@ -196,8 +196,9 @@ export class ChartService {
       const target: Target = { resourceType: header ? typeOfKind(header.kind) : 'Resource', id: factId };
       const access = await authorizeChart(trx, subject, header?.patientId ?? null, target);
       if (!header) throw new NotFoundError('No fact has this id.');
+      requireLabelsOpened(access, header.labels, target);
       const action = isResultKind(header.kind) ? requireResultAction(access, subject, header.status, target) : 'chart.read';
-      const [fact] = await loadFacts(trx, [factId], statusCondition(access.visibility, sql`f.kind`, sql`f.status`));
+      const [fact] = await loadFacts(trx, [factId], factVisibility(access.visibility, 'f'));
       if (!fact) throw new NotFoundError('No fact has this id.');
       const versions = await loadVersions(trx, [factId], access.visibility);
       await recordRead(trx, subject, facts, access, readEvent(access, action, target.resourceType, [factId], { view: 'history', versions: versions.length }));
@@ -218,6 +219,7 @@ export class ChartService {
       const header = isUuid(target.id) ? await factHeader(trx, target.id, [FACT_TYPES[target.resourceType]]) : undefined;
       const access = await authorizeChart(trx, subject, header?.patientId ?? null, target);
       if (!header) throw new NotFoundError('No resource of this type has this id.');
+      requireLabelsOpened(access, header.labels, target);
       const action = isResultKind(header.kind) ? requireResultAction(access, subject, header.status, target) : 'chart.read';
       const versions = await loadVersions(trx, [target.id], access.visibility);
       const out = versions.map((v) => toProvenance(v.id, { resourceType: target.resourceType, id: target.id, version: v.number }, v.provenance, v.recordedAt));

@@ -42,6 +42,8 @@ export interface ChartFact {
   absentSince: string | null;
   /** Vigil inferred this fact rather than a source stating it: the UI marks it so. */
   inferred: boolean;
+  /** Labels its source put on it (a restricted document): the reader opens them, and the UI says the fact is restricted. */
+  securityLabels: readonly string[];
   provenance: ProvenanceSummary;
 }
 
@@ -147,6 +149,7 @@ export function chartFact(fact: StoredFact): ChartFact {
     lastUpdated: fact.lastUpdated.toISOString(),
     absentSince: fact.absentSince?.toISOString() ?? null,
     inferred: fact.derivation === 'inferred',
+    securityLabels: fact.securityLabels,
     provenance: factProvenance(fact),
   };
 }

@@ -7,9 +7,9 @@ import { PatientKeys } from '../../controls/keys/patient-keys.ts';
 import { NotFoundError, VigilError } from '../../errors.ts';
 import type { DocumentContent } from '../../model/clinical.ts';
 import type { Db, Store, Tx } from '../../store/store.ts';
-import { auditedRefusals, authorizeChart, readEvent, recordRead } from './chart-access.ts';
+import { auditedRefusals, authorizeChart, readEvent, recordRead, requireLabelsOpened } from './chart-access.ts';
 import { factHeader, loadFacts } from './fact-query.ts';
-import { statusCondition } from './result-visibility.ts';
+import { factVisibility } from './result-visibility.ts';
 
 /**
  * Document content, stored apart from the fact: one `document_contents` row per fact version that carried content,
@@ -88,7 +88,8 @@ export async function readDocumentContent(store: Store, kek: KeyEncryptionServic
       const header = isUuid(id) ? await factHeader(trx, id, ['document']) : undefined;
       const access = await authorizeChart(trx, subject, header?.patientId ?? null, { resourceType: 'Binary', id });
       if (!header) throw new NotFoundError(MISSING);
-      const [fact] = await loadFacts(trx, [id], statusCondition(access.visibility, sql`f.kind`, sql`f.status`));
+      requireLabelsOpened(access, header.labels, { resourceType: 'Binary', id });
+      const [fact] = await loadFacts(trx, [id], factVisibility(access.visibility, 'f'));
       if (!fact || fact.status === 'entered-in-error') throw new NotFoundError(MISSING);
       const rows = await sql<ContentRow>`
         SELECT c.id, c.patient_id, c.content_type, c.size_bytes, c.digest, c.ciphertext

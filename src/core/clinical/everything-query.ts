@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../../store/store.ts';
 import type { Position } from './chart-cursor.ts';
 import { FACT_SORT_KEY } from './fact-query.ts';
-import { statusCondition, type Visibility } from './result-visibility.ts';
+import { factVisibility, type Visibility } from './result-visibility.ts';
 
 /**
  * Everything in one patient's chart as one ordered sequence (encounters, then facts by kind, each newest first),
@@ -22,7 +22,7 @@ const ENCOUNTER_KEY = sql`coalesce(e.starts_at, '-infinity'::timestamptz)`;
 export async function countEverything(trx: Tx, patientId: string, visibility: Visibility): Promise<number> {
   const row = await sql<{ total: number }>`
     select (select count(*) from encounters e where e.patient_id = ${patientId}::uuid)::int
-      + (select count(*) from clinical_facts f where f.patient_id = ${patientId}::uuid and ${statusCondition(visibility, sql`f.kind`, sql`f.status`)})::int as total`.execute(trx);
+      + (select count(*) from clinical_facts f where f.patient_id = ${patientId}::uuid and ${factVisibility(visibility, 'f')})::int as total`.execute(trx);
   return row.rows[0]?.total ?? 0;
 }
 
@@ -41,7 +41,7 @@ export async function pageEverything(trx: Tx, patientId: string, visibility: Vis
     const rank = i + 1;
     if (rank < from) return;
     parts.push(sql`(select 'fact' as source_table, f.id, ${rank}::int as rank, ${FACT_SORT_KEY} as at from clinical_facts f
-      where f.patient_id = ${patientId}::uuid and f.kind = ${kind} and ${statusCondition(visibility, sql`f.kind`, sql`f.status`)} ${beyond(rank, FACT_SORT_KEY, sql`f.id`)}
+      where f.patient_id = ${patientId}::uuid and f.kind = ${kind} and ${factVisibility(visibility, 'f')} ${beyond(rank, FACT_SORT_KEY, sql`f.id`)}
       order by ${FACT_SORT_KEY} desc, f.id desc limit ${count + 1})`);
   });
   const rows = await sql<{ source_table: 'encounter' | 'fact'; id: string; rank: number; at: string }>`

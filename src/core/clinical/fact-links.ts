@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../store/store.ts';
 import { FACT_COLUMNS, FACT_JOINS, toStoredFact, type FactRow } from './fact-query.ts';
-import { statusCondition, type Visibility } from './result-visibility.ts';
+import { factVisibility, type Visibility } from './result-visibility.ts';
 import type { FactLinks, StoredFact } from './stored-fact.ts';
 
 /**
@@ -24,7 +24,7 @@ export async function loadLinks(trx: Tx, facts: readonly StoredFact[], visibilit
       from clinical_facts f join patients p on p.id = f.patient_id
       where f.kind = 'observation' and f.patient_id = any(${patients}::uuid[]) and f.source_id = any(${sources}::uuid[])
         and f.report_key = any(${reports.map((r) => r.sourceKey)}::text[])
-        and ${statusCondition(visibility, sql`f.kind`, sql`f.status`)}
+        and ${factVisibility(visibility, 'f')}
       order by f.source_key`.execute(trx);
     const byReport = new Map<string, string[]>();
     for (const r of rows.rows) {
@@ -62,7 +62,7 @@ export async function reportObservations(trx: Tx, patientId: string, reports: re
     where f.patient_id = ${patientId}::uuid and f.kind = 'observation'
       and f.source_id = any(${[...new Set(keyed.map((r) => r.sourceId!))]}::uuid[])
       and f.report_key = any(${[...new Set(keyed.map((r) => r.sourceKey))]}::text[])
-      and ${statusCondition(visibility, sql`f.kind`, sql`f.status`)}
+      and ${factVisibility(visibility, 'f')}
     order by f.source_key`.execute(trx);
   const reportOf = new Map(keyed.map((r) => [key(r.patientId, r.sourceId, r.sourceKey), r.id]));
   for (const row of rows.rows) {

@@ -4,7 +4,7 @@ import type { Derivation, ProvenanceRecord } from '../../model/provenance.ts';
 import type { Tx } from '../../store/store.ts';
 import type { DateBound } from './fhir/date-param.ts';
 import type { TokenParam } from './fhir/search-params.ts';
-import { statusCondition, type Visibility } from './result-visibility.ts';
+import { factVisibility, type Visibility } from './result-visibility.ts';
 import type { StoredFact } from './stored-fact.ts';
 
 /**
@@ -56,7 +56,7 @@ export function factCondition(scope: PatientScope, visibility: Visibility, crite
   const parts: RawBuilder<SqlBool>[] = [
     scopeCondition(scope),
     sql<SqlBool>`f.kind = any(${[...criteria.kinds]}::text[])`,
-    statusCondition(visibility, sql`f.kind`, sql`f.status`),
+    factVisibility(visibility, 'f'),
   ];
   if (criteria.codes?.length) parts.push(codeCondition(criteria.codes));
   if (criteria.statuses?.length) parts.push(sql<SqlBool>`f.status = any(${[...criteria.statuses]}::text[])`);
@@ -110,6 +110,7 @@ export interface FactRow {
   source_time: Date | null;
   last_confirmed_at: Date;
   absent_since: Date | null;
+  security_labels: string[];
   versions: number;
   version_id: number | null;
   last_updated: Date;
@@ -122,7 +123,7 @@ export interface FactRow {
  */
 export const FACT_COLUMNS = sql`f.id, f.kind, f.patient_id, f.encounter_id, f.source_id, f.source_key, s.name as source_name, f.status,
   f.codings, f.code_display, f.effective_at, f.body, f.derivation, f.confidence, f.source_time, f.last_confirmed_at,
-  f.absent_since, f.version_count as versions, cv.seq as version_id, coalesce(f.last_version_at, f.updated_at) as last_updated, cv.provenance`;
+  f.absent_since, f.security_labels, f.version_count as versions, cv.seq as version_id, coalesce(f.last_version_at, f.updated_at) as last_updated, cv.provenance`;
 export const FACT_JOINS = sql`left join gateway_sources s on s.id = f.source_id left join clinical_fact_versions cv on cv.id = f.current_version_id`;
 
 /** The facts with these ids that also satisfy `where` (when given), in the order of `ids`. */
@@ -155,6 +156,7 @@ export function toStoredFact(r: FactRow): StoredFact {
     sourceTime: r.source_time,
     lastConfirmedAt: r.last_confirmed_at,
     absentSince: r.absent_since,
+    securityLabels: r.security_labels,
     versions: r.versions,
     versionId: r.version_id ?? r.versions,
     lastUpdated: r.last_updated,
@@ -162,10 +164,10 @@ export function toStoredFact(r: FactRow): StoredFact {
   };
 }
 
-/** Just enough of one fact to decide on it (its patient and status), before any of its content is read. */
-export async function factHeader(trx: Tx, id: string, kinds: readonly FactKind[]): Promise<{ patientId: string; kind: FactKind; status: string } | undefined> {
-  const row = await sql<{ patient_id: string; kind: FactKind; status: string }>`
-    select patient_id, kind, status from clinical_facts where id = ${id}::uuid and kind = any(${[...kinds]}::text[])`.execute(trx);
+/** Just enough of one fact to decide on it (its patient, status and labels), before any of its content is read. */
+export async function factHeader(trx: Tx, id: string, kinds: readonly FactKind[]): Promise<{ patientId: string; kind: FactKind; status: string; labels: string[] } | undefined> {
+  const row = await sql<{ patient_id: string; kind: FactKind; status: string; security_labels: string[] }>`
+    select patient_id, kind, status, security_labels from clinical_facts where id = ${id}::uuid and kind = any(${[...kinds]}::text[])`.execute(trx);
   const r = row.rows[0];
-  return r ? { patientId: r.patient_id, kind: r.kind, status: r.status } : undefined;
+  return r ? { patientId: r.patient_id, kind: r.kind, status: r.status, labels: r.security_labels } : undefined;
 }

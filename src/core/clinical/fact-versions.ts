@@ -2,7 +2,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Coding, FactKind } from '../../model/clinical.ts';
 import type { ProvenanceRecord } from '../../model/provenance.ts';
 import type { Tx } from '../../store/store.ts';
-import { statusCondition, type Visibility } from './result-visibility.ts';
+import { factVisibility, type Visibility } from './result-visibility.ts';
 import type { StoredVersion } from './stored-fact.ts';
 
 /**
@@ -29,13 +29,13 @@ interface VersionRow {
 function versionsWhere(where: RawBuilder<SqlBool>, visibility: Visibility) {
   return sql<VersionRow>`
     select * from (
-      select v.id, v.fact_id, f.kind, v.status, v.codings, v.effective_at, v.body, v.source_time, v.recorded_at, v.provenance,
+      select v.id, v.fact_id, f.kind, f.security_labels, v.status, v.codings, v.effective_at, v.body, v.source_time, v.recorded_at, v.provenance,
         (v.id = f.current_version_id) as current, v.seq as number,
         (row_number() over (partition by v.fact_id
            order by (v.id = f.current_version_id), (v.content_hash = f.content_hash), coalesce(v.source_time, '-infinity'::timestamptz), v.content_hash, v.seq))::int as rank
       from clinical_fact_versions v join clinical_facts f on f.id = v.fact_id
       where ${where}) x
-    where ${statusCondition(visibility, sql`x.kind`, sql`x.status`)}
+    where ${factVisibility(visibility, 'x')}
     order by x.fact_id, x.rank`;
 }
 

@@ -54,13 +54,16 @@ export interface FactRow {
   confidence: number;
   content_hash: string;
   provenance: unknown;
+  security_labels: readonly string[];
 }
 
 /** One fact as the upsert reads it (exported for the gateway bench, which measures this work without a database). */
 export function factRow(target: Pick<FactTarget, 'provenance'>, fact: FactInput, ord: number): FactRow {
   const codings = fact.code?.codings ?? [];
   const primary = primaryCoding(codings);
-  const content = { status: fact.status, codings, text: fact.code?.text ?? null, effective: fact.effective?.instant ?? null, body: fact.body };
+  const labels = [...new Set(fact.securityLabels ?? [])].sort();
+  // Labels count as content only when there are any, so every fact stored before labels existed keeps its hash.
+  const content = { status: fact.status, codings, text: fact.code?.text ?? null, effective: fact.effective?.instant ?? null, body: fact.body, ...(labels.length > 0 ? { labels } : {}) };
   const confidence = Math.min(target.provenance.confidence, confidenceOf(fact.flags));
   return {
     ord,
@@ -78,6 +81,7 @@ export function factRow(target: Pick<FactTarget, 'provenance'>, fact: FactInput,
     confidence,
     content_hash: hashOf(content),
     provenance: { ...target.provenance, position: fact.position, flags: [...target.provenance.flags, ...fact.flags], confidence },
+    security_labels: labels,
   };
 }
 
@@ -163,13 +167,14 @@ export function factUpsertCtes(rowsJson: string, sourceId: string, owner: FactOw
     i AS (
       SELECT * FROM jsonb_to_recordset(${rowsJson}::jsonb) AS i(ord integer, id uuid, version_id uuid, kind text, source_key text,
         status text, code_system text, code text, code_display text, codings jsonb, effective_at timestamptz, body jsonb, confidence real,
-        content_hash text, provenance jsonb)),
+        content_hash text, provenance jsonb, security_labels text[])),
     f AS (
       INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, encounter_key, status, code_system,
-        code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash, version_count, last_version_at, current_version_id)
+        code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash, version_count, last_version_at, current_version_id,
+        security_labels)
       SELECT i.id, i.kind, ${sourceId}::uuid, i.source_key, ${owner.recordId}, ${owner.patientId}, ${owner.encounterId},
         ${encounterKey}::text, i.status, i.code_system, i.code, i.code_display, i.codings, i.effective_at, i.body, ${derivation}::text,
-        i.confidence, ${at}, i.content_hash, 1, now(), i.version_id
+        i.confidence, ${at}, i.content_hash, 1, now(), i.version_id, i.security_labels
       FROM ${owner.from}
       ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
         status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
@@ -177,6 +182,7 @@ export function factUpsertCtes(rowsJson: string, sourceId: string, owner: FactOw
         body = ${pick('body')}, confidence = ${pick('confidence')}, encounter_id = COALESCE(${pick('encounter_id')}, clinical_facts.encounter_id),
         encounter_key = COALESCE(${pick('encounter_key')}, clinical_facts.encounter_key),
         source_time = ${pick('source_time')}, content_hash = ${pick('content_hash')}, derivation = ${pick('derivation')},
+        security_labels = ${pick('security_labels')},
         updated_at = CASE WHEN ${newer} THEN now() ELSE clinical_facts.updated_at END,
         last_confirmed_at = now(),
         version_count = clinical_facts.version_count + CASE WHEN ${repeated} THEN 0 ELSE 1 END,

@@ -33,22 +33,35 @@ export function isResultKind(kind: string): boolean {
 
 /**
  * Per result action: `true` (always, wherever the chart is visible), a SQL condition over the patient `p` (only for
- * those patients), or null (never).
+ * those patients), or null (never). And the security labels the reader opens on a fact: a fact whose source labelled
+ * it (a restricted document) is seen only by a reader who opens every one of its labels, as a label on the patient
+ * closes the chart; null when labels close nothing to this reader.
  */
-export type Visibility = Record<ResultAction, true | RawBuilder<SqlBool> | null>;
+export type Visibility = Record<ResultAction, true | RawBuilder<SqlBool> | null> & { openedLabels: readonly string[] | null };
 
 /** For one patient whose relation is loaded: the decision point rules on each action with the same facts. */
 export function visibilityFor(subject: Subject, relation: PatientRelation): Visibility {
-  const out = {} as Visibility;
+  const out = { openedLabels: labelsOpenedBy(subject) } as Visibility;
   for (const action of RESULT_ACTIONS) out[action] = decide({ subject, action, patient: relation }).permit ? true : null;
   return out;
 }
 
 /** Across patients: an action whose grant reaches as far as chart.read adds nothing; otherwise its own row filter. */
 export function crossPatientVisibility(subject: Subject): Visibility {
-  const out = {} as Visibility;
+  const out = { openedLabels: labelsOpenedBy(subject) } as Visibility;
   for (const action of RESULT_ACTIONS) out[action] = crossPatientGate(subject, action);
   return out;
+}
+
+/**
+ * The labels `subject`'s roles open, or null when labels close nothing to it: clients and organization-wide compliance
+ * work, as the decision point rules for a label on the patient (pdp.ts).
+ */
+export function labelsOpenedBy(subject: Subject): readonly string[] | null {
+  if (subject.kind === 'client' || reachesFor(subject.roles, 'chart.read').has('organization')) return null;
+  return Object.entries(SECURITY_LABELS)
+    .filter(([, spec]) => (spec.roles as readonly string[]).some((r) => subject.roles.includes(r)))
+    .map(([label]) => label);
 }
 
 function crossPatientGate(subject: Subject, action: Action): true | RawBuilder<SqlBool> | null {
@@ -64,8 +77,19 @@ export function withheldActions(visibility: Visibility): ResultAction[] {
   return RESULT_ACTIONS.filter((a) => visibility[a] === null);
 }
 
-/** SQL: the fact (kind and status given as column references) is visible under `visibility`. */
-export function statusCondition(visibility: Visibility, kind: RawBuilder<unknown>, status: RawBuilder<unknown>): RawBuilder<SqlBool> {
+/**
+ * SQL: the fact is visible under `visibility`: its result status is disclosed to the reader, and the reader opens every
+ * label its source put on it. `alias` names the relation holding the fact's `kind`, `status` and `security_labels`.
+ */
+export function factVisibility(visibility: Visibility, alias: string): RawBuilder<SqlBool> {
+  const column = (name: string) => sql.ref(`${alias}.${name}`);
+  const status = statusCondition(visibility, column('kind'), column('status'));
+  if (visibility.openedLabels === null) return status;
+  return sql<SqlBool>`(${status} and ${column('security_labels')} <@ ${[...visibility.openedLabels]}::text[])`;
+}
+
+/** SQL: the fact's result status (kind and status given as column references) is disclosed under `visibility`. */
+function statusCondition(visibility: Visibility, kind: RawBuilder<unknown>, status: RawBuilder<unknown>): RawBuilder<SqlBool> {
   const gates = RESULT_ACTIONS.map((a) => visibility[a]);
   if (gates.every((g) => g === true)) return sql<SqlBool>`true`;
   const parts: RawBuilder<SqlBool>[] = [];
@@ -87,10 +111,7 @@ export function statusCondition(visibility: Visibility, kind: RawBuilder<unknown
 export function chartRowFilter(subject: Subject): RawBuilder<SqlBool> | null {
   const reach = patientRowFilter(subject, 'chart.read');
   if (!reach) return null;
-  // Clients and organization-wide compliance work are not closed by labels (pdp.ts decides the same way).
-  if (subject.kind === 'client' || reachesFor(subject.roles, 'chart.read').has('organization')) return reach;
-  const opened = Object.entries(SECURITY_LABELS)
-    .filter(([, spec]) => (spec.roles as readonly string[]).some((r) => subject.roles.includes(r)))
-    .map(([label]) => label);
-  return sql<SqlBool>`(${reach} and p.security_labels <@ ${opened}::text[])`;
+  const opened = labelsOpenedBy(subject);
+  if (opened === null) return reach;
+  return sql<SqlBool>`(${reach} and p.security_labels <@ ${[...opened]}::text[])`;
 }

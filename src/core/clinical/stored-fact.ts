@@ -28,6 +28,8 @@ export interface StoredFact {
    * derivation and confidence then say "stopped, inferred"; its versions keep what the source said.
    */
   absentSince: Date | null;
+  /** Labels the source put on the fact (a restricted document); only readers who open them all see it. */
+  securityLabels: readonly string[];
   /** Number of stored versions. */
   versions: number;
   /** Arrival number of the version whose content is current: the resource's meta.versionId (stable, never renumbered). */

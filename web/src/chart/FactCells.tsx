@@ -17,6 +17,23 @@ export function InferredMark({ fact }: { fact: { inferred: boolean } }) {
   ) : null;
 }
 
+/** Confidentiality codes a source puts on documents, in words; sensitivity categories are shown by their code. */
+const RESTRICTION: Record<string, string> = { R: 'Restricted', V: 'Very restricted' };
+
+/**
+ * A fact its source labelled (a restricted document) is shown only to readers whose roles open the label: the mark
+ * tells them it is restricted, so they treat it as such (no copying into notes others read).
+ */
+export function RestrictedMark({ fact }: { fact: { securityLabels: readonly string[] } }) {
+  if (fact.securityLabels.length === 0) return null;
+  const words = fact.securityLabels.map((l) => RESTRICTION[l] ?? l).join(', ');
+  return (
+    <span className="restricted" title={`Its source marked it ${words.toLowerCase()}: shown only to roles that open that label`}>
+      {words}
+    </span>
+  );
+}
+
 /**
  * A fact that changed after it first arrived (a corrected result) is worth a look, so the mark opens its history. It
  * gives no count: the server numbers every version, including ones this person may not see.
@@ -33,7 +50,7 @@ function Versions({ fact, onHistory }: { fact: ChartFact; onHistory: OpenHistory
 export function Name({ fact, sub }: { fact: ChartFact; sub?: ReactNode }) {
   return (
     <>
-      <span className="chart__name">{factName(fact)}</span> <InferredMark fact={fact} />
+      <span className="chart__name">{factName(fact)}</span> <InferredMark fact={fact} /> <RestrictedMark fact={fact} />
       {sub ? <span className="cell__sub">{sub}</span> : null}
     </>
   );

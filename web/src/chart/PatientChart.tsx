@@ -3,7 +3,7 @@ import { ErrorNotice, Loading } from '../components/ErrorNotice.tsx';
 import type { Loaded } from '../hooks/use-api.ts';
 import { useMe } from '../session/session.tsx';
 import { plural } from '../text/words.ts';
-import { FactRow, InferredMark, Name, SourceCell, StatusCell, type OpenHistory } from './FactCells.tsx';
+import { FactRow, InferredMark, Name, RestrictedMark, SourceCell, StatusCell, type OpenHistory } from './FactCells.tsx';
 import { HistoryDialog } from './HistoryDialog.tsx';
 import { Provenance } from './Provenance.tsx';
 import { SectionTable } from './SectionTable.tsx';
@@ -389,7 +389,7 @@ function Documents({ patientId, section, onHistory }: { patientId: string; secti
           return (
             <FactRow key={fact.id} fact={fact}>
               <th scope="row">
-                <span className="chart__name">{body.title ?? factName(fact)}</span> <InferredMark fact={fact} />
+                <span className="chart__name">{body.title ?? factName(fact)}</span> <InferredMark fact={fact} /> <RestrictedMark fact={fact} />
                 {body.title && body.title !== factName(fact) ? <span className="cell__sub">{factName(fact)}</span> : null}
                 {body.digest && fact.status !== 'entered-in-error' ? (
                   <span className="cell__sub">

@@ -1,5 +1,6 @@
 import type { DocumentBody, FactInput, PatientGroup } from '../../../model/clinical.ts';
 import type { QualityFlag } from '../../../model/quality.ts';
+import { confidentialityLabels } from '../../confidentiality.ts';
 import { conceptOf } from './codes.ts';
 import type { EventInput, EventOutput, MapContext } from './context.ts';
 import { describeContent, encapsulated, hasEncapsulatedData, textContent, textOf, TEXT_VALUE_TYPES, valueType } from './document-content.ts';
@@ -62,7 +63,25 @@ function mapTxa(txa: Located, event: string, ctx: MapContext, keys: KeyRegistry,
   const authenticated = hl7Time(components(txa.seg, 22)[14] ?? '', ctx.profile, at(txa, 22), flags);
   if (authenticated) body.authenticated = authenticated;
   const effective = hl7Time(text(txa.seg, 4), ctx.profile, at(txa, 4), flags) ?? hl7Time(text(txa.seg, 6), ctx.profile, at(txa, 6), flags);
-  return { kind: 'document', sourceKey: keys.unique(documentKey(id)), status, ...(code ? { code } : {}), ...(effective ? { effective } : {}), body, position: txa.position, flags };
+  const labels = documentLabels(txa, ctx, flags);
+  return {
+    kind: 'document',
+    sourceKey: keys.unique(documentKey(id)),
+    status,
+    ...(code ? { code } : {}),
+    ...(effective ? { effective } : {}),
+    body,
+    position: txa.position,
+    flags,
+    ...(labels.length > 0 ? { securityLabels: labels } : {}),
+  };
+}
+
+/** TXA-18 (document confidentiality status) as the security labels the document carries; an unknown code is flagged. */
+function documentLabels(txa: Located, ctx: MapContext, flags: QualityFlag[]): string[] {
+  const { labels, unknown } = confidentialityLabels(text(txa.seg, 18), ctx.profile.documentConfidentiality);
+  if (unknown) flag(flags, 'table-value-unknown', at(txa, 18));
+  return labels;
 }
 
 /**
