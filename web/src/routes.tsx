@@ -1,36 +1,56 @@
-import type { ReactNode } from 'react';
+import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
 import { createHashRouter, Link, Navigate, useRouteError } from 'react-router';
 import { StartPage } from './App.tsx';
 import { RequirePermission, RequireSignIn } from './components/Guards.tsx';
 import { Page } from './components/Page.tsx';
 import { Shell } from './components/Shell.tsx';
-import { IdentityHistory } from './identity/IdentityHistory.tsx';
-import { PossibleMatchDetail } from './identity/PossibleMatchDetail.tsx';
-import { PossibleMatches } from './identity/PossibleMatches.tsx';
-import { FeedsDashboard } from './integration/FeedsDashboard.tsx';
-import { IntegrationIndex, IntegrationLayout } from './integration/IntegrationLayout.tsx';
-import { MessageBrowser } from './integration/MessageBrowser.tsx';
-import { MessageDetailRoute } from './integration/MessageDetail.tsx';
-import { Sources } from './integration/Sources.tsx';
-import { AdminIndex, AdminLayout } from './screens/admin/AdminLayout.tsx';
-import { CareTeams } from './screens/admin/CareTeams.tsx';
-import { Coverage } from './screens/admin/Coverage.tsx';
-import { People } from './screens/admin/People.tsx';
-import { PersonDetail } from './screens/admin/PersonDetail.tsx';
-import { PersonNew } from './screens/admin/PersonNew.tsx';
 import { PatientPage } from './screens/patients/PatientPage.tsx';
 import { PatientSearch } from './screens/patients/PatientSearch.tsx';
-import { AccessReport } from './screens/privacy/AccessReport.tsx';
-import { AuditEventDetail } from './screens/privacy/AuditEventDetail.tsx';
-import { AuditSearch } from './screens/privacy/AuditSearch.tsx';
-import { BreakGlassReviews } from './screens/privacy/BreakGlassReviews.tsx';
-import { PrivacyIndex, PrivacyLayout } from './screens/privacy/PrivacyLayout.tsx';
-import { Verification } from './screens/privacy/Verification.tsx';
 import { SignInScreen } from './screens/SignIn.tsx';
-import { AccountDesk } from './screens/support/AccountDesk.tsx';
-import { FindAccount } from './screens/support/FindAccount.tsx';
 import { WhoAmI } from './screens/WhoAmI.tsx';
 import { homeFor, useSession } from './session/session.tsx';
+
+/**
+ * A screen loaded when first opened. Clinicians' screens (patients, the chart) come with the app; the integration,
+ * identity, privacy, directory and support screens, used by few, load on first use (Shell shows a line meanwhile),
+ * which keeps the first load of the app small.
+ */
+function onFirstUse<M extends Record<string, unknown>, K extends keyof M & string>(load: () => Promise<M>, name: K): LazyExoticComponent<ComponentType> {
+  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
+}
+
+const integration = () => import('./integration/screens.ts');
+const IntegrationLayout = onFirstUse(integration, 'IntegrationLayout');
+const IntegrationIndex = onFirstUse(integration, 'IntegrationIndex');
+const FeedsDashboard = onFirstUse(integration, 'FeedsDashboard');
+const MessageBrowser = onFirstUse(integration, 'MessageBrowser');
+const MessageDetailRoute = onFirstUse(integration, 'MessageDetailRoute');
+const Sources = onFirstUse(integration, 'Sources');
+const PossibleMatches = onFirstUse(integration, 'PossibleMatches');
+const PossibleMatchDetail = onFirstUse(integration, 'PossibleMatchDetail');
+const IdentityHistory = onFirstUse(integration, 'IdentityHistory');
+
+const privacy = () => import('./screens/privacy/screens.ts');
+const PrivacyLayout = onFirstUse(privacy, 'PrivacyLayout');
+const PrivacyIndex = onFirstUse(privacy, 'PrivacyIndex');
+const AuditSearch = onFirstUse(privacy, 'AuditSearch');
+const AuditEventDetail = onFirstUse(privacy, 'AuditEventDetail');
+const AccessReport = onFirstUse(privacy, 'AccessReport');
+const BreakGlassReviews = onFirstUse(privacy, 'BreakGlassReviews');
+const Verification = onFirstUse(privacy, 'Verification');
+
+const admin = () => import('./screens/admin/screens.ts');
+const AdminLayout = onFirstUse(admin, 'AdminLayout');
+const AdminIndex = onFirstUse(admin, 'AdminIndex');
+const People = onFirstUse(admin, 'People');
+const PersonNew = onFirstUse(admin, 'PersonNew');
+const PersonDetail = onFirstUse(admin, 'PersonDetail');
+const CareTeams = onFirstUse(admin, 'CareTeams');
+const Coverage = onFirstUse(admin, 'Coverage');
+
+const support = () => import('./screens/support/screens.ts');
+const FindAccount = onFirstUse(support, 'FindAccount');
+const AccountDesk = onFirstUse(support, 'AccountDesk');
 
 /**
  * Screens and their addresses. The server serves the app only at `/` (src/api/routes/web.ts), so the screens live in

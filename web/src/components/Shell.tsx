@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { Suspense, useRef } from 'react';
 import { Outlet } from 'react-router';
 import { useInstanceContext } from '../status/instance-context.tsx';
 import { SiteHeader } from './SiteHeader.tsx';
@@ -22,7 +22,10 @@ export function Shell() {
       </a>
       <SiteHeader instance={instance} />
       <main className="page" id="main" ref={main} tabIndex={-1}>
-        <Outlet />
+        {/* Screens used by few load on first use (routes.tsx): one line while they do, in the page's place. */}
+        <Suspense fallback={<p className="loading" role="status">Loading the screen…</p>}>
+          <Outlet />
+        </Suspense>
       </main>
       <footer className="site-footer">
         <p>Vigil decides every request on the server and records each access to patient data.</p>
