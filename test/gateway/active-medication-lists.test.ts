@@ -217,6 +217,16 @@ describe('medications from an active-only pharmacy', () => {
       });
     });
 
+    it('takes the merge\'s time from its earliest statement when the pharmacy sends it twice, whatever the order', async () => {
+      await harness(async (h) => {
+        const restated: Delivery = { sender: PHARMACY, control: 'MRG-2', text: merge(PHARMACY, PERSON_1, DUPLICATE.mrn, 'MRG-2', '20240305090000+0000') };
+        await deliver(h, [...registrations, duplicateList, beforeMerge, afterMerge, restated]);
+        assert.deepEqual(await stateOf(h.store, 'RX-A'), active, 'stated on 5 March only so far: the list of the 4th predates it');
+        await deliver(h, [mergeMessage]);
+        assert.deepEqual(await stateOf(h.store, 'RX-A'), stoppedByLaterList, 'the statement of the 3rd arrives: the list of the 4th speaks for both charts');
+      });
+    });
+
     it('ends the same when the merge arrives after the lists it bears on', async () => {
       await harness(async (h) => {
         await deliver(h, [...registrations, afterMerge, duplicateList, beforeMerge, mergeMessage]);

@@ -38,7 +38,7 @@ async function recordLinkEvent(
 
 /** The records named, with the patient each sits on now (absent when unknown). */
 async function recordsByIds(db: Db | Tx, ids: readonly string[]) {
-  const rows = await db.selectFrom('patient_records').select(['id', 'patient_id', 'retired_into']).where('id', 'in', [...ids]).execute();
+  const rows = await db.selectFrom('patient_records').select(['id', 'patient_id', 'retired_into', 'retired_at']).where('id', 'in', [...ids]).execute();
   return ids.map((id) => rows.find((r) => r.id === id));
 }
 
@@ -67,6 +67,10 @@ export async function mergeRecords(db: Db | Tx, input: { survivorRecordId: strin
   if (!survivor || !retired) throw new VigilError('merge-record-unknown', 404, 'A record named by the merge is not in the index.');
   const mergeId = uuidv7();
   if (survivor.patient_id === retired.patient_id && retired.retired_into === survivor.id) {
+    // The same merge stated again: its time is the earliest statement's, whatever order the copies arrive in.
+    if (input.sourceTime && (!retired.retired_at || input.sourceTime < retired.retired_at)) {
+      await db.updateTable('patient_records').set({ retired_at: input.sourceTime }).where('id', '=', retired.id).execute();
+    }
     return { mergeId, survivorPatientId: survivor.patient_id, retiredPatientId: retired.patient_id, movedRecords: 0, alreadyMerged: true };
   }
   const from = retired.patient_id;
