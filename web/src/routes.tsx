@@ -11,46 +11,18 @@ import { WhoAmI } from './screens/WhoAmI.tsx';
 import { homeFor, useSession } from './session/session.tsx';
 
 /**
- * A screen loaded when first opened. Clinicians' screens (patients, the chart) come with the app; the integration,
+ * Screens loaded when first opened. Clinicians' screens (patients, the chart) come with the app; the integration,
  * identity, privacy, directory and support screens, used by few, load on first use (Shell shows a line meanwhile),
- * which keeps the first load of the app small.
+ * which keeps the first load of the app small. Each group is one module, so one request.
  */
-function onFirstUse<M extends Record<string, unknown>, K extends keyof M & string>(load: () => Promise<M>, name: K): LazyExoticComponent<ComponentType> {
-  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
+function loadedOnFirstUse<K extends string>(load: () => Promise<Record<K, ComponentType>>, names: readonly K[]): Record<K, LazyExoticComponent<ComponentType>> {
+  return Object.fromEntries(names.map((name) => [name, lazy(async () => ({ default: (await load())[name] }))])) as Record<K, LazyExoticComponent<ComponentType>>;
 }
 
-const integration = () => import('./integration/screens.ts');
-const IntegrationLayout = onFirstUse(integration, 'IntegrationLayout');
-const IntegrationIndex = onFirstUse(integration, 'IntegrationIndex');
-const FeedsDashboard = onFirstUse(integration, 'FeedsDashboard');
-const MessageBrowser = onFirstUse(integration, 'MessageBrowser');
-const MessageDetailRoute = onFirstUse(integration, 'MessageDetailRoute');
-const Sources = onFirstUse(integration, 'Sources');
-const PossibleMatches = onFirstUse(integration, 'PossibleMatches');
-const PossibleMatchDetail = onFirstUse(integration, 'PossibleMatchDetail');
-const IdentityHistory = onFirstUse(integration, 'IdentityHistory');
-
-const privacy = () => import('./screens/privacy/screens.ts');
-const PrivacyLayout = onFirstUse(privacy, 'PrivacyLayout');
-const PrivacyIndex = onFirstUse(privacy, 'PrivacyIndex');
-const AuditSearch = onFirstUse(privacy, 'AuditSearch');
-const AuditEventDetail = onFirstUse(privacy, 'AuditEventDetail');
-const AccessReport = onFirstUse(privacy, 'AccessReport');
-const BreakGlassReviews = onFirstUse(privacy, 'BreakGlassReviews');
-const Verification = onFirstUse(privacy, 'Verification');
-
-const admin = () => import('./screens/admin/screens.ts');
-const AdminLayout = onFirstUse(admin, 'AdminLayout');
-const AdminIndex = onFirstUse(admin, 'AdminIndex');
-const People = onFirstUse(admin, 'People');
-const PersonNew = onFirstUse(admin, 'PersonNew');
-const PersonDetail = onFirstUse(admin, 'PersonDetail');
-const CareTeams = onFirstUse(admin, 'CareTeams');
-const Coverage = onFirstUse(admin, 'Coverage');
-
-const support = () => import('./screens/support/screens.ts');
-const FindAccount = onFirstUse(support, 'FindAccount');
-const AccountDesk = onFirstUse(support, 'AccountDesk');
+const Integration = loadedOnFirstUse(() => import('./integration/screens.ts'), ['IntegrationLayout', 'IntegrationIndex', 'FeedsDashboard', 'MessageBrowser', 'MessageDetailRoute', 'Sources', 'PossibleMatches', 'PossibleMatchDetail', 'IdentityHistory']);
+const Privacy = loadedOnFirstUse(() => import('./screens/privacy/screens.ts'), ['PrivacyLayout', 'PrivacyIndex', 'AuditSearch', 'AuditEventDetail', 'AccessReport', 'BreakGlassReviews', 'Verification']);
+const Admin = loadedOnFirstUse(() => import('./screens/admin/screens.ts'), ['AdminLayout', 'AdminIndex', 'People', 'PersonNew', 'PersonDetail', 'CareTeams', 'Coverage']);
+const Support = loadedOnFirstUse(() => import('./screens/support/screens.ts'), ['FindAccount', 'AccountDesk']);
 
 /**
  * Screens and their addresses. The server serves the app only at `/` (src/api/routes/web.ts), so the screens live in
@@ -106,44 +78,44 @@ export function createRouter(pollMs: number) {
         { path: 'patients/:id', element: signedIn(<PatientPage />, ['patient.read'], 'opening patient records') },
         {
           path: 'privacy',
-          element: signedIn(<PrivacyLayout />, ['audit.read', 'break-glass.review', 'audit.verify'], 'privacy and audit work'),
+          element: signedIn(<Privacy.PrivacyLayout />, ['audit.read', 'break-glass.review', 'audit.verify'], 'privacy and audit work'),
           children: [
-            { index: true, element: <PrivacyIndex /> },
-            { path: 'audit', element: <RequirePermission actions={['audit.read']} what="searching the audit trail"><AuditSearch /></RequirePermission> },
-            { path: 'audit/:id', element: <RequirePermission actions={['audit.read']} what="reading audit events"><AuditEventDetail /></RequirePermission> },
-            { path: 'access-report', element: <RequirePermission actions={['audit.read']} what="access reports"><AccessReport /></RequirePermission> },
-            { path: 'break-glass', element: <RequirePermission actions={['break-glass.review']} what="reviewing emergency access"><BreakGlassReviews /></RequirePermission> },
-            { path: 'verification', element: <Verification /> },
+            { index: true, element: <Privacy.PrivacyIndex /> },
+            { path: 'audit', element: <RequirePermission actions={['audit.read']} what="searching the audit trail"><Privacy.AuditSearch /></RequirePermission> },
+            { path: 'audit/:id', element: <RequirePermission actions={['audit.read']} what="reading audit events"><Privacy.AuditEventDetail /></RequirePermission> },
+            { path: 'access-report', element: <RequirePermission actions={['audit.read']} what="access reports"><Privacy.AccessReport /></RequirePermission> },
+            { path: 'break-glass', element: <RequirePermission actions={['break-glass.review']} what="reviewing emergency access"><Privacy.BreakGlassReviews /></RequirePermission> },
+            { path: 'verification', element: <Privacy.Verification /> },
           ],
         },
         {
           path: 'admin',
-          element: signedIn(<AdminLayout />, ['directory.read'], 'directory administration'),
+          element: signedIn(<Admin.AdminLayout />, ['directory.read'], 'directory administration'),
           children: [
-            { index: true, element: <AdminIndex /> },
-            { path: 'people', element: <People /> },
-            { path: 'people/new', element: <RequirePermission actions={['directory.write']} what="adding people"><PersonNew /></RequirePermission> },
-            { path: 'people/:id', element: <PersonDetail /> },
-            { path: 'care-teams', element: <CareTeams /> },
-            { path: 'coverage', element: <Coverage /> },
+            { index: true, element: <Admin.AdminIndex /> },
+            { path: 'people', element: <Admin.People /> },
+            { path: 'people/new', element: <RequirePermission actions={['directory.write']} what="adding people"><Admin.PersonNew /></RequirePermission> },
+            { path: 'people/:id', element: <Admin.PersonDetail /> },
+            { path: 'care-teams', element: <Admin.CareTeams /> },
+            { path: 'coverage', element: <Admin.Coverage /> },
           ],
         },
         {
           path: 'integration',
-          element: signedIn(<IntegrationLayout />, ['feed.read', 'message.read', 'source.manage', 'identity.review'], 'integration work (feeds, messages, sources, possible matches)'),
+          element: signedIn(<Integration.IntegrationLayout />, ['feed.read', 'message.read', 'source.manage', 'identity.review'], 'integration work (feeds, messages, sources, possible matches)'),
           children: [
-            { index: true, element: <IntegrationIndex /> },
-            { path: 'feeds', element: <RequirePermission actions={['feed.read']} what="watching feeds"><FeedsDashboard /></RequirePermission> },
-            { path: 'messages', element: <RequirePermission actions={['message.read']} what="looking at inbound messages"><MessageBrowser /></RequirePermission> },
-            { path: 'messages/:id', element: <RequirePermission actions={['message.read']} what="looking at inbound messages"><MessageDetailRoute /></RequirePermission> },
-            { path: 'sources', element: <RequirePermission actions={['feed.read', 'source.manage']} what="managing sources"><Sources /></RequirePermission> },
-            { path: 'possible-matches', element: <RequirePermission actions={['identity.review']} what="reviewing possible matches"><PossibleMatches /></RequirePermission> },
-            { path: 'possible-matches/:id', element: <RequirePermission actions={['identity.review']} what="reviewing possible matches"><PossibleMatchDetail /></RequirePermission> },
-            { path: 'identity/patients/:id', element: <RequirePermission actions={['identity.review']} what="correcting patient identity"><IdentityHistory /></RequirePermission> },
+            { index: true, element: <Integration.IntegrationIndex /> },
+            { path: 'feeds', element: <RequirePermission actions={['feed.read']} what="watching feeds"><Integration.FeedsDashboard /></RequirePermission> },
+            { path: 'messages', element: <RequirePermission actions={['message.read']} what="looking at inbound messages"><Integration.MessageBrowser /></RequirePermission> },
+            { path: 'messages/:id', element: <RequirePermission actions={['message.read']} what="looking at inbound messages"><Integration.MessageDetailRoute /></RequirePermission> },
+            { path: 'sources', element: <RequirePermission actions={['feed.read', 'source.manage']} what="managing sources"><Integration.Sources /></RequirePermission> },
+            { path: 'possible-matches', element: <RequirePermission actions={['identity.review']} what="reviewing possible matches"><Integration.PossibleMatches /></RequirePermission> },
+            { path: 'possible-matches/:id', element: <RequirePermission actions={['identity.review']} what="reviewing possible matches"><Integration.PossibleMatchDetail /></RequirePermission> },
+            { path: 'identity/patients/:id', element: <RequirePermission actions={['identity.review']} what="correcting patient identity"><Integration.IdentityHistory /></RequirePermission> },
           ],
         },
-        { path: 'support', element: signedIn(<FindAccount />, ['account.read'], 'the support desk (accounts and sessions)') },
-        { path: 'support/accounts/:personId', element: signedIn(<AccountDesk />, ['account.read'], 'the support desk (accounts and sessions)') },
+        { path: 'support', element: signedIn(<Support.FindAccount />, ['account.read'], 'the support desk (accounts and sessions)') },
+        { path: 'support/accounts/:personId', element: signedIn(<Support.AccountDesk />, ['account.read'], 'the support desk (accounts and sessions)') },
         { path: '*', element: <NotFound /> },
       ],
     },
