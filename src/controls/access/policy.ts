@@ -178,6 +178,14 @@ export const SECURITY_LABELS = {
 } as const satisfies Record<string, { name: string; roles: readonly Role[] }>;
 export type SecurityLabel = keyof typeof SECURITY_LABELS;
 
+const CONFIDENTIALITY_LABELS: ReadonlySet<string> = new Set(['R', 'V']);
+
+/** A security label as FHIR codes it (meta.security): confidentiality in v3 Confidentiality, the rest in v3 ActCode. */
+export function securityLabelCoding(label: string): { system: string; code: string } {
+  const system = CONFIDENTIALITY_LABELS.has(label) ? 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality' : 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+  return { system, code: label };
+}
+
 /** Patient fields by purpose; a role sees the union of its groups (minimum necessary). */
 export const PATIENT_FIELD_GROUPS = {
   identity: ['id', 'identifier', 'name', 'birthDate', 'gender', 'active', 'link'],

@@ -1,3 +1,4 @@
+import { securityLabelCoding } from '../../controls/access/policy.ts';
 import type { PatientsTable } from '../../store/schema.ts';
 import type { Selectable } from 'kysely';
 
@@ -10,11 +11,9 @@ export interface IdentifierRow {
 
 export type FhirPatient = { resourceType: 'Patient'; id: string } & Record<string, unknown>;
 
-const LABEL_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
-
 export function toFhirPatient(row: PatientRow, identifiers: readonly IdentifierRow[]): FhirPatient {
   const resource: FhirPatient = { resourceType: 'Patient', id: row.id };
-  if (row.security_labels.length > 0) resource.meta = { security: row.security_labels.map((code) => ({ system: LABEL_SYSTEM, code })) };
+  if (row.security_labels.length > 0) resource.meta = { security: row.security_labels.map(securityLabelCoding) };
   if (identifiers.length > 0) resource.identifier = identifiers.map((i) => ({ system: i.system, value: i.value }));
   if (row.family_name || row.given_names) {
     resource.name = [{ use: 'official', ...(row.family_name ? { family: row.family_name } : {}), ...(row.given_names ? { given: row.given_names.split(/\s+/).filter(Boolean) } : {}) }];

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { securityLabelCoding } from '../../../controls/access/policy.ts';
 import type { Concept, Coding as ModelCoding, Dosage as ModelDosage, Quantity as ModelQuantity } from '../../../model/clinical.ts';
 import type { SourceTime } from '../../../model/time.ts';
 import type { StoredFact } from '../stored-fact.ts';
@@ -83,9 +84,6 @@ export function encounterOf(fact: StoredFact, element: 'encounter' | 'context'):
   return fact.encounterId ? { [element]: ref('Encounter', fact.encounterId) } : {};
 }
 
-/** Confidentiality codes among security labels (R, V); the others are sensitivity categories (v3 ActCode). */
-const CONFIDENTIALITY_CODES: ReadonlySet<string> = new Set(['R', 'V']);
-
 /**
  * Versioning and origin of a fact: versionId = number of versions; the source as meta.source; inferred as a tag; the
  * labels its source put on it as meta.security.
@@ -94,12 +92,7 @@ export function factMeta(fact: StoredFact): Meta {
   const meta: Meta = { versionId: String(fact.versionId), lastUpdated: fact.lastUpdated.toISOString() };
   if (fact.sourceName) meta.source = `urn:vigil:source:${fact.sourceName}`;
   if (fact.derivation !== 'asserted') meta.tag = [{ system: VIGIL_SYSTEM.derivation, code: fact.derivation }];
-  if (fact.securityLabels.length > 0) {
-    meta.security = fact.securityLabels.map((code) => ({
-      system: CONFIDENTIALITY_CODES.has(code) ? 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality' : 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
-      code,
-    }));
-  }
+  if (fact.securityLabels.length > 0) meta.security = fact.securityLabels.map(securityLabelCoding);
   return meta;
 }
 
