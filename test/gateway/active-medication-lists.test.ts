@@ -10,6 +10,7 @@ import { IdentityHistoryService } from '../../src/core/identity/identity-history
 import { adt, merge, NORTH, PERSON_1, PHARMACY, rde, type MedicationLine } from '../support/hl7-builder.ts';
 import { withProcessor, type ProcessorHarness } from '../support/processor-harness.ts';
 import { seededRandom } from '../support/seeded-random.ts';
+import { OPERATOR, OPERATOR_FACTS } from '../support/operator-subject.ts';
 
 /**
  * A pharmacy whose profile says `medications: active-only` sends the patient's whole active list each time and never
@@ -211,8 +212,7 @@ describe('medications from an active-only pharmacy', () => {
         assert.deepEqual(await stateOf(h.store, 'RX-B'), active);
 
         const mergeId = (await sql<{ merge: string }>`SELECT evidence->>'merge' AS merge FROM identity_link_events WHERE decision = 'source-merge'`.execute(h.store.db)).rows[0]!.merge;
-        const operator = { kind: 'person' as const, id: '00000000-0000-7000-8000-000000000001', username: 'op', displayName: 'Op', roles: ['integration-operator'], organizationId: '00000000-0000-7000-8000-000000000002', facilityIds: [], sessionId: '00000000-0000-7000-8000-000000000003', sessionKind: 'api' as const, mfaAt: null };
-        await new IdentityHistoryService(h.store, reinferMedicationsOf).unmerge(operator, { requestId: 'r', clientIp: null, userAgent: null, purposeOfUse: 'HOPERAT' }, mergeId, 'A40 sent for the wrong chart');
+        await new IdentityHistoryService(h.store, reinferMedicationsOf).unmerge(OPERATOR, OPERATOR_FACTS, mergeId, 'A40 sent for the wrong chart');
         assert.deepEqual(await stateOf(h.store, 'RX-A'), active, 'unmerged: the survivor\'s list no longer speaks for it');
       });
     });

@@ -7,6 +7,7 @@ import { adt, PERSON_1, PERSON_2, type Sender } from '../support/hl7-builder.ts'
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';
 import { waitFor } from '../support/wait.ts';
+import { OPERATOR, OPERATOR_FACTS } from '../support/operator-subject.ts';
 
 /**
  * HL7 enhanced acknowledgment mode end to end: the sender gets the accept acknowledgment (CA) on its connection when
@@ -148,9 +149,7 @@ describe('application acknowledgments (enhanced mode)', () => {
 
     const { OperatorConsole } = await import('../../src/gateway/operator-console.ts');
     const operator = new OperatorConsole(t.vigil.store, t.vigil.gateway.registry, t.vigil.gateway.archive);
-    const subject = { kind: 'person' as const, id: '00000000-0000-7000-8000-000000000001', username: 'op', displayName: 'Op', roles: ['integration-operator'], organizationId: '00000000-0000-7000-8000-000000000002', facilityIds: [], sessionId: '00000000-0000-7000-8000-000000000003', sessionKind: 'api' as const, mfaAt: null };
-    const facts = { requestId: 'r', clientIp: null, userAgent: null, purposeOfUse: 'HOPERAT' };
-    assert.deepEqual((await operator.reprocess(subject, facts, [id])).queued, [id]);
+    assert.deepEqual((await operator.reprocess(OPERATOR, OPERATOR_FACTS, [id])).queued, [id]);
     await waitFor('the AA that follows the AE', async () => receiver.frames.some((f) => f.includes('MSA|AA|E-6')));
     await waitFor('the row to say AA sent', async () => {
       const row = await ackRow('E-6');
@@ -160,7 +159,7 @@ describe('application acknowledgments (enhanced mode)', () => {
 
     // Worked once more with the same outcome: the sender already has its answer.
     const before = receiver.frames.length;
-    await operator.replay(subject, facts, 'east-adt', '2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z');
+    await operator.replay(OPERATOR, OPERATOR_FACTS, 'east-adt', '2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z');
     await waitFor('the replayed messages to be worked', async () => (await db().selectFrom('gateway_messages').select('state').where('control_id', '=', 'E-6').executeTakeFirstOrThrow()).state === 'processed' && (await steps('E-6')).filter((s) => s === 'processed').length === 3);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(receiver.frames.slice(before).filter((f) => f.includes('|E-6')).length, 0, 'no second AA for a replay that ended as before');

@@ -8,6 +8,7 @@ import { adt, LAB, merge, NORTH, oru, PERSON_1, PERSON_2 } from '../support/hl7-
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';
 import { waitFor } from '../support/wait.ts';
+import { OPERATOR, OPERATOR_FACTS } from '../support/operator-subject.ts';
 
 /**
  * HL7 v2 from a sender's socket to normalized facts: durable before acknowledged, duplicates and replays change
@@ -143,10 +144,9 @@ describe('HL7 v2 over MLLP into the normalized model', () => {
     const row = await db().selectFrom('gateway_messages').select(['id', 'state', 'reason_code', 'source_id']).where('control_id', '=', 'C-STRANGER-1').executeTakeFirstOrThrow();
     assert.deepEqual({ state: row.state, reason: row.reason_code, source: row.source_id }, { state: 'quarantined', reason: 'unregistered-source', source: null });
     await t.vigil.store.tx((trx) => t.vigil.gateway.registry.add(trx, { name: 'south-adt', kind: 'hl7v2', msh3: stranger.app, msh4: stranger.facility }, { actorName: 'test' }));
-    const subject = { kind: 'person' as const, id: '00000000-0000-7000-8000-000000000001', username: 'op', displayName: 'Op', roles: ['integration-operator'], organizationId: '00000000-0000-7000-8000-000000000002', facilityIds: [], sessionId: '00000000-0000-7000-8000-000000000003', sessionKind: 'api' as const, mfaAt: null };
     const { OperatorConsole } = await import('../../src/gateway/operator-console.ts');
     const operator = new OperatorConsole(t.vigil.store, t.vigil.gateway.registry, t.vigil.gateway.archive);
-    const result = await operator.reprocess(subject, { requestId: 'r', clientIp: null, userAgent: null, purposeOfUse: 'HOPERAT' }, [row.id]);
+    const result = await operator.reprocess(OPERATOR, OPERATOR_FACTS, [row.id]);
     assert.deepEqual(result.queued, [row.id]);
     await settled('C-STRANGER-1', 'processed');
   });

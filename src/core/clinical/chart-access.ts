@@ -5,7 +5,7 @@ import { recordAudit, type AuditEventInput } from '../../controls/audit/audit-ev
 import { NotFoundError } from '../../errors.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import { DeniedAccess } from '../patients/patient-service.ts';
-import { resultActionFor, visibilityFor, type ResultAction, type Visibility } from './result-visibility.ts';
+import { isResultKind, resultActionFor, visibilityFor, type ResultAction, type Visibility } from './result-visibility.ts';
 
 /**
  * Asking the decision point about one patient's chart: the relation is loaded once in the caller's transaction and
@@ -55,7 +55,7 @@ export async function authorizeChart(trx: Tx, subject: Subject, patientId: strin
 }
 
 /** A result's status needs its own action; the refusal carries the decision point's reason for that action. */
-export function requireResultAction(access: ChartAccess, subject: Subject, status: string, target: Target): ResultAction {
+function requireResultAction(access: ChartAccess, subject: Subject, status: string, target: Target): ResultAction {
   const action = resultActionFor(status);
   if (access.visibility[action] === null) {
     const reason = decide({ subject, action, patient: access.relation }).reason;
@@ -65,12 +65,15 @@ export function requireResultAction(access: ChartAccess, subject: Subject, statu
 }
 
 /**
- * A fact its source labelled (a restricted document) is read only by a caller who opens every one of its labels; the
- * refusal is the decision point's for a label on the patient. The labels are checked again in SQL (factVisibility).
+ * The action reading one fact is, once the caller may read it: a fact its source labelled (a restricted document) only
+ * by a caller who opens every one of its labels (refused as the decision point refuses a label on the patient), and a
+ * result only under the action of its status (see requireResultAction). Both are checked again in the read's SQL
+ * (factVisibility), since the fact may change after this header was read.
  */
-export function requireLabelsOpened(access: ChartAccess, labels: readonly string[], target: Target): void {
+export function requireFactRead(access: ChartAccess, subject: Subject, fact: { kind: string; status: string; labels: readonly string[] }, target: Target): ResultAction | 'chart.read' {
   const opened = access.visibility.openedLabels;
-  if (opened !== null && labels.some((l) => !opened.includes(l))) throw refusal('chart.read', 'deny-sensitive-label', target, access.patientId);
+  if (opened !== null && fact.labels.some((l) => !opened.includes(l))) throw refusal('chart.read', 'deny-sensitive-label', target, access.patientId);
+  return isResultKind(fact.kind) ? requireResultAction(access, subject, fact.status, target) : 'chart.read';
 }
 
 /** An access that only break-glass allowed is emergency treatment, whatever the caller declared. */

@@ -5,7 +5,7 @@ import type { FactKind } from '../../model/clinical.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import { loadPatient } from '../patients/patient-service.ts';
 import { projectPatient, type FhirPatient } from '../patients/fhir-patient.ts';
-import { auditedRefusals, authorizeChart, readEvent, recordRead, requireLabelsOpened, requireResultAction, type ChartAccess, type Target } from './chart-access.ts';
+import { auditedRefusals, authorizeChart, readEvent, recordRead, requireFactRead, type ChartAccess, type Target } from './chart-access.ts';
 import { identifiersWithSources, staleFeeds } from './chart-sources.ts';
 import { firstScreen, readSections, sectionCursor } from './chart-pages.ts';
 import type { ChartSectionName } from './chart-sections.ts';
@@ -70,8 +70,7 @@ export class ChartService {
       const header = isUuid(id) ? await factHeader(trx, id, [FACT_TYPES[type]]) : undefined;
       const access = await authorizeChart(trx, subject, header?.patientId ?? null, target);
       if (!header) throw new NotFoundError('No resource of this type has this id.');
-      requireLabelsOpened(access, header.labels, target);
-      const action = isResultKind(header.kind) ? requireResultAction(access, subject, header.status, target) : 'chart.read';
+      const action = requireFactRead(access, subject, header, target);
       // The status is checked again in SQL: it may have changed since the header was read.
       const [fact] = await loadFacts(trx, [id], factVisibility(access.visibility, 'f'));
       if (!fact) throw new NotFoundError('No resource of this type has this id.');
@@ -196,8 +195,7 @@ export class ChartService {
       const target: Target = { resourceType: header ? typeOfKind(header.kind) : 'Resource', id: factId };
       const access = await authorizeChart(trx, subject, header?.patientId ?? null, target);
       if (!header) throw new NotFoundError('No fact has this id.');
-      requireLabelsOpened(access, header.labels, target);
-      const action = isResultKind(header.kind) ? requireResultAction(access, subject, header.status, target) : 'chart.read';
+      const action = requireFactRead(access, subject, header, target);
       const [fact] = await loadFacts(trx, [factId], factVisibility(access.visibility, 'f'));
       if (!fact) throw new NotFoundError('No fact has this id.');
       const versions = await loadVersions(trx, [factId], access.visibility);
@@ -219,8 +217,7 @@ export class ChartService {
       const header = isUuid(target.id) ? await factHeader(trx, target.id, [FACT_TYPES[target.resourceType]]) : undefined;
       const access = await authorizeChart(trx, subject, header?.patientId ?? null, target);
       if (!header) throw new NotFoundError('No resource of this type has this id.');
-      requireLabelsOpened(access, header.labels, target);
-      const action = isResultKind(header.kind) ? requireResultAction(access, subject, header.status, target) : 'chart.read';
+      const action = requireFactRead(access, subject, header, target);
       const versions = await loadVersions(trx, [target.id], access.visibility);
       const out = versions.map((v) => toProvenance(v.id, { resourceType: target.resourceType, id: target.id, version: v.number }, v.provenance, v.recordedAt));
       await recordRead(trx, subject, facts, access, readEvent(access, action, 'Provenance', out.map((p) => p.id), { target: `${target.resourceType}/${target.id}` }));
@@ -235,7 +232,7 @@ export class ChartService {
       const version = isUuid(id) ? await versionFact(trx, id) : undefined;
       if (version) {
         const access = await authorizeChart(trx, subject, version.patientId, target);
-        const action = isResultKind(version.kind) ? requireResultAction(access, subject, version.status, target) : 'chart.read';
+        const action = requireFactRead(access, subject, version, target);
         const stored = await loadVersion(trx, id, access.visibility);
         if (!stored) throw new NotFoundError('No resource of this type has this id.');
         await recordRead(trx, subject, facts, access, readEvent(access, action, 'Provenance', [id], { target: `${typeOfKind(version.kind)}/${version.factId}` }));

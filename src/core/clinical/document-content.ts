@@ -7,7 +7,7 @@ import { PatientKeys } from '../../controls/keys/patient-keys.ts';
 import { NotFoundError, VigilError } from '../../errors.ts';
 import type { DocumentContent } from '../../model/clinical.ts';
 import type { Db, Store, Tx } from '../../store/store.ts';
-import { auditedRefusals, authorizeChart, readEvent, recordRead, requireLabelsOpened } from './chart-access.ts';
+import { auditedRefusals, authorizeChart, readEvent, recordRead, requireFactRead } from './chart-access.ts';
 import { factHeader, loadFacts } from './fact-query.ts';
 import { factVisibility } from './result-visibility.ts';
 
@@ -88,7 +88,7 @@ export async function readDocumentContent(store: Store, kek: KeyEncryptionServic
       const header = isUuid(id) ? await factHeader(trx, id, ['document']) : undefined;
       const access = await authorizeChart(trx, subject, header?.patientId ?? null, { resourceType: 'Binary', id });
       if (!header) throw new NotFoundError(MISSING);
-      requireLabelsOpened(access, header.labels, { resourceType: 'Binary', id });
+      requireFactRead(access, subject, header, { resourceType: 'Binary', id });
       const [fact] = await loadFacts(trx, [id], factVisibility(access.visibility, 'f'));
       if (!fact || fact.status === 'entered-in-error') throw new NotFoundError(MISSING);
       const rows = await sql<ContentRow>`

@@ -51,12 +51,12 @@ export async function loadVersion(trx: Tx, versionId: string, visibility: Visibi
   return rows.rows.map(toVersion).find((v) => v.id === versionId);
 }
 
-export async function versionFact(trx: Tx, versionId: string): Promise<{ factId: string; patientId: string; kind: FactKind; status: string } | undefined> {
-  const rows = await sql<{ fact_id: string; patient_id: string; kind: FactKind; status: string }>`
-    select v.fact_id, f.patient_id, f.kind, v.status from clinical_fact_versions v join clinical_facts f on f.id = v.fact_id
+export async function versionFact(trx: Tx, versionId: string): Promise<{ factId: string; patientId: string; kind: FactKind; status: string; labels: string[] } | undefined> {
+  const rows = await sql<{ fact_id: string; patient_id: string; kind: FactKind; status: string; security_labels: string[] }>`
+    select v.fact_id, f.patient_id, f.kind, v.status, f.security_labels from clinical_fact_versions v join clinical_facts f on f.id = v.fact_id
     where v.id = ${versionId}::uuid`.execute(trx);
   const r = rows.rows[0];
-  return r ? { factId: r.fact_id, patientId: r.patient_id, kind: r.kind, status: r.status } : undefined;
+  return r ? { factId: r.fact_id, patientId: r.patient_id, kind: r.kind, status: r.status, labels: r.security_labels } : undefined;
 }
 
 function toVersion(r: VersionRow): StoredVersion {

@@ -85,13 +85,13 @@ interface EventRow {
 
 export class IdentityHistoryService {
   /**
-   * `afterUndo` runs in the transaction of an unmerge or an undone source link with the records that moved back, for
-   * what other modules keep per record (the clinical inference over active medication lists), which identity does not
-   * know about.
+   * `afterUnmerge` runs in the transaction of an unmerge with the records that moved back, for what other modules keep
+   * per record and merge (the clinical inference over active medication lists), which identity does not know about. An
+   * undone source link retires no record, so it has nothing to tell them.
    */
   constructor(
     private readonly store: Store,
-    private readonly afterUndo: (trx: Tx, recordIds: readonly string[]) => Promise<unknown> = async () => undefined,
+    private readonly afterUnmerge: (trx: Tx, recordIds: readonly string[]) => Promise<unknown> = async () => undefined,
   ) {}
 
   private permit(subject: Subject): void {
@@ -210,7 +210,7 @@ export class IdentityHistoryService {
       await lockIdentifiers(trx, identifiers);
       const actor = actorOf(subject);
       const outcome = group === 'merge' ? await unmerge(trx, { mergeId: id, actor }) : await undoSourceLink(trx, { linkId: id, actor });
-      await this.afterUndo(trx, [...new Set(moved.rows.map((r) => r.record_id))]);
+      if (group === 'merge') await this.afterUnmerge(trx, [...new Set(moved.rows.map((r) => r.record_id))]);
       const patients = moved.rows.flatMap((r) => [r.from_patient_id, r.to_patient_id]);
       await this.audit(trx, subject, facts, group === 'merge' ? 'identity.unmerge' : 'identity.unlink-source', 'U', patients, { [group]: id, restoredRecords: outcome.restoredRecords, reason: why });
       return { restoredRecords: outcome.restoredRecords, restoredPatientId: outcome.patientId };
