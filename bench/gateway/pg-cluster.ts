@@ -144,7 +144,7 @@ export async function startBenchCluster(options: ClusterOptions = {}): Promise<B
 
 /** Forgets the statistics gathered so far (pg_stat_statements loaded and created in the database). */
 export async function resetStatements(url: string): Promise<void> {
-  await adminQuery(url, 'SELECT pg_stat_statements_reset()');
+  await adminQuery(url, 'SELECT pg_stat_statements_reset(), pg_stat_reset()');
 }
 
 /**
@@ -152,9 +152,9 @@ export async function resetStatements(url: string): Promise<void> {
  * went (planning and execution). Statement texts have placeholders for every value, so nothing here is content.
  */
 export async function printStatements(url: string, messages: number, label: string): Promise<void> {
-  const rows = await adminQuery<{ calls: string; exec_ms: number; plan_ms: number; toplevel: boolean; query: string }>(
+  const rows = await adminQuery<{ calls: string; plans: string; exec_ms: number; plan_ms: number; toplevel: boolean; query: string }>(
     url,
-    `SELECT s.calls, s.total_exec_time AS exec_ms, s.total_plan_time AS plan_ms, s.toplevel, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 110) AS query
+    `SELECT s.calls, s.plans, s.total_exec_time AS exec_ms, s.total_plan_time AS plan_ms, s.toplevel, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 110) AS query
        FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.userid
       WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat%' AND s.query NOT ILIKE '%FROM gateway_messages GROUP BY%'
       ORDER BY s.total_exec_time + s.total_plan_time DESC`,
@@ -165,13 +165,34 @@ export async function printStatements(url: string, messages: number, label: stri
   // Top-level statements are the ones a worker sent, each a round trip; the rest run inside them (foreign-key checks).
   const sent = rows.filter((r) => r.toplevel);
   const roundTrips = sent.reduce((n, r) => n + Number(r.calls), 0);
+  // A statement planned on most calls runs on custom plans; one planned rarely, on its cached generic plan.
+  const planned = (r: (typeof rows)[number]) => `(${Number(r.calls) > 0 ? Math.round((100 * Number(r.plans)) / Number(r.calls)) : 0}% planned)`.padStart(15);
   const line = (r: (typeof rows)[number]) =>
-    `      ${(Number(r.calls) / messages).toFixed(2).padStart(6)}/msg  exec ${((r.exec_ms * 1000) / messages).toFixed(0).padStart(5)} µs  plan ${((r.plan_ms * 1000) / messages).toFixed(0).padStart(4)} µs  ${r.query}`;
+    `      ${(Number(r.calls) / messages).toFixed(2).padStart(6)}/msg  exec ${((r.exec_ms * 1000) / messages).toFixed(0).padStart(5)} µs  plan ${((r.plan_ms * 1000) / messages).toFixed(0).padStart(4)} µs ${planned(r)}  ${r.query}`;
   console.log(`    ${label}: ${(calls / messages).toFixed(1)} statements per message, ${(roundTrips / messages).toFixed(2)} of them sent (round trips); server time per message: execute ${((execMs * 1000) / messages).toFixed(0)} µs, plan ${((planMs * 1000) / messages).toFixed(0)} µs`);
   console.log('    by server time:');
   for (const r of rows.slice(0, 25)) console.log(line(r));
   console.log('    sent, by count:');
   for (const r of [...sent].sort((a, b) => Number(b.calls) - Number(a.calls)).slice(0, 30)) console.log(line(r));
+  await printRowWrites(url, messages);
+}
+
+/**
+ * Rows written per message, per table, since the last reset: what each message costs in storage. An update that is not
+ * HOT writes every index of its table again. Backends report these counts about once a second, so the last second
+ * may be missing.
+ */
+async function printRowWrites(url: string, messages: number): Promise<void> {
+  const tables = await adminQuery<{ name: string; ins: string; upd: string; hot: string; del: string; indexes: string }>(
+    url,
+    `SELECT t.schemaname || '.' || t.relname AS name, t.n_tup_ins AS ins, t.n_tup_upd AS upd, t.n_tup_hot_upd AS hot, t.n_tup_del AS del,
+            (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid) AS indexes
+       FROM pg_stat_user_tables t WHERE t.n_tup_ins + t.n_tup_upd + t.n_tup_del > 0
+      ORDER BY t.n_tup_ins + t.n_tup_upd + t.n_tup_del DESC`,
+  );
+  const per = (n: string) => (Number(n) / messages).toFixed(2).padStart(6);
+  console.log('    rows written per message, by table (inserted, updated of which HOT, deleted; the table\'s indexes):');
+  for (const t of tables.slice(0, 20)) console.log(`      ${per(t.ins)} ins ${per(t.upd)} upd (${per(t.hot)} HOT) ${per(t.del)} del  ${t.indexes.padStart(2)} idx  ${t.name}`);
 }
 
 /** The same database reached through the server's Unix socket instead of TCP on loopback (node-postgres reads `host`). */

@@ -157,29 +157,12 @@ interface CandidateRow {
  * `OFFSET 0`, which the planner cannot flatten into a join): written as joins, the planner chose hash joins over whole
  * tables whenever its statistics lagged behind a fast-growing index (as in a first bulk load, before autovacuum's
  * next ANALYZE), measured at 3-20 ms per search with 9,000 records. So the cost follows the size of the blocks, never
- * the size of the index.
+ * the size of the index. The query is the function `identity_candidates` (migration 0018), which runs it on its
+ * generic plan: sent as a statement, it was planned anew on most calls, and planning cost more than running it.
  */
-const candidatesOf = fixedStatement((systems: string[], values: string[], keys: string[], matchSystems: string[]) =>
-  sql<CandidateRow>`
-    WITH RECURSIVE
-      holders AS (
-        SELECT DISTINCT h.patient_id FROM unnest(${systems}::text[], ${values}::text[]) AS x(system, value)
-        CROSS JOIN LATERAL (SELECT i.patient_id FROM patient_identifiers i WHERE i.system = x.system AND i.value = x.value OFFSET 0) h),
-      alike AS (
-        SELECT r.id, r.patient_id, r.demographics
-        FROM (SELECT DISTINCT k.record_id FROM patient_match_keys k WHERE k.key = ANY (${keys}::text[]) AND NOT EXISTS (SELECT 1 FROM holders)) c
-        CROSS JOIN LATERAL (
-          SELECT p.id, p.patient_id, p.demographics FROM patient_records p WHERE p.id = c.record_id AND p.retired_into IS NULL LIMIT 1) r
-        ORDER BY r.id
-        LIMIT 200),
-      ${liveChain(sql`SELECT patient_id FROM holders UNION SELECT patient_id FROM alike`)}
-    SELECT a.record_id, a.demographics, live.id AS live_patient_id,
-      COALESCE((SELECT jsonb_agg(jsonb_build_array(h.system, h.value)) FROM patient_identifiers h
-        WHERE h.patient_id = live.id AND h.system = ANY (${matchSystems}::text[])), '[]'::jsonb) AS held
-    FROM (SELECT NULL::uuid AS record_id, NULL::jsonb AS demographics, patient_id FROM holders
-          UNION ALL SELECT id, demographics, patient_id FROM alike) a
-    JOIN live ON live.start = a.patient_id
-    ORDER BY a.record_id, live.id`,
+const candidatesOf = fixedStatement(
+  (systems: string[], values: string[], keys: string[], matchSystems: string[]) =>
+    sql<CandidateRow>`SELECT record_id, demographics, live_patient_id, held FROM identity_candidates(${systems}::text[], ${values}::text[], ${keys}::text[], ${matchSystems}::text[])`,
 );
 
 async function candidatesFor(db: Db | Tx, record: PatientRecordInput, keys: readonly string[], systems: readonly string[]): Promise<{ holders: Holder[]; similar: SimilarRecord[] }> {
