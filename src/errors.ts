@@ -35,6 +35,17 @@ export class MigrationError extends VigilError {
   }
 }
 
+/**
+ * The code broke one of its own rules (a statement built with the wrong arguments, a data structure out of step with
+ * itself): a defect to fix, never the fault of a request or a message. A message that meets one is not quarantined as
+ * if it were malformed; it retries and ends in the dead-letter state, to be reprocessed once the defect is fixed.
+ */
+export class InvariantError extends VigilError {
+  constructor(message: string) {
+    super('internal-invariant', 500, message);
+  }
+}
+
 export class NotFoundError extends VigilError {
   constructor(message = 'No such resource.') {
     super('not-found', 404, message);

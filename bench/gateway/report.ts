@@ -114,7 +114,8 @@ export function renderGateway(r: GatewayReport): string {
       `${int(r.traffic.messages.length)} messages (${Object.entries(r.traffic.byKind).map(([k, n]) => `${k} ${int(n)}`).join(', ')}), ${int(r.traffic.meanBytes)} bytes on average. ` +
       'Longer loads replay the plan with every identifier renamed per pass (control ids, MRNs, visits, orders), so no message repeats.',
   );
-  if (r.load.before > 1 || r.load.after > 2.5) {
+  // Only the load before the run says whether other work shared the cores: the bench itself loads them to 3 or more.
+  if (r.load.before > 1) {
     out.push('');
     out.push(
       `> The 1-minute load average was ${r.load.before} when the run began: other work shared the 2 cores, so throughput and latency here understate the machine. ` +

@@ -25,6 +25,7 @@ import {
 import type { FactInput } from '../model/clinical.ts';
 import type { ProvenanceRecord } from '../model/provenance.ts';
 import { fixedStatement } from '../store/fixed-statement.ts';
+import { InvariantError } from '../errors.ts';
 
 /**
  * A message's visit (when it registers one) and facts, written by the statement that finds or files the patient's
@@ -131,7 +132,7 @@ const insertWithVisit = fixedStatement((...a: [...InsertArgs, ...FactArgs, ...En
 export function recordRider(provenance: ProvenanceRecord, facts: readonly FactInput[], visit: EncounterValues | undefined, encounterKey: string | null): RecordRider | undefined {
   const prepared = prepareFacts(provenance, facts);
   if (!prepared && !visit) return undefined;
-  if (visit && visit[7] !== encounterKey) throw new Error('recordRider: the visit registered is not the visit the facts name');
+  if (visit && visit[7] !== encounterKey) throw new InvariantError('recordRider: the visit registered is not the visit the facts name');
   const rowsJson = prepared?.json ?? '[]';
   const derivation = provenance.derivation;
   let written: RiderWrites | undefined;
@@ -140,13 +141,13 @@ export function recordRider(provenance: ProvenanceRecord, facts: readonly FactIn
     written: () => written,
     lookup: async (db, ...args) => {
       // The facts name the visit the record's lookup is given (and a registration's visit is that one, checked above).
-      if (args[7] !== encounterKey || (visit && visit[6] !== args[2])) throw new Error('recordRider: the lookup names another source or visit than the rider');
+      if (args[7] !== encounterKey || (visit && visit[6] !== args[2])) throw new InvariantError('recordRider: the lookup names another source or visit than the rider');
       const row = visit ? (await existingWithVisit(db, ...args, rowsJson, derivation, ...visit)).rows[0] : (await existingWithFacts(db, ...args, rowsJson, derivation)).rows[0];
       if (row) keep(row);
       return row;
     },
     insert: async (db, ...args) => {
-      if (visit && visit[6] !== args[6]) throw new Error('recordRider: the insert names another source than the rider');
+      if (visit && visit[6] !== args[6]) throw new InvariantError('recordRider: the insert names another source than the rider');
       const row = visit ? (await insertWithVisit(db, ...args, rowsJson, derivation, ...visit)).rows[0] : (await insertWithFacts(db, ...args, encounterKey, rowsJson, derivation)).rows[0];
       keep(row!);
     },

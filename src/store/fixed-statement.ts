@@ -1,5 +1,6 @@
 import { CompiledQuery, type QueryResult, type RawBuilder } from 'kysely';
 import type { Db, Tx } from './store.ts';
+import { InvariantError } from '../errors.ts';
 
 /** Stands for the statement's i-th argument while its text is made. */
 class Slot {
@@ -22,7 +23,7 @@ export function fixedStatement<A extends unknown[], R>(build: (...args: A) => Ra
   return async (db, ...args) => {
     if (!compiled && args.length !== arity) {
       // A rest or defaulted parameter is not counted in a function's length, so its placeholders would be missing.
-      throw new Error(`fixedStatement: called with ${args.length} argument(s) but the statement takes ${arity}; declare each parameter by name, or give their number.`);
+      throw new InvariantError(`fixedStatement: called with ${args.length} argument(s) but the statement takes ${arity}; declare each parameter by name, or give their number.`);
     }
     compiled ??= compile(db, build, arity);
     const parameters = compiled.parameters.map((p) => (p instanceof Slot ? args[p.index] : p));
@@ -35,6 +36,6 @@ function compile<A extends unknown[], R>(db: Db | Tx, build: (...args: A) => Raw
   const query = build(...(slots as unknown as A)).compile(db);
   const used = new Set(query.parameters.filter((p): p is Slot => p instanceof Slot).map((s) => s.index));
   const unused = slots.filter((s) => !used.has(s.index)).map((s) => s.index);
-  if (unused.length > 0) throw new Error(`fixedStatement: argument(s) ${unused.join(', ')} did not become parameters of the statement; pass only values used as values.`);
+  if (unused.length > 0) throw new InvariantError(`fixedStatement: argument(s) ${unused.join(', ')} did not become parameters of the statement; pass only values used as values.`);
   return { text: query.sql, parameters: query.parameters };
 }

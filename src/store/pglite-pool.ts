@@ -1,5 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import { ServiceUnavailableError } from '../errors.ts';
 
 /**
  * Lets Kysely's PostgresDialect drive an in-process PGlite. PGlite has one backend, so one connection: a client is
@@ -13,7 +14,7 @@ export class PGlitePool implements PostgresPool {
   constructor(private readonly pg: PGlite) {}
 
   async connect(): Promise<PostgresPoolClient> {
-    if (this.ended) throw new Error('The embedded database is closed.');
+    if (this.ended) throw new ServiceUnavailableError('The embedded database is closed.');
     let release!: () => void;
     const previous = this.tail;
     this.tail = new Promise<void>((resolve) => (release = resolve));

@@ -9,6 +9,7 @@
  * verification takes whatever a stranger hands it, so it never throws: anything malformed simply does not verify.
  */
 import { createHash } from 'node:crypto';
+import { InvariantError } from '../../errors.ts';
 
 /** Size in bytes of every hash in the tree (SHA-256). */
 export const HASH_SIZE = 32;
@@ -181,7 +182,7 @@ export class MerkleAccumulator {
     // Each trailing 1 bit of the size is a perfect subtree as tall as the carry, so the two merge into one.
     for (let s = this.#size; isOdd(s); s = half(s)) {
       const left = this.#frontier.pop();
-      if (left === undefined) throw new Error('MerkleAccumulator frontier does not match its size.');
+      if (left === undefined) throw new InvariantError('MerkleAccumulator frontier does not match its size.');
       carry = nodeHash(left, carry);
     }
     this.#frontier.push(carry);
