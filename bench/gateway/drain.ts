@@ -110,8 +110,6 @@ export interface DrainSettings {
   template: string;
   traffic: Traffic;
   env: (databaseUrl: string) => Record<string, string>;
-  /** The environment of the worker processes (env, with the Node options recommended for workers). */
-  workerEnv: (databaseUrl: string) => Record<string, string>;
   kek: string;
   workerCounts: number[];
   preloadConnections: number;
@@ -287,7 +285,7 @@ async function drainWithWorkers(s: DrainSettings, workers: number, total: number
   const processes: VigilProcess[] = [];
   let held: Awaited<ReturnType<typeof hold>> | undefined;
   try {
-    const env = { ...s.workerEnv(url), VIGIL_WORKER_POLL_MS: String(s.pollMs) };
+    const env = { ...s.env(url), VIGIL_WORKER_POLL_MS: String(s.pollMs) };
     // Held while the workers start: the clock must not include starting Node and loading the sources.
     held = await hold(url);
     processes.push(...(await Promise.all(Array.from({ length: workers }, (_, i) => startVigilProcess({ role: 'worker', env, name: `drain-w${workers}-${i + 1}`, cpuProfileDir: s.cpuProfileDir })))));

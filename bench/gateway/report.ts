@@ -21,8 +21,6 @@ export interface GatewayReport {
   machine: MachineDescription;
   load: { before: number; after: number };
   postgres: { version: string; durability: string };
-  /** Node options the worker processes ran with (README.md, "Running on a PostgreSQL server, and at scale"); '' for none. */
-  workerNodeOptions: string;
   traffic: Traffic;
   receive?: ReceiveResult | { error: string };
   drain?: DrainResult | { error: string };
@@ -109,12 +107,6 @@ export function renderGateway(r: GatewayReport): string {
   out.push(
     `PostgreSQL: ${r.postgres.version}, a throwaway cluster the bench starts on a free loopback port with the server's default settings (${r.postgres.durability}): ` +
       'every commit waits for its WAL flush. Vigil, PostgreSQL and the load generator share the same cores.',
-  );
-  out.push('');
-  out.push(
-    r.workerNodeOptions
-      ? `Worker processes run with \`NODE_OPTIONS=${r.workerNodeOptions}\`, as README.md recommends for workers (a larger young generation: fewer, cheaper collections); API processes with Node's defaults.`
-      : "Worker and API processes run with Node's defaults (`--worker-young-mb 0`).",
   );
   out.push('');
   out.push(

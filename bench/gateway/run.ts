@@ -59,7 +59,6 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     'pg-statements': { type: 'boolean', default: false },
     'pg-socket': { type: 'boolean', default: false },
-    'worker-young-mb': { type: 'string', default: '64' },
   },
 });
 
@@ -80,9 +79,6 @@ const drainSeconds = number('drain-seconds', args['drain-seconds'], 5, 1800);
 const only = new Set(args.only.split(',').map((s) => s.trim()));
 for (const o of only) if (!['receive', 'drain', 'soak'].includes(o)) throw new Error(`--only takes receive, drain and soak (got "${o}")`);
 const profileDir = args.profile ? resolve(args.profile) : undefined;
-/** The young generation README.md recommends for worker processes (`NODE_OPTIONS=--max-semi-space-size=64`); 0 leaves V8's default. */
-const workerYoungMb = Math.round(number('worker-young-mb', args['worker-young-mb'], 0, 1024));
-const workerNodeOptions = workerYoungMb > 0 ? `--max-semi-space-size=${workerYoungMb}` : '';
 /**
  * Diagnostic runs (CPU profiles, statement statistics) change what they measure and leave RESULTS.md alone. A partial
  * run (--only) would replace the whole section with a part of it: only benchmark 1 alone has a part of its own to
@@ -162,11 +158,6 @@ async function main(): Promise<number> {
   if (cluster.statements) await adminQuery(cluster.urlOf(TEMPLATE), 'CREATE EXTENSION pg_stat_statements');
   const kek = randomBytes(32).toString('base64');
   const env = (databaseUrl: string) => benchVigilEnv(args['pg-socket'] ? viaSocket(databaseUrl, cluster.socketDir) : databaseUrl, kek, join(workDir, 'data'));
-  const workerEnv = (databaseUrl: string) => {
-    const base = env(databaseUrl);
-    const nodeOptions = [base.NODE_OPTIONS, workerNodeOptions].filter(Boolean).join(' ');
-    return nodeOptions ? { ...base, NODE_OPTIONS: nodeOptions } : base;
-  };
 
   const patients = Math.max(1, Math.round(drainMessages / MESSAGES_PER_PATIENT));
   const traffic = makeTraffic(patients);
@@ -179,7 +170,6 @@ async function main(): Promise<number> {
     machine,
     load: { before: loadBefore, after: 0 },
     postgres: { version: cluster.version, durability: cluster.durability },
-    workerNodeOptions,
     traffic,
     fhir: 'measured by `node --import tsx bench/gateway/fhir-import.ts`: section "Gateway: FHIR Bundle import"',
   };
@@ -204,7 +194,6 @@ async function main(): Promise<number> {
           template: TEMPLATE,
           traffic,
           env,
-          workerEnv,
           kek,
           workerCounts,
           preloadConnections: 8,
@@ -226,7 +215,7 @@ async function main(): Promise<number> {
       const rate = args['soak-rate'] ? number('soak-rate', args['soak-rate'], 1, 100_000) : peak ? Math.round(peak / 2) : 500;
       console.log(`\n▶ 3. Memory over a ${soakMinutes}-minute soak at ${rate} msg/s (${peak ? 'half the peak of benchmark 1' : args['soak-rate'] ? '--soak-rate' : 'no peak measured in this run: 500 msg/s'}), after a 30 s warm-up`);
       try {
-        report.soak = await runSoakBench({ cluster, template: TEMPLATE, traffic, env, workerEnv, rate, connections: 8, warmupMs: 30_000, soakMs: soakMinutes * 60_000, sampleMs: 5_000, signal: abort.signal });
+        report.soak = await runSoakBench({ cluster, template: TEMPLATE, traffic, env, rate, connections: 8, warmupMs: 30_000, soakMs: soakMinutes * 60_000, sampleMs: 5_000, signal: abort.signal });
       } catch (err) {
         report.soak = errorOf(err);
         failures++;

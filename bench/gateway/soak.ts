@@ -38,8 +38,6 @@ export interface SoakSettings {
   template: string;
   traffic: Traffic;
   env: (databaseUrl: string) => Record<string, string>;
-  /** The environment of the worker process (env, with the Node options recommended for workers). */
-  workerEnv: (databaseUrl: string) => Record<string, string>;
   rate: number;
   connections: number;
   warmupMs: number;
@@ -58,7 +56,7 @@ export async function runSoakBench(s: SoakSettings): Promise<SoakResult> {
   try {
     const api = await startVigilProcess({ role: 'api', env: s.env(url), name: 'soak-api', traceGc: true });
     processes.push(api);
-    const worker = await startVigilProcess({ role: 'worker', env: s.workerEnv(url), name: 'soak-worker', traceGc: true });
+    const worker = await startVigilProcess({ role: 'worker', env: s.env(url), name: 'soak-worker', traceGc: true });
     processes.push(worker);
     const pool = new TrafficPool(s.traffic, 20);
     const samples: RssSample[] = [];
