@@ -1,16 +1,17 @@
 -- The identity index's candidate search (src/core/identity/resolve.ts, candidatesOf) as a function that always runs on
 -- its cached generic plan.
 --
--- Sent as a prepared statement, PostgreSQL planned it anew on 73-100% of calls (pg_stat_statements in a bench drain):
--- it compares the generic plan's estimate, made for arrays of ten, with the custom plans' estimates for the arrays of
--- one or two it is given, and keeps choosing custom plans. Planning the statement takes about 275 µs; executing it,
--- on either plan, about 200 µs. Every lookup in it is an index probe the planner cannot turn into a join (a lateral
--- subquery with LIMIT 1 or OFFSET 0), so the generic plan is as good as any custom one; the plan is forced here, for
--- this statement alone, rather than for a whole session.
+-- Sent as a prepared statement, PostgreSQL planned it anew on most calls (pg_stat_statements in a bench drain: all of
+-- them, and still 73% with the arrays' lengths hidden from the planner): its generic plan's estimate, made for arrays
+-- of ten, came out above its custom plans' estimates, so it kept choosing custom plans. Planning the statement takes
+-- about 275 µs; executing it, on either plan, about 200 µs. Every lookup in it is an index probe the planner cannot
+-- turn into a join (a lateral subquery with LIMIT 1 or OFFSET 0), so the generic plan is as good as any custom one; the
+-- plan is forced here, for this statement alone, rather than for a whole session.
 --
 -- Which live patients hold one of the record's identifiers; when none does, the live records sharing a blocking key
--- with it, at most 200, lowest ids first. Each comes with its live patient after merges (the hop limit keeps a corrupt
--- cycle from hanging a transaction) and the identifiers that patient holds in the given systems.
+-- with it, at most 200, lowest ids first. Each comes with its live patient after merges (`chain` and `live`, the same
+-- walk as liveChain in resolve.ts; the hop limit keeps a corrupt cycle from hanging a transaction) and the identifiers
+-- that patient holds in the given systems. A change to the search is a new migration that replaces this function.
 CREATE FUNCTION identity_candidates(p_systems text[], p_values text[], p_keys text[], p_match_systems text[])
 RETURNS TABLE (record_id uuid, demographics jsonb, live_patient_id uuid, held jsonb)
 LANGUAGE plpgsql STABLE
