@@ -1,3 +1,5 @@
+import { CLOSING_CONFIDENTIALITY } from '../model/clinical.ts';
+
 /**
  * A document's confidentiality code (HL7 v2 TXA-18, table 0272; FHIR v3 Confidentiality) as the security labels it
  * carries. The profile's mapping first (`documentConfidentiality`: a label, or '' for none); else R (restricted) and V
@@ -10,7 +12,7 @@ export function confidentialityLabels(code: string, mapping: Readonly<Record<str
   const mapped = mapping?.[upper];
   if (mapped !== undefined) return { labels: mapped ? [mapped] : [], unknown: false };
   if (OPEN.has(upper)) return { labels: [], unknown: false };
-  return { labels: [upper], unknown: upper !== 'R' && upper !== 'V' };
+  return { labels: [upper], unknown: !CLOSING_CONFIDENTIALITY.has(upper) };
 }
 
 const OPEN: ReadonlySet<string> = new Set(['', 'U', 'N', 'L', 'M']);

@@ -196,6 +196,12 @@ export interface FactInput {
   securityLabels?: readonly string[];
 }
 
+/** HL7 v3 Confidentiality: the code system of a document's confidentiality (FHIR securityLabel and meta.security). */
+export const CONFIDENTIALITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
+
+/** The confidentiality codes that close a document: R (restricted) and V (very restricted). U, L, M and N close nothing. */
+export const CLOSING_CONFIDENTIALITY: ReadonlySet<string> = new Set(['R', 'V']);
+
 /**
  * A source's statement about two of its patient records. `merge` (the default; HL7 ADT A40, FHIR Patient.link
  * replaced-by): one person, the second record retired into the first. `link` (ADT A24): one person, both records kept.

@@ -3,9 +3,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { writeFact } from '../../src/core/clinical/fact-writer.ts';
 import { RawMllpClient } from '../support/raw-mllp-client.ts';
 import type { FactInput } from '../../src/model/clinical.ts';
-import { buildAccessFixture, MRN_SYSTEM, type AccessFixture, type Relation } from '../support/access-fixture.ts';
+import { buildAccessFixture, MRN_SYSTEM, signIn, type AccessFixture, type Relation } from '../support/access-fixture.ts';
 import { adt, LAB, NORTH, oru, PERSON_1, PERSON_2, type Person, type ResultLine } from '../support/hl7-builder.ts';
-import type { TestVigil } from '../support/in-process.ts';
+import { startTestVigil, type TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -34,8 +34,10 @@ function personFor(fixture: AccessFixture, relation: Relation): Person {
   return { mrn: fixture.patients[relation].mrn, family: `Fixture-${relation}`, given: 'Pat', birthDate: '19700101', sex: 'F', phone: '5550000000' };
 }
 
-const msh = (s: { app: string; facility: string }, time: string, type: string, control: string) => `MSH|^~\\&|${s.app}|${s.facility}|VIGIL|CENTRAL|${time}||${type}|${control}|P|2.5.1`;
-const pid = (p: Person) => `PID|1||${p.mrn}^^^NORTH^MR||${p.family}^${p.given}||${p.birthDate}|${p.sex}`;
+/** An MSH segment from `s`, for tests that write their own messages. */
+export const msh = (s: { app: string; facility: string }, time: string, type: string, control: string) => `MSH|^~\\&|${s.app}|${s.facility}|VIGIL|CENTRAL|${time}||${type}|${control}|P|2.5.1`;
+/** A PID segment with the person's MRN, name, birth date and sex (no address or phone). */
+export const pid = (p: Person) => `PID|1||${p.mrn}^^^NORTH^MR||${p.family}^${p.given}||${p.birthDate}|${p.sex}`;
 
 export function pharmacyOrder(p: Person, control: string, time: string, order: string): string {
   return [
@@ -135,4 +137,36 @@ export async function seedClinical(t: TestVigil): Promise<Seeded> {
   facts['labelledGlucose'] = await byCode(fixture.patients['sensitive-label'].id, 'observation', '2345-7');
   facts['breakGlassGlucose'] = await byCode(fixture.patients['break-glass-active'].id, 'observation', '2345-7');
   return { fixture, sources, facts, encounterId: encounter.id };
+}
+
+/** A Vigil with the clinical seed, a token for each of `roles` and an MLLP connection: for tests that send HL7 v2. */
+export interface ClinicalMllp {
+  t: TestVigil;
+  s: Seeded;
+  tokens: Map<string, string>;
+  client: RawMllpClient;
+  close(): Promise<void>;
+}
+
+export async function startClinicalMllp(roles: readonly string[]): Promise<ClinicalMllp> {
+  const t = await startTestVigil();
+  try {
+    const s = await seedClinical(t);
+    const tokens = new Map<string, string>();
+    for (const role of roles) tokens.set(role, await signIn(t.url, s.fixture.people.get(role)!));
+    const client = await RawMllpClient.connect(t.vigil.mllpPort()!);
+    return {
+      t,
+      s,
+      tokens,
+      client,
+      close: async () => {
+        client.destroy();
+        await t.close();
+      },
+    };
+  } catch (err) {
+    await t.close();
+    throw err;
+  }
 }

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { MRN_SYSTEM, signIn } from '../support/access-fixture.ts';
+import { MRN_SYSTEM } from '../support/access-fixture.ts';
 import { systemClientToken } from '../support/client-token.ts';
 import { CANARY_PATIENT } from '../support/canaries.ts';
-import { PERSON_1, type Person } from '../support/hl7-builder.ts';
-import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { PERSON_1 } from '../support/hl7-builder.ts';
+import type { TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';
-import { RawMllpClient } from '../support/raw-mllp-client.ts';
+import type { RawMllpClient } from '../support/raw-mllp-client.ts';
 import { waitFor } from '../support/wait.ts';
 import { assertNoCanaries, auditOf, call, errorBodies, reasonOf } from '../fhir-clinical/http.ts';
-import { EHR, seedClinical, type Seeded } from '../fhir-clinical/seed.ts';
+import { EHR, msh, pid, startClinicalMllp, type ClinicalMllp, type Seeded } from '../fhir-clinical/seed.ts';
 
 /**
  * A document its source marked restricted (HL7 TXA-18, FHIR securityLabel) is shown only to readers whose roles open
@@ -22,14 +22,12 @@ const T = { timeout: 120_000 };
 let t: TestVigil;
 let s: Seeded;
 let client: RawMllpClient;
-const tokens = new Map<string, string>();
+let tokens: Map<string, string>;
 
-const msh = (time: string, control: string) => `MSH|^~\\&|${EHR.app}|${EHR.facility}|VIGIL|CENTRAL|${time}||MDM^T02^MDM_T02|${control}|P|2.5.1`;
-const pid = (p: Person) => `PID|1||${p.mrn}^^^NORTH^MR||${p.family}^${p.given}||${p.birthDate}|${p.sex}`;
 /** An MDM^T02 whose TXA-18 (document confidentiality status) is `confidentiality`; its text names the patient (a canary). */
 const mdm = (control: string, doc: string, confidentiality: string) =>
   [
-    msh('20240302100000', control),
+    msh(EHR, '20240302100000', 'MDM^T02^MDM_T02', control),
     'EVN|T02|20240302100000',
     pid(PERSON_1),
     'PV1|1|I|WARD1^101^A||||||||||||||||V100',
@@ -62,17 +60,13 @@ const documentIds = async (role: string) => {
   return ((bundle.json as { entry?: { resource: { id: string } }[] }).entry ?? []).map((e) => e.resource.id).filter((id) => ours.has(id)).sort();
 };
 
+let started: ClinicalMllp | undefined;
 before(async () => {
-  t = await startTestVigil();
-  s = await seedClinical(t);
-  for (const role of ['physician', 'nurse']) tokens.set(role, await signIn(t.url, s.fixture.people.get(role)!));
-  client = await RawMllpClient.connect(t.vigil.mllpPort()!);
+  started = await startClinicalMllp(['physician', 'nurse']);
+  ({ t, s, tokens, client } = started);
 }, T);
 
-after(async () => {
-  client?.destroy();
-  await t?.close();
-});
+after(() => started?.close());
 
 describe('documents their source marked restricted', () => {
   let usual: string;

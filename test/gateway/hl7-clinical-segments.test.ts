@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { MRN_SYSTEM, signIn } from '../support/access-fixture.ts';
+import { MRN_SYSTEM } from '../support/access-fixture.ts';
 import { systemClientToken } from '../support/client-token.ts';
 import { CANARY_PATIENT } from '../support/canaries.ts';
 import { NORTH, PERSON_1, PERSON_2, type Person } from '../support/hl7-builder.ts';
-import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import type { TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';
-import { RawMllpClient } from '../support/raw-mllp-client.ts';
+import type { RawMllpClient } from '../support/raw-mllp-client.ts';
 import { waitFor } from '../support/wait.ts';
 import { assertNoCanaries, auditOf, call, errorBodies, reasonOf } from '../fhir-clinical/http.ts';
-import { EHR, seedClinical, type Seeded } from '../fhir-clinical/seed.ts';
+import { EHR, msh, pid, startClinicalMllp, type ClinicalMllp, type Seeded } from '../fhir-clinical/seed.ts';
 
 /**
  * Allergies, diagnoses and documents from HL7 v2, from the sender's socket to the FHIR face: AL1 and DG1 in an ADT
@@ -22,12 +22,10 @@ const T = { timeout: 120_000 };
 let t: TestVigil;
 let s: Seeded;
 let client: RawMllpClient;
-const tokens = new Map<string, string>();
+let tokens: Map<string, string>;
 // The document names the patient, so any leak of its content into logs or answers trips the canary guard.
 const PDF = Buffer.from(`%PDF-1.4\n1 0 obj << /Title (Discharge of ${CANARY_PATIENT.family}) >> endobj\n%%EOF\n`);
 
-const msh = (s: { app: string; facility: string }, time: string, type: string, control: string) => `MSH|^~\\&|${s.app}|${s.facility}|VIGIL|CENTRAL|${time}||${type}|${control}|P|2.5.1`;
-const pid = (p: Person) => `PID|1||${p.mrn}^^^NORTH^MR||${p.family}^${p.given}||${p.birthDate}|${p.sex}`;
 const mdm = (p: Person, control: string, doc: string, obx: string, event = 'T02', time = '20240302100000') =>
   [msh(EHR, time, `MDM^${event}^MDM_T02`, control), `EVN|${event}|${time}`, pid(p), 'PV1|1|I|WARD1^101^A||||||||||||||||V100', `TXA|1|DS^Discharge summary^HL70270|AP|20240302095000||20240302095000||||||${doc}^EHR|||||AU||AV`, obx].join('\r') + '\r';
 
@@ -54,17 +52,13 @@ async function binary(role: string, path: string): Promise<{ status: number; typ
   return { status: res.status, type: res.headers.get('content-type') ?? '', bytes: Buffer.from(await res.arrayBuffer()), requestId: res.headers.get('x-request-id') ?? '', disposition: res.headers.get('content-disposition') };
 }
 
+let started: ClinicalMllp | undefined;
 before(async () => {
-  t = await startTestVigil();
-  s = await seedClinical(t);
-  for (const role of ['physician', 'billing-specialist']) tokens.set(role, await signIn(t.url, s.fixture.people.get(role)!));
-  client = await RawMllpClient.connect(t.vigil.mllpPort()!);
+  started = await startClinicalMllp(['physician', 'billing-specialist']);
+  ({ t, s, tokens, client } = started);
 }, T);
 
-after(async () => {
-  client?.destroy();
-  await t?.close();
-});
+after(() => started?.close());
 
 describe('HL7 v2 allergies, diagnoses and documents into the chart', () => {
   it('records AL1 allergies and DG1 diagnoses of an A08, the diagnoses on the visit', T, async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DocumentBody, DocumentContent } from '../../model/clinical.ts';
+import { CONFIDENTIALITY_SYSTEM, type DocumentBody, type DocumentContent } from '../../model/clinical.ts';
 import { confidentialityLabels } from '../confidentiality.ts';
 import { documentContent } from '../document-content.ts';
 import type { QualityFlag } from '../../model/quality.ts';
@@ -71,15 +71,13 @@ export const documentMapper: ResourceMapper = {
   },
 };
 
-const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
-
 /** The document's confidentiality codings (securityLabel, meta.security) as the security labels it carries. */
 function documentLabels(r: Record<string, unknown>, mapping: Record<string, string> | undefined): string[] {
   const codings = [...objectsAt(r, 'securityLabel').flatMap(([c]) => objectsAt(c, 'coding').map(([x]) => x)), ...objectsAt(objectAt(r, 'meta'), 'security').map(([x]) => x)];
   const labels = new Set<string>();
   for (const coding of codings) {
     const code = stringAt(coding, 'code');
-    if (stringAt(coding, 'system') === CONFIDENTIALITY && code) for (const l of confidentialityLabels(code, mapping).labels) labels.add(l);
+    if (stringAt(coding, 'system') === CONFIDENTIALITY_SYSTEM && code) for (const l of confidentialityLabels(code, mapping).labels) labels.add(l);
   }
   return [...labels];
 }

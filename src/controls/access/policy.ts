@@ -4,6 +4,7 @@
  * Changing this file changes who may see what: it is reviewed like code, and the authorization matrix
  * (test/access/authorization-matrix.json) must be updated in the same change or the matrix test fails.
  */
+import { CLOSING_CONFIDENTIALITY, CONFIDENTIALITY_SYSTEM } from '../../model/clinical.ts';
 
 export const ROLES = [
   'physician',
@@ -178,11 +179,9 @@ export const SECURITY_LABELS = {
 } as const satisfies Record<string, { name: string; roles: readonly Role[] }>;
 export type SecurityLabel = keyof typeof SECURITY_LABELS;
 
-const CONFIDENTIALITY_LABELS: ReadonlySet<string> = new Set(['R', 'V']);
-
 /** A security label as FHIR codes it (meta.security): confidentiality in v3 Confidentiality, the rest in v3 ActCode. */
 export function securityLabelCoding(label: string): { system: string; code: string } {
-  const system = CONFIDENTIALITY_LABELS.has(label) ? 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality' : 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+  const system = CLOSING_CONFIDENTIALITY.has(label) ? CONFIDENTIALITY_SYSTEM : 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
   return { system, code: label };
 }
 
