@@ -47,6 +47,8 @@ export interface AccessReport {
   machine: MachineDescription;
   loadAverages: { before: number; after: number };
   settings: LoadSettings;
+  /** Seconds of load on each route after the server started, before the first case. */
+  serverWarmupSeconds: number;
   drainLimitSeconds: number;
   decisions?: DecisionBenchResult;
   decisionsError?: string;
@@ -227,7 +229,8 @@ function httpSections(report: AccessReport): string[] {
     '',
     `One Vigil process per engine (role \`all\`: the worker and the audit sealer run during the load), seeded with test/support/access-fixture.ts for one nurse; ` +
       `the nurse signs in through \`POST /auth/login\` and every request carries the same bearer token, so authentication (token check, session load) ` +
-      `costs the same on every route. autocannon, ${s.connections} connections, pipelining ${s.pipelining}, ${s.warmupSeconds} s warm-up then ${s.durationSeconds} s measured per case, ` +
+      `costs the same on every route. autocannon, ${s.connections} connections, pipelining ${s.pipelining}. After the server starts, each of the three routes is loaded for ${report.serverWarmupSeconds} s (discarded), ` +
+      `so the first case does not pay for the server's own warm-up; then ${s.warmupSeconds} s warm-up and ${s.durationSeconds} s measured per case, ` +
       'always the same own-team patient. Before each case audit.pending is waited empty (at most ' +
       `${report.drainLimitSeconds} s), so no case pays for the sealing of the one before.`,
     '',
