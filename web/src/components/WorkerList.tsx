@@ -1,18 +1,12 @@
 import { secondsAgo } from '../status/format-time.ts';
 import type { WorkerSummary } from '../status/types.ts';
+import { ColumnHeads } from './ColumnHeads.tsx';
 
 export function WorkerList({ workers }: { workers: WorkerSummary[] }) {
   if (workers.length === 0) return null;
   return (
     <table className="workers">
-      <thead>
-        <tr>
-          <th scope="col">Role</th>
-          <th scope="col">Host</th>
-          <th scope="col">PID</th>
-          <th scope="col">Last seen</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={['Role', 'Host', 'PID', 'Last seen']} />
       <tbody>
         {workers.map((w) => (
           <tr key={`${w.hostname}:${w.pid}`}>

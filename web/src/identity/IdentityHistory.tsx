@@ -11,6 +11,7 @@ import { dateTime } from '../text/time.ts';
 import type { HistoryAction, IdentityHistory as History, LinkEventView } from './types.ts';
 import { RecordCells } from './RecordCells.tsx';
 import { DECISION_WORDS } from './words.ts';
+import { ColumnHeads } from '../components/ColumnHeads.tsx';
 import './identity.css';
 
 /**
@@ -108,17 +109,7 @@ function HistoryView({ history, onChanged }: { history: History; onChanged: () =
         {history.records.length > 0 ? (
           <div className="table-wrap">
             <table className="table table--dense records" data-testid="history-records">
-              <thead>
-                <tr>
-                  <th scope="col">Source</th>
-                  <th scope="col">Name and birth date as sent</th>
-                  <th scope="col">How it was linked</th>
-                  <th scope="col">Brought</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Action</span>
-                  </th>
-                </tr>
-              </thead>
+              <ColumnHeads columns={['Source', 'Name and birth date as sent', 'How it was linked', 'Brought']} action="Action" />
               <tbody>
                 {history.records.map((r) => (
                   <tr key={r.recordId} data-record={r.recordId}>
@@ -169,19 +160,7 @@ function HistoryView({ history, onChanged }: { history: History; onChanged: () =
         </h2>
         <div className="table-wrap">
           <table className="table table--dense" data-testid="history-events">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">What happened</th>
-                <th scope="col">Record</th>
-                <th scope="col">From</th>
-                <th scope="col">To</th>
-                <th scope="col">By</th>
-                <th scope="col">
-                  <span className="visually-hidden">Action</span>
-                </th>
-              </tr>
-            </thead>
+            <ColumnHeads columns={['When', 'What happened', 'Record', 'From', 'To', 'By']} action="Action" />
             <tbody>
               {history.events.map((e) => (
                 <tr key={e.id} data-decision={e.decision}>

@@ -9,6 +9,7 @@ import { plural } from '../text/words.ts';
 import { stamp } from '../integration/time.ts';
 import type { MatchState, PossibleMatchSummary } from './types.ts';
 import { heldShort, personName, sexText, STATE_WORDS } from './words.ts';
+import { ColumnHeads } from '../components/ColumnHeads.tsx';
 import './identity.css';
 
 const PAGE_SIZE = 25;
@@ -57,18 +58,7 @@ export function PossibleMatches() {
       {page && page.items.length > 0 ? (
         <div className="table-wrap">
           <table className="table matches" data-testid="matches" data-state={list.state}>
-            <thead>
-              <tr>
-                <th scope="col">{state === 'open' ? 'Waiting since' : 'Decided'}</th>
-                <th scope="col">Record that arrived</th>
-                <th scope="col">Patient it may be</th>
-                <th scope="col">{state === 'open' ? 'Why it waits' : 'Why it was held'}</th>
-                <th scope="col">Fields</th>
-                <th scope="col">
-                  <span className="visually-hidden">Open</span>
-                </th>
-              </tr>
-            </thead>
+            <ColumnHeads columns={[state === 'open' ? 'Waiting since' : 'Decided', 'Record that arrived', 'Patient it may be', state === 'open' ? 'Why it waits' : 'Why it was held', 'Fields']} action="Open" />
             <tbody>
               {page.items.map((m) => (
                 <tr key={m.id} data-match={m.id}>

@@ -9,6 +9,7 @@ import { RegisterSourceForm } from './RegisterSourceForm.tsx';
 import { ReplayForm } from './ReplayForm.tsx';
 import type { GatewaySource } from './types.ts';
 import { KIND_WORDS } from './words.ts';
+import { ColumnHeads } from '../components/ColumnHeads.tsx';
 
 /** The registered senders, with their profile version; registering an HL7 source; replaying a source over a time range. */
 export function Sources() {
@@ -32,17 +33,7 @@ function SourceTable({ sources }: { sources: GatewaySource[] }) {
   const { may } = useSession();
   return (
     <table className="table sources" data-testid="sources">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Kind</th>
-          <th scope="col">Recognised by</th>
-          <th scope="col">Addresses</th>
-          <th scope="col">Profile</th>
-          <th scope="col">Status</th>
-          {may('message.read') ? <th scope="col">Messages</th> : null}
-        </tr>
-      </thead>
+      <ColumnHeads columns={['Name', 'Kind', 'Recognised by', 'Addresses', 'Profile', 'Status', may('message.read') && 'Messages']} />
       <tbody>
         {sources.map((s) => (
           <tr key={s.id} data-source={s.name}>

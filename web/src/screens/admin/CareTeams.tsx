@@ -9,6 +9,7 @@ import { useMutation } from '../../hooks/use-api.ts';
 import { useSession } from '../../session/session.tsx';
 import { plural, roleName } from '../../text/words.ts';
 import { facilityName, useCareTeams, useFacilities, usePeople } from './directory-data.ts';
+import { ColumnHeads } from '../../components/ColumnHeads.tsx';
 
 /** Care teams and their members: membership is what puts a clinician in a patient's care. */
 export function CareTeams() {
@@ -109,13 +110,7 @@ function TeamCard({ team, facility, people, canWrite, onChanged }: { team: CareT
       </header>
       {team.members.length > 0 ? (
         <table className="table table--dense">
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Roles</th>
-              {canWrite ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}
-            </tr>
-          </thead>
+          <ColumnHeads columns={['Member', 'Roles']} action={canWrite && 'Actions'} />
           <tbody>
             {team.members.map((m) => (
               <tr key={m.personId}>

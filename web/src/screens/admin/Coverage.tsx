@@ -11,6 +11,7 @@ import { useSession } from '../../session/session.tsx';
 import { isoToLocalInput, localInputToIso, shortDateTime, untilText } from '../../text/time.ts';
 import { plural, roleName } from '../../text/words.ts';
 import { CARE_ROLES, COVERING_ROLES, personName, usePeople } from './directory-data.ts';
+import { ColumnHeads } from '../../components/ColumnHeads.tsx';
 
 const MAX_DAYS = 31;
 const TABS: { state: CoverageState | 'all'; label: string }[] = [
@@ -60,16 +61,7 @@ export function Coverage() {
       ) : null}
       {windows.data && windows.data.items.length > 0 ? (
         <table className="table" data-testid="coverage" data-state={windows.current ? tab : undefined} aria-busy={!windows.current}>
-          <thead>
-            <tr>
-              <th scope="col">Covering</th>
-              <th scope="col">Covers for</th>
-              <th scope="col">From</th>
-              <th scope="col">Until</th>
-              <th scope="col">State</th>
-              {canWrite ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}
-            </tr>
-          </thead>
+          <ColumnHeads columns={['Covering', 'Covers for', 'From', 'Until', 'State']} action={canWrite && 'Actions'} />
           <tbody>
             {windows.data.items.map((c) => (
               <CoverageRow key={c.id} window={c} people={allPeople.data?.items} canWrite={canWrite} onChanged={windows.reload} />

@@ -9,6 +9,7 @@ import { useSession } from '../../session/session.tsx';
 import { shortDateTime } from '../../text/time.ts';
 import { plural, roleName } from '../../text/words.ts';
 import { LIST_LIMIT, useFacilities, usePeople, useRoles } from './directory-data.ts';
+import { ColumnHeads } from '../../components/ColumnHeads.tsx';
 
 /** Everyone who can sign in: roles, facilities, status and whether their credentials are set. */
 export function People() {
@@ -76,16 +77,7 @@ export function People() {
 
       {items.length > 0 ? (
         <table className="table" data-testid="people">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Roles</th>
-              <th scope="col">Facilities</th>
-              <th scope="col">Status</th>
-              <th scope="col">Sign-in</th>
-              <th scope="col">Last signed in</th>
-            </tr>
-          </thead>
+          <ColumnHeads columns={['Name', 'Roles', 'Facilities', 'Status', 'Sign-in', 'Last signed in']} />
           <tbody>
             {items.map((p) => (
               <tr key={p.id} data-username={p.username}>

@@ -11,6 +11,7 @@ import { calendarDate } from '../../text/time.ts';
 import { plural } from '../../text/words.ts';
 import { BreakGlassDialog } from './BreakGlassDialog.tsx';
 import { displayName, genderText, primaryIdentifier } from './fhir.ts';
+import { ColumnHeads } from '../../components/ColumnHeads.tsx';
 
 const PAGE_SIZE = 20;
 
@@ -92,14 +93,7 @@ export function PatientSearch() {
         <>
           <table className="table" data-testid="patient-results">
             <caption className="visually-hidden">Patients matching “{q}”</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Date of birth</th>
-                <th scope="col">Sex</th>
-                <th scope="col">MRN</th>
-              </tr>
-            </thead>
+            <ColumnHeads columns={['Name', 'Date of birth', 'Sex', 'MRN']} />
             <tbody>
               {patients.map((p) => {
                 const id = primaryIdentifier(p);

@@ -10,6 +10,7 @@ import { answerState, useApi } from '../../hooks/use-api.ts';
 import { useSession } from '../../session/session.tsx';
 import { dateTime, localInputToIso } from '../../text/time.ts';
 import { plural, roleName } from '../../text/words.ts';
+import { ColumnHeads } from '../../components/ColumnHeads.tsx';
 
 const PAGE_SIZE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -173,16 +174,7 @@ export function AuditSearch() {
 export function AuditTable({ events, showPatient = true, loaded }: { events: AuditEventView[]; showPatient?: boolean; loaded?: { state: string; query: string } }) {
   return (
     <table className="table table--dense" data-testid="audit-results" data-state={loaded?.state} data-query={loaded?.query}>
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Who</th>
-          <th scope="col">Action</th>
-          {showPatient ? <th scope="col">Patient</th> : null}
-          <th scope="col">Outcome</th>
-          <th scope="col">Sealed</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={['When', 'Who', 'Action', showPatient && 'Patient', 'Outcome', 'Sealed']} />
       <tbody>
         {events.map((e) => (
           <tr key={e.id} data-action={e.action}>

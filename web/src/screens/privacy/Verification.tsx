@@ -6,6 +6,7 @@ import { useApi } from '../../hooks/use-api.ts';
 import { useSession } from '../../session/session.tsx';
 import { agoText, dateTime } from '../../text/time.ts';
 import { plural } from '../../text/words.ts';
+import { ColumnHeads } from '../../components/ColumnHeads.tsx';
 
 const BEHIND_SECONDS = 60;
 
@@ -91,14 +92,7 @@ export function Verification() {
             <a href="/api/audit/checkpoints">All checkpoints (JSON)</a>
           </div>
           <table className="table table--dense" data-testid="checkpoints">
-            <thead>
-              <tr>
-                <th scope="col">Tree size</th>
-                <th scope="col">Signed</th>
-                <th scope="col">Key id</th>
-                <th scope="col">Merkle root</th>
-              </tr>
-            </thead>
+            <ColumnHeads columns={['Tree size', 'Signed', 'Key id', 'Merkle root']} />
             <tbody>
               {checkpoints.data.checkpoints.map((c) => (
                 <tr key={c.tree_size}>

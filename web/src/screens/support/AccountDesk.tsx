@@ -10,6 +10,7 @@ import { useApi, useMutation } from '../../hooks/use-api.ts';
 import { useMe, useSession } from '../../session/session.tsx';
 import { agoText, clock, shortDateTime, untilText } from '../../text/time.ts';
 import { plural, roleName, SECOND_FACTOR_ROLES, sessionEndText } from '../../text/words.ts';
+import { ColumnHeads } from '../../components/ColumnHeads.tsx';
 
 /**
  * One account at the support desk: its sign-in state and sessions (GET /api/accounts/:id/sessions, never a token),
@@ -201,16 +202,7 @@ function AccountPanels({ account, roles, displayName, onChanged }: { account: Ac
 function SessionTable({ sessions, testId, ended = false }: { sessions: SessionSummary[]; testId: string; ended?: boolean }) {
   return (
     <table className="table table--dense" data-testid={testId}>
-      <thead>
-        <tr>
-          <th scope="col">Kind</th>
-          <th scope="col">Signed in</th>
-          <th scope="col">Last seen</th>
-          <th scope="col">{ended ? 'How it ended' : 'Ends at the latest'}</th>
-          <th scope="col">Second factor</th>
-          <th scope="col">From</th>
-        </tr>
-      </thead>
+      <ColumnHeads columns={['Kind', 'Signed in', 'Last seen', ended ? 'How it ended' : 'Ends at the latest', 'Second factor', 'From']} />
       <tbody>
         {sessions.map((s) => (
           <tr key={s.id} data-kind={s.kind}>

@@ -9,6 +9,7 @@ import { Pill } from '../../components/Pill.tsx';
 import { useApi } from '../../hooks/use-api.ts';
 import { shortDateTime } from '../../text/time.ts';
 import { plural, roleName } from '../../text/words.ts';
+import { ColumnHeads } from '../../components/ColumnHeads.tsx';
 
 export const ACCOUNT_LIMIT = 25;
 
@@ -72,14 +73,7 @@ export function FindAccount() {
 
       {accounts && accounts.length > 0 ? (
         <table className="table" data-testid="accounts">
-          <thead>
-            <tr>
-              <th scope="col">Account</th>
-              <th scope="col">Roles</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last signed in</th>
-            </tr>
-          </thead>
+          <ColumnHeads columns={['Account', 'Roles', 'Status', 'Last signed in']} />
           <tbody>
             {accounts.map((a) => (
               <tr key={a.personId} data-username={a.username}>
