@@ -142,7 +142,7 @@ export async function startBenchCluster(options: ClusterOptions = {}): Promise<B
   }
 }
 
-/** Forgets the statistics gathered so far (pg_stat_statements loaded and created in the database). */
+/** Forgets the statistics gathered so far: pg_stat_statements' (loaded and created in the database) and the tables' row counts. */
 export async function resetStatements(url: string): Promise<void> {
   await adminQuery(url, 'SELECT pg_stat_statements_reset(), pg_stat_reset()');
 }

@@ -199,6 +199,9 @@ export interface FactInput {
 /** HL7 v3 Confidentiality: the code system of a document's confidentiality (FHIR securityLabel and meta.security). */
 export const CONFIDENTIALITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 
+/** HL7 v3 ActCode: encounter classes, and the security labels that are not confidentiality codes. */
+export const ACT_CODE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+
 /** The confidentiality codes that close a document: R (restricted) and V (very restricted). U, L, M and N close nothing. */
 export const CLOSING_CONFIDENTIALITY: ReadonlySet<string> = new Set(['R', 'V']);
 

@@ -4,7 +4,7 @@
  * Changing this file changes who may see what: it is reviewed like code, and the authorization matrix
  * (test/access/authorization-matrix.json) must be updated in the same change or the matrix test fails.
  */
-import { CLOSING_CONFIDENTIALITY, CONFIDENTIALITY_SYSTEM } from '../../model/clinical.ts';
+import { ACT_CODE_SYSTEM, CLOSING_CONFIDENTIALITY, CONFIDENTIALITY_SYSTEM } from '../../model/clinical.ts';
 
 export const ROLES = [
   'physician',
@@ -181,7 +181,7 @@ export type SecurityLabel = keyof typeof SECURITY_LABELS;
 
 /** A security label as FHIR codes it (meta.security): confidentiality in v3 Confidentiality, the rest in v3 ActCode. */
 export function securityLabelCoding(label: string): { system: string; code: string } {
-  const system = CLOSING_CONFIDENTIALITY.has(label) ? CONFIDENTIALITY_SYSTEM : 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+  const system = CLOSING_CONFIDENTIALITY.has(label) ? CONFIDENTIALITY_SYSTEM : ACT_CODE_SYSTEM;
   return { system, code: label };
 }
 

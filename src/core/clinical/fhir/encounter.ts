@@ -1,3 +1,4 @@
+import { ACT_CODE_SYSTEM } from '../../../model/clinical.ts';
 import type { StoredEncounter } from '../stored-fact.ts';
 import { instant, ref } from './common.ts';
 import type { Coding, FhirResource } from './types.ts';
@@ -5,12 +6,11 @@ import type { Coding, FhirResource } from './types.ts';
 /** FHIR Encounter.status ↔ the four statuses the encounters table keeps. */
 export const STORED_TO_FHIR_STATUS: Record<StoredEncounter['status'], string> = { planned: 'planned', active: 'in-progress', finished: 'finished', cancelled: 'cancelled' };
 
-const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const CLASSES: Record<string, Coding> = {
-  inpatient: { system: ACT_CODE, code: 'IMP', display: 'inpatient encounter' },
-  outpatient: { system: ACT_CODE, code: 'AMB', display: 'ambulatory' },
-  emergency: { system: ACT_CODE, code: 'EMER', display: 'emergency' },
-  preadmit: { system: ACT_CODE, code: 'PRENC', display: 'pre-admission' },
+  inpatient: { system: ACT_CODE_SYSTEM, code: 'IMP', display: 'inpatient encounter' },
+  outpatient: { system: ACT_CODE_SYSTEM, code: 'AMB', display: 'ambulatory' },
+  emergency: { system: ACT_CODE_SYSTEM, code: 'EMER', display: 'emergency' },
+  preadmit: { system: ACT_CODE_SYSTEM, code: 'PRENC', display: 'pre-admission' },
 };
 
 /**
