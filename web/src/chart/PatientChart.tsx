@@ -1,4 +1,4 @@
-import { useState, type MouseEvent } from 'react';
+import { useState, type MouseEvent, type ReactNode } from 'react';
 import { ErrorNotice, Loading } from '../components/ErrorNotice.tsx';
 import type { Loaded } from '../hooks/use-api.ts';
 import { useMe } from '../session/session.tsx';
@@ -243,87 +243,175 @@ function Medications({ patientId, section, onHistory }: { patientId: string; sec
   );
 }
 
-// ── Problems and allergies ─────────────────────────────────────────────────────────────────────────────────────────
+// ── Problems, allergies and documents: one fact a row ──────────────────────────────────────────────────────────────
 
-function Problems({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
-  const pages = useSectionPages(patientId, 'problems', section);
+/** A section whose entries are facts of one kind, one row each, newest first: `cells` draws a row inside its FactRow. */
+function FactListSection({
+  patientId,
+  section,
+  name,
+  title,
+  one,
+  many,
+  emptyText,
+  columns,
+  footnote,
+  cells,
+}: {
+  patientId: string;
+  section: ChartSection<ChartFact>;
+  name: 'problems' | 'allergies' | 'documents';
+  title: string;
+  one: string;
+  many?: string;
+  emptyText: string;
+  columns: readonly string[];
+  footnote?: string;
+  cells: (fact: ChartFact) => ReactNode;
+}) {
+  const pages = useSectionPages(patientId, name, section);
   const facts = pages.items;
+  const more = <ShowMore pages={pages} shown={facts.length} one={one} many={many} testId={`chart-${name}`} />;
   return (
     <SectionTable
-      id="problems"
-      title="Problems"
-      count={plural(pages.total, 'problem')}
+      id={name}
+      title={title}
+      count={plural(pages.total, one, many)}
       empty={facts.length === 0}
-      emptyText="No problems received from the connected sources."
-      columns={['Problem', 'Status', 'Since', 'Source']}
-      footer={<ShowMore pages={pages} shown={facts.length} one="problem" testId="chart-problems" />}
+      emptyText={emptyText}
+      columns={columns}
+      footer={
+        footnote ? (
+          <>
+            {more}
+            <p className="muted chart__note">{footnote}</p>
+          </>
+        ) : (
+          more
+        )
+      }
     >
       <tbody>
-        {facts.map((fact) => {
-          const body = fact.body as ConditionBody;
-          const code = fact.code ? fact.code.code : undefined;
-          const sub = [body.category ? CONDITION_CATEGORY[body.category] ?? body.category : null, code].filter(Boolean).join(' · ');
-          return (
-            <FactRow key={fact.id} fact={fact}>
-              <th scope="row">
-                <Name fact={fact} sub={sub || undefined} />
-              </th>
-              <StatusCell fact={fact} onHistory={onHistory} />
-              <td className="num">{body.onset ? sourceTimeText(body.onset) : <span className="muted">Not stated</span>}</td>
-              <SourceCell fact={fact} onHistory={onHistory} />
-            </FactRow>
-          );
-        })}
+        {facts.map((fact) => (
+          <FactRow key={fact.id} fact={fact}>
+            {cells(fact)}
+          </FactRow>
+        ))}
       </tbody>
     </SectionTable>
+  );
+}
+
+function Problems({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
+  return (
+    <FactListSection
+      patientId={patientId}
+      section={section}
+      name="problems"
+      title="Problems"
+      one="problem"
+      emptyText="No problems received from the connected sources."
+      columns={['Problem', 'Status', 'Since', 'Source']}
+      cells={(fact) => {
+        const body = fact.body as ConditionBody;
+        const code = fact.code ? fact.code.code : undefined;
+        const sub = [body.category ? CONDITION_CATEGORY[body.category] ?? body.category : null, code].filter(Boolean).join(' · ');
+        return (
+          <>
+            <th scope="row">
+              <Name fact={fact} sub={sub || undefined} />
+            </th>
+            <StatusCell fact={fact} onHistory={onHistory} />
+            <td className="num">{body.onset ? sourceTimeText(body.onset) : <span className="muted">Not stated</span>}</td>
+            <SourceCell fact={fact} onHistory={onHistory} />
+          </>
+        );
+      }}
+    />
   );
 }
 
 function AllergyTable({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
-  const pages = useSectionPages(patientId, 'allergies', section);
-  const facts = pages.items;
   return (
-    <SectionTable
-      id="allergies"
+    <FactListSection
+      patientId={patientId}
+      section={section}
+      name="allergies"
       title="Allergies"
-      count={plural(pages.total, 'allergy', 'allergies')}
-      empty={facts.length === 0}
+      one="allergy"
+      many="allergies"
       emptyText="None received from the connected sources. That does not mean the patient has none."
       columns={['Allergy', 'Criticality', 'Status', 'Source']}
-      footer={<ShowMore pages={pages} shown={facts.length} one="allergy" many="allergies" testId="chart-allergies" />}
-    >
-      <tbody>
-        {facts.map((fact) => {
-          const body = fact.body as AllergyBody;
-          const sub = [body.category ? ALLERGY_CATEGORY[body.category] ?? body.category : null, body.reaction ? `Reaction: ${body.reaction}` : null].filter(Boolean).join(' · ');
-          return (
-            <FactRow key={fact.id} fact={fact}>
-              <th scope="row">
-                <Name fact={fact} sub={sub || undefined} />
-              </th>
-              <td>
-                {body.criticality === 'high' ? (
-                  <span className="flag flag--critical">
-                    <span aria-hidden="true">! </span>
-                    {CRITICALITY.high}
-                  </span>
-                ) : body.criticality ? (
-                  (CRITICALITY[body.criticality] ?? body.criticality)
-                ) : (
-                  <span className="muted">Not stated</span>
-                )}
-              </td>
-              <StatusCell fact={fact} onHistory={onHistory} />
-              <SourceCell fact={fact} onHistory={onHistory} />
-            </FactRow>
-          );
-        })}
-      </tbody>
-    </SectionTable>
+      cells={(fact) => {
+        const body = fact.body as AllergyBody;
+        const sub = [body.category ? ALLERGY_CATEGORY[body.category] ?? body.category : null, body.reaction ? `Reaction: ${body.reaction}` : null].filter(Boolean).join(' · ');
+        return (
+          <>
+            <th scope="row">
+              <Name fact={fact} sub={sub || undefined} />
+            </th>
+            <td>
+              {body.criticality === 'high' ? (
+                <span className="flag flag--critical">
+                  <span aria-hidden="true">! </span>
+                  {CRITICALITY.high}
+                </span>
+              ) : body.criticality ? (
+                (CRITICALITY[body.criticality] ?? body.criticality)
+              ) : (
+                <span className="muted">Not stated</span>
+              )}
+            </td>
+            <StatusCell fact={fact} onHistory={onHistory} />
+            <SourceCell fact={fact} onHistory={onHistory} />
+          </>
+        );
+      }}
+    />
   );
 }
 
-// ── Encounters, documents, identifiers ─────────────────────────────────────────────────────────────────────────────
+function Documents({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
+  return (
+    <FactListSection
+      patientId={patientId}
+      section={section}
+      name="documents"
+      title="Documents"
+      one="document"
+      emptyText="No documents received from the connected sources."
+      columns={['Document', 'Dated', 'Size', 'Status', 'Source']}
+      footnote="Documents are stored encrypted; opening one is recorded against the patient. One without “Open the document” arrived without its text: read it in the source system."
+      cells={(fact) => {
+        const body = fact.body as DocumentBody;
+        return (
+          <>
+            <th scope="row">
+              <span className="chart__name">{body.title ?? factName(fact)}</span> <InferredMark fact={fact} /> <RestrictedMark fact={fact} />
+              {body.title && body.title !== factName(fact) ? <span className="cell__sub">{factName(fact)}</span> : null}
+              {body.digest && fact.status !== 'entered-in-error' ? (
+                <span className="cell__sub">
+                  <a href={`/fhir/R4/Binary/${fact.id}`} target="_blank" rel="noopener noreferrer" data-testid="open-document">
+                    Open the document
+                  </a>
+                </span>
+              ) : null}
+            </th>
+            <td className="num">{chartTime(fact.effectiveAt)}</td>
+            <td className="num">
+              {bytesText(body.size)}
+              {body.contentType ? <span className="cell__sub">{body.contentType}</span> : null}
+            </td>
+            <StatusCell fact={fact} onHistory={onHistory} />
+            <SourceCell fact={fact} onHistory={onHistory} />
+          </>
+        );
+      }}
+    />
+  );
+}
+
+// ── Encounters and identifiers ─────────────────────────────────────────────────────────────────────────────────────
 
 function Encounters({ patientId, section }: { patientId: string; section: ChartSection<ChartEncounter> }) {
   const me = useMe();
@@ -358,55 +446,6 @@ function Encounters({ patientId, section }: { patientId: string; section: ChartS
                 <Provenance provenance={e.provenance} subject={`${encounterClassText(e.class)} encounter`} />
               </td>
             </tr>
-          );
-        })}
-      </tbody>
-    </SectionTable>
-  );
-}
-
-function Documents({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
-  const pages = useSectionPages(patientId, 'documents', section);
-  const facts = pages.items;
-  return (
-    <SectionTable
-      id="documents"
-      title="Documents"
-      count={plural(pages.total, 'document')}
-      empty={facts.length === 0}
-      emptyText="No documents received from the connected sources."
-      columns={['Document', 'Dated', 'Size', 'Status', 'Source']}
-      footer={
-        <>
-          <ShowMore pages={pages} shown={facts.length} one="document" testId="chart-documents" />
-          <p className="muted chart__note">Documents are stored encrypted; opening one is recorded against the patient. One without “Open the document” arrived without its text: read it in the source system.</p>
-        </>
-      }
-    >
-      <tbody>
-        {facts.map((fact) => {
-          const body = fact.body as DocumentBody;
-          return (
-            <FactRow key={fact.id} fact={fact}>
-              <th scope="row">
-                <span className="chart__name">{body.title ?? factName(fact)}</span> <InferredMark fact={fact} /> <RestrictedMark fact={fact} />
-                {body.title && body.title !== factName(fact) ? <span className="cell__sub">{factName(fact)}</span> : null}
-                {body.digest && fact.status !== 'entered-in-error' ? (
-                  <span className="cell__sub">
-                    <a href={`/fhir/R4/Binary/${fact.id}`} target="_blank" rel="noopener noreferrer" data-testid="open-document">
-                      Open the document
-                    </a>
-                  </span>
-                ) : null}
-              </th>
-              <td className="num">{chartTime(fact.effectiveAt)}</td>
-              <td className="num">
-                {bytesText(body.size)}
-                {body.contentType ? <span className="cell__sub">{body.contentType}</span> : null}
-              </td>
-              <StatusCell fact={fact} onHistory={onHistory} />
-              <SourceCell fact={fact} onHistory={onHistory} />
-            </FactRow>
           );
         })}
       </tbody>
