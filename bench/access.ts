@@ -20,10 +20,10 @@ import { runDecisionBench, type DecisionBenchResult } from './access-decisions.t
 import { measureWithHeaders } from './access-load.ts';
 import { GOALS, renderAccessResults, type Engine, type EngineRun, type HttpCase, type HttpCaseKey } from './access-report.ts';
 import { startAccessTarget, type AccessTarget } from './access-target-process.ts';
-import { killAllTargets } from './target-process.ts';
 import type { LoadSettings } from './http-load.ts';
 import { describeMachine, loadAverage } from './machine.ts';
-import { createBenchDatabase, redactUrl, type BenchDatabase } from './postgres-bench-database.ts';
+import { redactUrl, withBenchDatabase } from './postgres-bench-database.ts';
+import { cleanUpOnInterrupt } from './support/interrupt.ts';
 
 const RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const DECISIONS = 1_000_000;
@@ -180,23 +180,8 @@ async function main(): Promise<number> {
   if (loadBefore > 0.5) console.log(`note: 1-minute load average is ${loadBefore} before the run; other work on this machine will skew the figures`);
 
   const workDir = mkdtempSync(join(tmpdir(), 'vigil-access-bench-'));
-  let postgres: BenchDatabase | undefined;
   let postgresServer: string | undefined;
-  let interrupted = false;
-  const onInterrupt = () => {
-    if (interrupted) return;
-    interrupted = true;
-    console.log('\ninterrupted: stopping servers and removing the bench database and data folder');
-    killAllTargets();
-    void (postgres?.drop() ?? Promise.resolve())
-      .catch(() => undefined)
-      .finally(() => {
-        rmSync(workDir, { recursive: true, force: true });
-        process.exit(130);
-      });
-  };
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
+  cleanUpOnInterrupt(workDir);
 
   // First, while no server shares the CPU with this process.
   console.log(`\n▶ decide() × ${DECISIONS.toLocaleString('en-US')}, then the token-verification peer`);
@@ -224,23 +209,15 @@ async function main(): Promise<number> {
       console.log('\nPostgreSQL: not measured, DATABASE_URL is not set. Run `DATABASE_URL=postgres://user@host:port/db node --import tsx bench/access.ts` to include it.');
     } else {
       console.log(`\nPostgreSQL: creating a bench database on ${redactUrl(adminUrl)}`);
-      try {
-        postgres = await createBenchDatabase(adminUrl);
-        postgresServer = postgres.serverVersion;
-      } catch (err) {
-        engines.push({ engine: 'PostgreSQL', skipped: `could not create a bench database on ${redactUrl(adminUrl)}: ${errorText(err)}`, cases: [] });
+      const made = await withBenchDatabase(adminUrl, async (postgres) => {
+        engines.push(await runEngine('PostgreSQL', { dataDir: join(workDir, 'data-unused'), databaseUrl: postgres.url }));
+      });
+      if ('createError' in made) {
+        engines.push({ engine: 'PostgreSQL', skipped: `could not create a bench database on ${redactUrl(adminUrl)}: ${made.createError}`, cases: [] });
         failures++;
-        console.log(`  failed: ${errorText(err)}`);
-      }
-      if (postgres) {
-        try {
-          engines.push(await runEngine('PostgreSQL', { dataDir: join(workDir, 'data-unused'), databaseUrl: postgres.url }));
-        } finally {
-          await postgres.drop().then(
-            () => console.log(`  dropped ${postgres!.name}`),
-            (err: unknown) => console.log(`  could not drop ${postgres!.name}: ${errorText(err)}`),
-          );
-        }
+        console.log(`  failed: ${made.createError}`);
+      } else {
+        postgresServer = made.serverVersion;
       }
     }
   } finally {

@@ -23,6 +23,9 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
   }
 }
 
+/** Bench databases not dropped yet: an interrupted run drops them (dropAllBenchDatabases). */
+const live = new Set<BenchDatabase>();
+
 /** Creates `vigil_bench_<random>` using the server and credentials of `adminUrl`. */
 export async function createBenchDatabase(adminUrl: string): Promise<BenchDatabase> {
   const name = `vigil_bench_${randomBytes(6).toString('hex')}`;
@@ -34,17 +37,47 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     return (result.rows[0]?.version ?? 'unknown').split(' on ')[0]!;
   });
   let dropped = false;
-  return {
+  const database: BenchDatabase = {
     name,
     url: databaseUrlFor(adminUrl, name),
     serverVersion,
     async drop() {
       if (dropped) return;
       dropped = true;
+      live.delete(database);
       // FORCE (PostgreSQL 13+) ends any connection a crashed target may have left behind.
       await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
+  live.add(database);
+  return database;
+}
+
+/** Drops every bench database this process made and has not dropped yet; a failed drop is passed over. */
+export async function dropAllBenchDatabases(): Promise<void> {
+  await Promise.all([...live].map((d) => d.drop().catch(() => undefined)));
+}
+
+/**
+ * Creates a bench database, runs `use` on it and drops it afterwards, saying so on the console. When the database
+ * cannot be created, `use` is not run and the reason comes back instead of the server's version.
+ */
+export async function withBenchDatabase(adminUrl: string, use: (database: BenchDatabase) => Promise<void>): Promise<{ serverVersion: string } | { createError: string }> {
+  let database: BenchDatabase;
+  try {
+    database = await createBenchDatabase(adminUrl);
+  } catch (err) {
+    return { createError: err instanceof Error ? err.message : String(err) };
+  }
+  try {
+    await use(database);
+  } finally {
+    await database.drop().then(
+      () => console.log(`  dropped ${database.name}`),
+      (err: unknown) => console.log(`  could not drop ${database.name}: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+  return { serverVersion: database.serverVersion };
 }
 
 /** The URL with any password hidden, for printing. */

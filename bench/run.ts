@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, type LoadSettings } from './http-load.ts';
 import { describeMachine, loadAverage } from './machine.ts';
-import { createBenchDatabase, redactUrl, type BenchDatabase } from './postgres-bench-database.ts';
+import { redactUrl, withBenchDatabase } from './postgres-bench-database.ts';
+import { cleanUpOnInterrupt } from './support/interrupt.ts';
 import { writeHead } from './results-sections.ts';
 import { renderResults, type CaseKey, type CaseResult, type TargetStartup } from './results-report.ts';
-import { EXIT_TIMEOUT_MS, killAllTargets, startTarget } from './target-process.ts';
+import { EXIT_TIMEOUT_MS, startTarget } from './target-process.ts';
 import type { TargetSpec } from './target-server.ts';
 
 const RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
@@ -116,23 +117,8 @@ async function main(): Promise<number> {
 
   const workDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const dataDir = join(workDir, 'data');
-  let postgres: BenchDatabase | undefined;
   let postgresServer: string | undefined;
-  let interrupted = false;
-  const onInterrupt = () => {
-    if (interrupted) return;
-    interrupted = true;
-    console.log('\ninterrupted: stopping servers and removing the bench database and data folder');
-    killAllTargets();
-    void (postgres?.drop() ?? Promise.resolve())
-      .catch(() => undefined)
-      .finally(() => {
-        rmSync(workDir, { recursive: true, force: true });
-        process.exit(130);
-      });
-  };
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
+  cleanUpOnInterrupt(workDir);
 
   try {
     await runTarget('bare Fastify', { kind: 'bare-fastify' }, [plan('bare', 'bare Fastify (baseline)', 'none', '/bare', 'n/a')]);
@@ -159,27 +145,18 @@ async function main(): Promise<number> {
       for (const p of postgresPlans) cases.push({ ...p, error: 'DATABASE_URL not set' });
     } else {
       console.log(`\nPostgreSQL: creating a bench database on ${redactUrl(adminUrl)}`);
-      try {
-        postgres = await createBenchDatabase(adminUrl);
-        postgresServer = postgres.serverVersion;
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        engineNotes.push(`PostgreSQL: not measured, could not create a bench database on ${redactUrl(adminUrl)}: ${message}`);
-        console.log(`  failed: ${message}`);
+      const made = await withBenchDatabase(adminUrl, async (postgres) => {
+        const spec = { kind: 'vigil', dataDir, databaseUrl: postgres.url } as const;
+        await runTarget(`Vigil, PostgreSQL (${postgres.name}), logging silent`, { ...spec, logging: 'silent' }, postgresPlans.slice(0, 2));
+        await runTarget(`Vigil, PostgreSQL (${postgres.name}), logging info to /dev/null`, { ...spec, logging: 'info' }, postgresPlans.slice(2));
+      });
+      if ('createError' in made) {
+        engineNotes.push(`PostgreSQL: not measured, could not create a bench database on ${redactUrl(adminUrl)}: ${made.createError}`);
+        console.log(`  failed: ${made.createError}`);
         for (const p of postgresPlans) cases.push({ ...p, error: 'no bench database' });
         failures += postgresPlans.length;
-      }
-      if (postgres) {
-        try {
-          const spec = { kind: 'vigil', dataDir, databaseUrl: postgres.url } as const;
-          await runTarget(`Vigil, PostgreSQL (${postgres.name}), logging silent`, { ...spec, logging: 'silent' }, postgresPlans.slice(0, 2));
-          await runTarget(`Vigil, PostgreSQL (${postgres.name}), logging info to /dev/null`, { ...spec, logging: 'info' }, postgresPlans.slice(2));
-        } finally {
-          await postgres.drop().then(
-            () => console.log(`  dropped ${postgres!.name}`),
-            (err: unknown) => console.log(`  could not drop ${postgres!.name}: ${err instanceof Error ? err.message : String(err)}`),
-          );
-        }
+      } else {
+        postgresServer = made.serverVersion;
       }
     }
 
