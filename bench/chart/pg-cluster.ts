@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../../test/support/free-port.ts';
+import { initClusterFolder } from '../../test/support/pg-cluster.ts';
 
 /**
  * The chart bench's own PostgreSQL cluster: initdb into a temporary folder, a free port on 127.0.0.1, the server's
@@ -27,25 +26,6 @@ export interface ChartCluster {
 
 export const BENCH_DATABASE = 'vigil_chart_bench';
 
-export function postgresBin(): string | undefined {
-  const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl')));
-  const newest = versions.sort((a, b) => Number(a) - Number(b)).at(-1);
-  return newest ? join(base, newest, 'bin') : undefined;
-}
-
-function loopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 async function query<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url, application_name: 'vigil-chart-bench', connectionTimeoutMillis: 10_000 });
   await client.connect();
@@ -62,19 +42,7 @@ export interface ClusterOptions {
 }
 
 export async function startChartCluster(options: ClusterOptions = {}): Promise<ChartCluster> {
-  const bin = postgresBin();
-  if (!bin) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (Debian: apt-get install -y postgresql)');
-  const root = mkdtempSync(join(tmpdir(), 'vigil-chart-pg-'));
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-    chownSync(root, id('-u'), id('-g'));
-  }
-  const tool = (name: string, args: string[]) =>
-    asRoot
-      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, name), ...args], { cwd: root, stdio: 'pipe' })
-      : execFileSync(join(bin, name), args, { cwd: root, stdio: 'pipe' });
-  const data = join(root, 'data');
+  const { root, dataDir: data, run: tool } = initClusterFolder('vigil-chart-pg-');
   let gone = false;
   const destroy = () => {
     if (gone) return;
@@ -87,9 +55,7 @@ export async function startChartCluster(options: ClusterOptions = {}): Promise<C
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    // --no-sync skips only initdb's own flush of the new files; the server itself keeps its default durability.
-    tool('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
-    const port = await loopbackPort();
+    const port = await freePort();
     const tracking = options.statements ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on' : '';
     tool('pg_ctl', ['-D', data, '-l', join(root, 'server.log'), '-w', '-t', '30', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${root}${tracking}`, 'start']);
     const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;

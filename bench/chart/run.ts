@@ -35,7 +35,8 @@ import { describeMachine, loadAverage } from '../machine.ts';
 import { upsertSection } from '../results-sections.ts';
 import { Client, median, percentile } from './client.ts';
 import { processCpuSeconds, treeCpuSeconds } from '../support/cpu.ts';
-import { benchStatement, postgresBin, printStatements, resetStatements, startChartCluster, type ChartCluster } from './pg-cluster.ts';
+import { postgresBinDir } from '../../test/support/pg-cluster.ts';
+import { benchStatement, printStatements, resetStatements, startChartCluster, type ChartCluster } from './pg-cluster.ts';
 import { printProfileSummary } from './profile-summary.ts';
 import { GOAL_P99_MS, renderChart, type ChartReport, type ReadCase, type SideFigures } from './report.ts';
 import { seedChart } from './seed.ts';
@@ -311,7 +312,7 @@ async function main(): Promise<number> {
   console.log(`Vigil chart read bench: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, 1-min load ${report.load.before}`);
   if (report.load.before > 0.5) console.log('note: other work is running on this machine; latencies will be inflated');
 
-  if (!postgresBin()) {
+  if (!postgresBinDir()) {
     report.skipped = 'PostgreSQL server binaries are not installed (Debian: apt-get install -y postgresql)';
     console.log(`not measured: ${report.skipped}`);
     return finish(0);

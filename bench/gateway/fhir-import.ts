@@ -32,7 +32,8 @@ import { upsertSection } from '../results-sections.ts';
 import { cpuMeter, processCpuSeconds, selfCpuSeconds } from '../support/cpu.ts';
 import { BundleSupply } from './fhir-bundles.ts';
 import { percentile } from './mllp-load.ts';
-import { postgresBinDir, startBenchCluster, type BenchCluster } from './pg-cluster.ts';
+import { postgresBinDir } from '../../test/support/pg-cluster.ts';
+import { startBenchCluster, type BenchCluster } from './pg-cluster.ts';
 import { benchVigilEnv, killAllVigil, startVigilProcess, warningSummary, type VigilProcess } from './vigil-processes.ts';
 
 const RESULTS_FILE = fileURLToPath(new URL('../RESULTS.md', import.meta.url));

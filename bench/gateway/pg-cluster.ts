@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { databaseUrlFor } from '../../src/store/store.ts';
+import { freePort } from '../../test/support/free-port.ts';
+import { initClusterFolder } from '../../test/support/pg-cluster.ts';
 import { treeCpuSeconds } from '../support/cpu.ts';
 
 /**
@@ -32,30 +31,6 @@ export interface BenchCluster {
   destroy(): void;
 }
 
-/** The newest Debian PostgreSQL server's bin folder, or undefined when no server is installed. */
-export function postgresBinDir(): string | undefined {
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl'))) : [];
-  return versions.length === 0 ? undefined : join(base, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, 'bin');
-}
-
-function binDir(): string {
-  const bin = postgresBinDir();
-  if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (Debian: apt-get install -y postgresql)');
-  return bin;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** Names built by the bench only: letters, digits and underscores, so they can be placed in DDL. */
 function checkedName(name: string): string {
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a bench database name: ${name}`);
@@ -81,20 +56,7 @@ export interface ClusterOptions {
 }
 
 export async function startBenchCluster(options: ClusterOptions = {}): Promise<BenchCluster> {
-  const bin = binDir();
-  const root = mkdtempSync(join(tmpdir(), 'vigil-gw-pg-'));
-  // initdb refuses to run as root; the Debian package's postgres user owns the cluster instead.
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    chownSync(root, uid, gid);
-  }
-  const run = (tool: string, args: string[]) =>
-    asRoot
-      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { stdio: 'pipe', cwd: root })
-      : execFileSync(join(bin, tool), args, { stdio: 'pipe', cwd: root });
-  const dataDir = join(root, 'data');
+  const { root, dataDir, run } = initClusterFolder('vigil-gw-pg-');
   let destroyed = false;
   const destroy = () => {
     if (destroyed) return;
@@ -107,8 +69,6 @@ export async function startBenchCluster(options: ClusterOptions = {}): Promise<B
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    // --no-sync only skips initdb's own flush of the template files; the server runs with default durability.
-    run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
     const port = await freePort();
     const tracking = options.statements ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on' : '';
     run('pg_ctl', ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '30', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${root}${tracking}`, 'start']);

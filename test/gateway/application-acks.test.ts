@@ -7,6 +7,7 @@ import { adt, PERSON_1, PERSON_2, type Sender } from '../support/hl7-builder.ts'
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
 import { sendForAck } from '../support/mllp-send.ts';
 import { waitFor } from '../support/wait.ts';
+import { freePort } from '../support/free-port.ts';
 import { OPERATOR, OPERATOR_FACTS } from '../support/operator-subject.ts';
 
 /**
@@ -63,14 +64,6 @@ class FakeReceiver {
 function enhanced(message: string, accept: string, application: string): string {
   const [msh, ...rest] = message.split('\r');
   return [`${msh}|||${accept}|${application}`, ...rest].join('\r');
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const db = () => t.vigil.store.db;

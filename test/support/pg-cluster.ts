@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.ts';
 
 /**
  * A throwaway PostgreSQL cluster of the test's own, on a loopback port, that the test can stop and start the way an
@@ -16,27 +16,21 @@ export interface PgCluster {
   destroy(): void;
 }
 
-function binDir(): string {
+/** The newest Debian PostgreSQL server's bin folder, or undefined when no server is installed. */
+export function postgresBinDir(): string | undefined {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl'))) : [];
-  if (versions.length === 0) throw new Error('PostgreSQL server binaries not found: apt-get install -y postgresql');
-  return join(base, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, 'bin');
+  return versions.length === 0 ? undefined : join(base, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, 'bin');
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-export async function createPgCluster(): Promise<PgCluster> {
-  const bin = binDir();
-  const root = mkdtempSync(join(tmpdir(), 'vigil-pg-'));
+/**
+ * A new cluster's folder (`<tmp>/<prefix>…`, with the data folder initialized in `data`) and a runner for the server's
+ * tools in it. initdb refuses to run as root, so as root the folder belongs to Debian's `postgres` user, who runs them.
+ */
+export function initClusterFolder(prefix: string): { root: string; dataDir: string; run: (tool: string, args: string[]) => void } {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (Debian: apt-get install -y postgresql)');
+  const root = mkdtempSync(join(tmpdir(), prefix));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
@@ -44,20 +38,32 @@ export async function createPgCluster(): Promise<PgCluster> {
     chownSync(root, uid, gid);
   }
   const run = (tool: string, args: string[]) =>
-    asRoot
+    void (asRoot
       ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { stdio: 'pipe', cwd: root })
-      : execFileSync(join(bin, tool), args, { stdio: 'pipe', cwd: root });
-  run('initdb', ['-D', join(root, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+      : execFileSync(join(bin, tool), args, { stdio: 'pipe', cwd: root }));
+  const dataDir = join(root, 'data');
+  try {
+    // --no-sync only skips initdb's own flush of the template files; the server's settings are the caller's.
+    run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+  return { root, dataDir, run };
+}
+
+export async function createPgCluster(): Promise<PgCluster> {
+  const { root, dataDir, run } = initClusterFolder('vigil-pg-');
   const port = await freePort();
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${root} -c fsync=off`;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
-    start: () => void run('pg_ctl', ['-D', join(root, 'data'), '-l', join(root, 'server.log'), '-w', '-t', '30', '-o', options, 'start']),
-    stop: () => void run('pg_ctl', ['-D', join(root, 'data'), '-m', 'fast', '-w', '-t', '30', 'stop']),
+    start: () => run('pg_ctl', ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '30', '-o', options, 'start']),
+    stop: () => run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']),
     destroy() {
       try {
-        run('pg_ctl', ['-D', join(root, 'data'), '-m', 'immediate', '-w', 'stop']);
+        run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
       } catch {
         /* already stopped */
       }
