@@ -2,7 +2,7 @@ import type { DecisionBenchResult, LatencyFigures } from './access-decisions.ts'
 import type { TimedLoadFigures } from './access-load.ts';
 import type { SealLag } from './access-target.ts';
 import type { LoadSettings } from './http-load.ts';
-import type { MachineDescription } from './machine.ts';
+import { machineTableLines, type MachineDescription } from './machine.ts';
 import { EXIT_TIMEOUT_MS } from './target-process.ts';
 
 /** The goals of issues 3 and 4 ("Performance"), in one place so the tables and the verdicts cannot disagree. */
@@ -323,17 +323,7 @@ export function renderAccessResults(report: AccessReport): string {
     '',
     '## Machine',
     '',
-    '| | |',
-    '|---|---|',
-    `| CPU | ${m.cpuModel} |`,
-    `| cores | ${m.cores} |`,
-    `| memory | ${m.totalMemoryGiB} GiB |`,
-    `| Node | ${m.node} |`,
-    `| OS | ${m.os} |`,
-    `| packages | ${Object.entries(m.packages).map(([name, version]) => `${name} ${version}`).join(', ')} |`,
-    `| PostgreSQL server | ${report.postgresServer ?? 'not used in this run'} |`,
-    `| commit | ${m.commit} |`,
-    `| 1-min load average | ${report.loadAverages.before} at the start, ${report.loadAverages.after} at the end (includes this run's own load) |`,
+    ...machineTableLines(m, report.postgresServer, report.loadAverages),
     '',
     '## Goals',
     '',

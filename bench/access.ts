@@ -20,7 +20,7 @@ import { runDecisionBench, type DecisionBenchResult } from './access-decisions.t
 import { measureWithHeaders } from './access-load.ts';
 import { GOALS, renderAccessResults, type Engine, type EngineRun, type HttpCase, type HttpCaseKey } from './access-report.ts';
 import { startAccessTarget, type AccessTarget } from './access-target-process.ts';
-import type { LoadSettings } from './http-load.ts';
+import { envSeconds, type LoadSettings } from './http-load.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { redactUrl, withBenchDatabase } from './postgres-bench-database.ts';
 import { cleanUpOnInterrupt } from './support/interrupt.ts';
@@ -30,24 +30,16 @@ const DECISIONS = 1_000_000;
 /** Longest wait for the sealer to empty audit.pending after a case (and before the next one). */
 const DRAIN_LIMIT_SECONDS = 15;
 
-function seconds(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || n > 600) throw new Error(`${name} must be a number of seconds from 0 to 600 (got "${raw}").`);
-  return n;
-}
-
 const settings: LoadSettings = {
   connections: 10,
   pipelining: 1,
-  warmupSeconds: seconds('BENCH_WARMUP_SECONDS', 1),
-  durationSeconds: seconds('BENCH_SECONDS', 5),
+  warmupSeconds: envSeconds('BENCH_WARMUP_SECONDS', 1),
+  durationSeconds: envSeconds('BENCH_SECONDS', 5),
 };
 
 // A freshly started server runs its request path unoptimized for its first seconds: measured without this, the real
 // route ran first at 771 req/s and last at 1,048 on PostgreSQL, and the first case's warm-up decided the verdict.
-const serverWarmupSeconds = seconds('BENCH_SERVER_WARMUP_SECONDS', 2);
+const serverWarmupSeconds = envSeconds('BENCH_SERVER_WARMUP_SECONDS', 2);
 
 let failures = 0;
 

@@ -9,6 +9,15 @@ export interface LoadSettings {
 }
 
 /** What one measured (post warm-up) run of a case produced. */
+/** A duration in seconds from the environment variable `name` (0 to 600), or `fallback` when it is unset or empty. */
+export function envSeconds(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 600) throw new Error(`${name} must be a number of seconds from 0 to 600 (got "${raw}").`);
+  return n;
+}
+
 export interface LoadFigures {
   /** Mean of autocannon's per-second request counts. */
   requestsPerSecond: number;

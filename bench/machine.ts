@@ -54,3 +54,20 @@ export function describeMachine(): MachineDescription {
     commit: gitCommit(),
   };
 }
+
+/** The "Machine" table of a results file: where the figures were measured, and how busy the machine was around them. */
+export function machineTableLines(m: MachineDescription, postgresServer: string | undefined, load: { before: number; after: number }): string[] {
+  return [
+    '| | |',
+    '|---|---|',
+    `| CPU | ${m.cpuModel} |`,
+    `| cores | ${m.cores} |`,
+    `| memory | ${m.totalMemoryGiB} GiB |`,
+    `| Node | ${m.node} |`,
+    `| OS | ${m.os} |`,
+    `| packages | ${Object.entries(m.packages).map(([name, version]) => `${name} ${version}`).join(', ')} |`,
+    `| PostgreSQL server | ${postgresServer ?? 'not used in this run'} |`,
+    `| commit | ${m.commit} |`,
+    `| 1-min load average | ${load.before} at the start, ${load.after} at the end (includes this run's own load) |`,
+  ];
+}

@@ -1,5 +1,5 @@
 import type { LoadFigures, LoadSettings } from './http-load.ts';
-import type { MachineDescription } from './machine.ts';
+import { machineTableLines, type MachineDescription } from './machine.ts';
 import { EXIT_TIMEOUT_MS } from './target-process.ts';
 
 /** Stable keys so the explanation can find the cases it compares. */
@@ -205,17 +205,7 @@ export function renderResults(report: RunReport): string {
     '',
     '## Machine',
     '',
-    '| | |',
-    '|---|---|',
-    `| CPU | ${m.cpuModel} |`,
-    `| cores | ${m.cores} |`,
-    `| memory | ${m.totalMemoryGiB} GiB |`,
-    `| Node | ${m.node} |`,
-    `| OS | ${m.os} |`,
-    `| packages | ${Object.entries(m.packages).map(([name, version]) => `${name} ${version}`).join(', ')} |`,
-    `| PostgreSQL server | ${report.postgresServer ?? 'not used in this run'} |`,
-    `| commit | ${m.commit} |`,
-    `| 1-min load average | ${report.loadAverages.before} at the start, ${report.loadAverages.after} at the end (includes this run's own load) |`,
+    ...machineTableLines(m, report.postgresServer, report.loadAverages),
     '',
     `Load: autocannon against 127.0.0.1, ${s.connections} connections, pipelining ${s.pipelining}, ${s.warmupSeconds} s warm-up (discarded) then ` +
       `${s.durationSeconds} s measured per case. The load generator runs in the bench process; each server runs in its own child process, ` +

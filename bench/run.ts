@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure, type LoadSettings } from './http-load.ts';
+import { envSeconds, measure, type LoadSettings } from './http-load.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { redactUrl, withBenchDatabase } from './postgres-bench-database.ts';
 import { cleanUpOnInterrupt } from './support/interrupt.ts';
@@ -19,19 +19,11 @@ import type { TargetSpec } from './target-server.ts';
 
 const RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 
-function seconds(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || n > 600) throw new Error(`${name} must be a number of seconds from 0 to 600 (got "${raw}").`);
-  return n;
-}
-
 const settings: LoadSettings = {
   connections: 10,
   pipelining: 1,
-  warmupSeconds: seconds('BENCH_WARMUP_SECONDS', 1),
-  durationSeconds: seconds('BENCH_SECONDS', 5),
+  warmupSeconds: envSeconds('BENCH_WARMUP_SECONDS', 1),
+  durationSeconds: envSeconds('BENCH_SECONDS', 5),
 };
 
 type CasePlan = Omit<CaseResult, 'figures' | 'probe' | 'error'>;

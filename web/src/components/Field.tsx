@@ -11,8 +11,15 @@ function describedBy(hintId: string, errorId: string, hint: unknown, error: unkn
   return [hint ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ') || undefined;
 }
 
-/** A labelled input with an optional hint and error, wired together for screen readers. */
-export function TextField({ label, hint, error, className, ...input }: FieldShell & InputHTMLAttributes<HTMLInputElement>) {
+/** What a control needs to be tied to its label, hint and error. */
+interface ControlWiring {
+  id: string;
+  'aria-invalid': true | undefined;
+  'aria-describedby': string | undefined;
+}
+
+/** The label, hint and error around one control, wired together for screen readers; `control` draws the control. */
+function FieldFrame({ label, hint, error, className, control }: FieldShell & { control: (wiring: ControlWiring) => ReactNode }) {
   const id = useId();
   return (
     <div className={['field', className].filter(Boolean).join(' ')}>
@@ -24,7 +31,7 @@ export function TextField({ label, hint, error, className, ...input }: FieldShel
           {hint}
         </p>
       ) : null}
-      <input id={id} className="field__input" aria-invalid={error ? true : undefined} aria-describedby={describedBy(`${id}-hint`, `${id}-error`, hint, error)} {...input} />
+      {control({ id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy(`${id}-hint`, `${id}-error`, hint, error) })}
       {error ? (
         <p className="field__error" id={`${id}-error`}>
           {error}
@@ -32,51 +39,30 @@ export function TextField({ label, hint, error, className, ...input }: FieldShel
       ) : null}
     </div>
   );
+}
+
+/** A labelled input with an optional hint and error. */
+export function TextField({ label, hint, error, className, ...input }: FieldShell & InputHTMLAttributes<HTMLInputElement>) {
+  return <FieldFrame label={label} hint={hint} error={error} className={className} control={(wiring) => <input className="field__input" {...wiring} {...input} />} />;
 }
 
 export function TextArea({ label, hint, error, className, ...input }: FieldShell & TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  const id = useId();
-  return (
-    <div className={['field', className].filter(Boolean).join(' ')}>
-      <label className="field__label" htmlFor={id}>
-        {label}
-      </label>
-      {hint ? (
-        <p className="field__hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      ) : null}
-      <textarea id={id} className="field__input field__input--area" aria-invalid={error ? true : undefined} aria-describedby={describedBy(`${id}-hint`, `${id}-error`, hint, error)} {...input} />
-      {error ? (
-        <p className="field__error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-    </div>
-  );
+  return <FieldFrame label={label} hint={hint} error={error} className={className} control={(wiring) => <textarea className="field__input field__input--area" {...wiring} {...input} />} />;
 }
 
 export function SelectField({ label, hint, error, className, children, ...select }: FieldShell & SelectHTMLAttributes<HTMLSelectElement>) {
-  const id = useId();
   return (
-    <div className={['field', className].filter(Boolean).join(' ')}>
-      <label className="field__label" htmlFor={id}>
-        {label}
-      </label>
-      {hint ? (
-        <p className="field__hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      ) : null}
-      <select id={id} className="field__input" aria-invalid={error ? true : undefined} aria-describedby={describedBy(`${id}-hint`, `${id}-error`, hint, error)} {...select}>
-        {children}
-      </select>
-      {error ? (
-        <p className="field__error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-    </div>
+    <FieldFrame
+      label={label}
+      hint={hint}
+      error={error}
+      className={className}
+      control={(wiring) => (
+        <select className="field__input" {...wiring} {...select}>
+          {children}
+        </select>
+      )}
+    />
   );
 }
 
@@ -84,7 +70,7 @@ export function SelectField({ label, hint, error, className, children, ...select
 export function ChoiceGroup({ legend, hint, error, children, className }: { legend: ReactNode; hint?: ReactNode; error?: string | undefined; children: ReactNode; className?: string }) {
   const id = useId();
   return (
-    <fieldset className={['choices', className].filter(Boolean).join(' ')} aria-describedby={[hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined}>
+    <fieldset className={['choices', className].filter(Boolean).join(' ')} aria-describedby={describedBy(`${id}-hint`, `${id}-error`, hint, error)}>
       <legend className="field__label">{legend}</legend>
       {hint ? (
         <p className="field__hint" id={`${id}-hint`}>

@@ -195,22 +195,6 @@ function NameAndStatus({ person, isMe, onChanged }: { person: Person; isMe: bool
 }
 
 function RolesPanel({ person, allRoles, canWrite, onChanged }: { person: Person; allRoles: string[]; canWrite: boolean; onChanged: () => void }) {
-  const [roles, setRoles] = useState<string[]>(person.roles);
-  useEffect(() => setRoles(person.roles), [person.roles]);
-  const save = useMutation(() => api<Person>(`/api/admin/people/${person.id}/roles`, { method: 'PUT', body: { roles } }));
-  const [saved, setSaved] = useState(false);
-  const changed = [...roles].sort().join() !== [...person.roles].sort().join();
-  const removing = person.roles.some((r) => !roles.includes(r));
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setSaved(false);
-    if (await save.mutate()) {
-      setSaved(true);
-      onChanged();
-    }
-  }
-
   return (
     <section className="panel" aria-labelledby="roles-title">
       <h2 id="roles-title" className="panel__title">
@@ -225,46 +209,21 @@ function RolesPanel({ person, allRoles, canWrite, onChanged }: { person: Person;
           ))}
         </ul>
       ) : (
-        <form className="form" onSubmit={(e) => void submit(e)}>
-          <ChoiceGroup legend="Roles this person holds" className="choices--stacked">
-            {allRoles.map((r) => (
-              <Choice key={r} type="checkbox" checked={roles.includes(r)} onChange={(e) => setRoles((list) => (e.target.checked ? [...list, r] : list.filter((x) => x !== r)))} label={roleName(r)} hint={roleHint(r)} />
-            ))}
-          </ChoiceGroup>
-          {removing ? <p className="muted">Removing a role ends this person’s sessions: they sign in again with the roles that remain.</p> : null}
-          {save.error ? <ErrorNotice error={save.error} title="The roles were not changed" /> : null}
-          <div className="form-actions">
-            <button type="submit" className="btn btn--primary" disabled={!changed || save.pending}>
-              Save roles
-            </button>
-            {saved && !changed ? (
-              <span className="saved" role="status">
-                Roles saved.
-              </span>
-            ) : null}
-          </div>
-        </form>
+        <ChecklistForm
+          current={person.roles}
+          options={allRoles.map((r) => ({ id: r, label: roleName(r), hint: roleHint(r) }))}
+          legend="Roles this person holds"
+          whenRemoving="Removing a role ends this person’s sessions: they sign in again with the roles that remain."
+          save={(roles) => api<Person>(`/api/admin/people/${person.id}/roles`, { method: 'PUT', body: { roles } })}
+          what="roles"
+          onChanged={onChanged}
+        />
       )}
     </section>
   );
 }
 
 function FacilitiesPanel({ person, facilities, canWrite, onChanged }: { person: Person; facilities: { id: string; name: string; code: string }[]; canWrite: boolean; onChanged: () => void }) {
-  const [ids, setIds] = useState<string[]>(person.facilityIds);
-  useEffect(() => setIds(person.facilityIds), [person.facilityIds]);
-  const save = useMutation(() => api<Person>(`/api/admin/people/${person.id}`, { method: 'PATCH', body: { facilityIds: ids } }));
-  const changed = [...ids].sort().join() !== [...person.facilityIds].sort().join();
-  const [saved, setSaved] = useState(false);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setSaved(false);
-    if (await save.mutate()) {
-      setSaved(true);
-      onChanged();
-    }
-  }
-
   return (
     <section className="panel" aria-labelledby="facilities-title">
       <h2 id="facilities-title" className="panel__title">
@@ -273,25 +232,77 @@ function FacilitiesPanel({ person, facilities, canWrite, onChanged }: { person: 
       {!canWrite ? (
         <p>{person.facilityIds.map((id) => facilities.find((f) => f.id === id)?.name ?? id).join(', ') || 'None'}</p>
       ) : (
-        <form className="form" onSubmit={(e) => void submit(e)}>
-          <ChoiceGroup legend="Works at" hint="Patient access applies only at these facilities." className="choices--stacked">
-            {facilities.map((f) => (
-              <Choice key={f.id} type="checkbox" checked={ids.includes(f.id)} onChange={(e) => setIds((list) => (e.target.checked ? [...list, f.id] : list.filter((x) => x !== f.id)))} label={f.name} hint={f.code} />
-            ))}
-          </ChoiceGroup>
-          {save.error ? <ErrorNotice error={save.error} title="The facilities were not changed" /> : null}
-          <div className="form-actions">
-            <button type="submit" className="btn btn--primary" disabled={!changed || save.pending}>
-              Save facilities
-            </button>
-            {saved && !changed ? (
-              <span className="saved" role="status">
-                Facilities saved.
-              </span>
-            ) : null}
-          </div>
-        </form>
+        <ChecklistForm
+          current={person.facilityIds}
+          options={facilities.map((f) => ({ id: f.id, label: f.name, hint: f.code }))}
+          legend="Works at"
+          hint="Patient access applies only at these facilities."
+          save={(facilityIds) => api<Person>(`/api/admin/people/${person.id}`, { method: 'PATCH', body: { facilityIds } })}
+          what="facilities"
+          onChanged={onChanged}
+        />
       )}
     </section>
+  );
+}
+
+/** A set of checkboxes over what a person holds (roles, facilities), saved as a whole; says so once it is saved. */
+function ChecklistForm({
+  current,
+  options,
+  legend,
+  hint,
+  whenRemoving,
+  save,
+  what,
+  onChanged,
+}: {
+  current: string[];
+  options: { id: string; label: string; hint?: string }[];
+  legend: string;
+  hint?: string;
+  /** Said under the boxes while an item is being taken away. */
+  whenRemoving?: string;
+  save: (ids: string[]) => Promise<unknown>;
+  what: 'roles' | 'facilities';
+  onChanged: () => void;
+}) {
+  const [ids, setIds] = useState<string[]>(current);
+  useEffect(() => setIds(current), [current]);
+  const mutation = useMutation(() => save(ids));
+  const [saved, setSaved] = useState(false);
+  const changed = [...ids].sort().join() !== [...current].sort().join();
+  const removing = current.some((id) => !ids.includes(id));
+  const What = what[0]!.toUpperCase() + what.slice(1);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setSaved(false);
+    if (await mutation.mutate()) {
+      setSaved(true);
+      onChanged();
+    }
+  }
+
+  return (
+    <form className="form" onSubmit={(e) => void submit(e)}>
+      <ChoiceGroup legend={legend} hint={hint} className="choices--stacked">
+        {options.map((o) => (
+          <Choice key={o.id} type="checkbox" checked={ids.includes(o.id)} onChange={(e) => setIds((list) => (e.target.checked ? [...list, o.id] : list.filter((x) => x !== o.id)))} label={o.label} hint={o.hint} />
+        ))}
+      </ChoiceGroup>
+      {removing && whenRemoving ? <p className="muted">{whenRemoving}</p> : null}
+      {mutation.error ? <ErrorNotice error={mutation.error} title={`The ${what} were not changed`} /> : null}
+      <div className="form-actions">
+        <button type="submit" className="btn btn--primary" disabled={!changed || mutation.pending}>
+          Save {what}
+        </button>
+        {saved && !changed ? (
+          <span className="saved" role="status">
+            {What} saved.
+          </span>
+        ) : null}
+      </div>
+    </form>
   );
 }
