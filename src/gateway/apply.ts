@@ -4,6 +4,7 @@ import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls
 import { applyActiveMedicationList, inferAbsentMedications } from '../core/clinical/active-medication-list.ts';
 import { afterFactUpsert, encounterValues, findEncounter, linkWaitingFacts, writeEncounter, writeFacts } from '../core/clinical/fact-writer.ts';
 import { identifierKey, isMatchableSystem, waitKey } from '../core/identity/keys.ts';
+import type { KeyEncryptionService } from '../controls/keys/keyring.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
 import { linkRecords, mergeRecords, unlinkRecords } from '../core/identity/merge.ts';
 import { findRecord, lockIdentifiers, resolveRecord } from '../core/identity/resolve.ts';
@@ -28,6 +29,8 @@ export interface ApplyContext {
   transform: string;
   actor: string;
   engine: MatchEngine | null;
+  /** The keyring that seals the content of documents the message carries (the process's; see document-content.ts). */
+  documentKeys: KeyEncryptionService;
   /**
    * When given, the message's audit events are added here instead of being written now: the processor writes a whole
    * batch's events in one statement, in the same transaction, and only for messages that were processed.
@@ -172,7 +175,7 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     );
     patientIds.add(resolution.patientId);
     madeKnown.push(...resolution.madeKnown);
-    const target = { sourceId: ctx.source.id, recordId: resolution.recordId, patientId: resolution.patientId, provenance: factProvenance };
+    const target = { sourceId: ctx.source.id, recordId: resolution.recordId, patientId: resolution.patientId, provenance: factProvenance, documentKeys: ctx.documentKeys };
     const written = rider?.written();
     // The visit a result or order names, when its facts are written on their own.
     const namedVisit = async () => (!encounterKey ? null : resolution.encounterId !== undefined ? resolution.encounterId : await findEncounter(trx, resolution.patientId, encounterKey));
@@ -180,7 +183,7 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
       // The facts went in before the waiting ones are linked (the other way round below): the link touches only facts
       // without a visit, and these were written with theirs, so both orders end in the same rows.
       if (group.encounter && written.encounterId && resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, written.encounterId);
-      if (written.prepared && written.upserted) await afterFactUpsert(trx, resolution.patientId, written.prepared, written.upserted);
+      if (written.prepared && written.upserted) await afterFactUpsert(trx, target, written.prepared, written.upserted);
       else await writeFacts(trx, { ...target, encounterId: visit ? written.encounterId : await namedVisit(), encounterKey }, group.facts, sourceTime);
     } else {
       let encounterId: string | null = null;

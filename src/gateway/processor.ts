@@ -300,6 +300,7 @@ export class GatewayProcessor {
         transform: item.transform,
         actor: this.options.workerId,
         engine: this.engine,
+        documentKeys: this.archive.kek,
         audit: shared.audit,
         lanesHeld: true,
         known: shared.known,

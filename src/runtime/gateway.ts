@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { VigilConfig } from '../config/settings.ts';
 import type { KeyEncryptionService } from '../controls/keys/keyring.ts';
 import { ArchiveKeys } from '../controls/keys/archive-keys.ts';
-import { useDocumentKeys } from '../core/clinical/document-content.ts';
 import type { MatchEngine } from '../core/identity/match-engine.ts';
 import { ApplicationAckSender } from '../gateway/application-acks.ts';
 import { DropFolderWatcher } from '../gateway/drop-folder.ts';
@@ -39,7 +38,6 @@ export class GatewayRuntime {
     private readonly metrics: Metrics,
   ) {
     this.archive = new ArchiveKeys(keyring);
-    useDocumentKeys(keyring);
     this.engine = defaultMatchEngine();
   }
 

@@ -84,7 +84,7 @@ describe('the patient chart', () => {
         const day = String(1 + (i % 28)).padStart(2, '0');
         const month = String(1 + Math.floor(i / 28)).padStart(2, '0');
         const provenance = { derivation: 'asserted' as const, sourceId: s.sources.ehr, sourceName: 'north-ehr', receivedAt: new Date().toISOString(), transform: 'test-seed@1', confidence: 1, flags: [] };
-        await writeFact(trx, { sourceId: s.sources.ehr, recordId: record.id, patientId: ownId(), encounterId: null, encounterKey: null, provenance }, {
+        await writeFact(trx, { sourceId: s.sources.ehr, recordId: record.id, patientId: ownId(), encounterId: null, encounterKey: null, provenance, documentKeys: t.vigil.keyring }, {
           kind: 'document', sourceKey: `LETTER-${i}`, status: 'current', code: { codings: [{ system: 'http://loinc.org', code: '34133-9', display: 'Summary of episode note' }] },
           effective: { instant: `2022-${month}-${day}T10:00:00.000Z`, zoneFrom: 'profile', zone: 'America/New_York', precision: 'minute' },
           // The newest letter came with its text (stored encrypted); the others as metadata only.

@@ -28,7 +28,8 @@ export class ArchiveKeys {
   private readonly byId = new Map<string, Buffer>();
   private readonly current = new Map<string, ArchiveKeyRef>();
 
-  constructor(private readonly kek: KeyEncryptionService) {}
+  /** `kek` is the process's keyring, which also seals document content (the processor hands it on). */
+  constructor(readonly kek: KeyEncryptionService) {}
 
   /** The key that encrypts a message arriving now from `sourceKey` (a source id, or `unregistered`). */
   async forNew(db: Db | Tx, sourceKey: string, now = new Date()): Promise<ArchiveKeyRef> {

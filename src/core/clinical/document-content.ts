@@ -19,8 +19,8 @@ import { factVisibility } from './result-visibility.ts';
  */
 export class DocumentKeysUnavailableError extends VigilError {
   constructor() {
-    // 503: the message is retried, not quarantined; the process was started without its keyring registered.
-    super('document-keys-unavailable', 503, 'Document content cannot be stored: no keyring is registered for documents in this process.');
+    // 503: the message is retried, not quarantined; the writer was called without the keyring that seals documents.
+    super('document-keys-unavailable', 503, 'Document content cannot be stored: the fact writer was given no keyring for documents.');
   }
 }
 
@@ -30,30 +30,17 @@ export class DocumentContentCorruptError extends VigilError {
   }
 }
 
-// The writer is called from the gateway's transaction with no way to pass a keyring in; the process registers its
-// keyrings at start (runtime/gateway.ts). Several may be registered in one process (tests run several Vigils).
-const keyrings: KeyEncryptionService[] = [];
-
-export function useDocumentKeys(kek: KeyEncryptionService): void {
-  if (!keyrings.includes(kek)) keyrings.push(kek);
-  if (keyrings.length > 8) keyrings.shift();
-}
-
 const purposeOf = (rowId: string) => `document-content|${rowId}`;
 const digestOf = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** The registered keyring that holds this patient's key (or, for a patient without one yet, the newest). */
-async function keyringFor(db: Db | Tx, patientId: string): Promise<KeyEncryptionService> {
-  const row = await db.selectFrom('patient_data_keys').select('kek_id').where('patient_id', '=', patientId).executeTakeFirst();
-  const kek = row ? keyrings.findLast((k) => k.knows(row.kek_id)) : keyrings.at(-1);
+/**
+ * Called by the fact writer when it has just added a version of a document that carries content. `kek` is the
+ * keyring of the process writing it (the gateway's), the same one the Binary read is given.
+ */
+export async function storeDocumentContent(db: Db | Tx, kek: KeyEncryptionService | undefined, patientId: string, factId: string, versionId: string, content: DocumentContent): Promise<void> {
   if (!kek) throw new DocumentKeysUnavailableError();
-  return kek;
-}
-
-/** Called by the fact writer when it has just added a version of a document that carries content. */
-export async function storeDocumentContent(db: Db | Tx, patientId: string, factId: string, versionId: string, content: DocumentContent): Promise<void> {
   const id = uuidv7();
-  const keys = new PatientKeys(await keyringFor(db, patientId));
+  const keys = new PatientKeys(kek);
   const ciphertext = await keys.encrypt(db, patientId, content.data, purposeOf(id));
   await sql`
     INSERT INTO document_contents (id, patient_id, fact_id, fact_version_id, content_type, size_bytes, digest, ciphertext)

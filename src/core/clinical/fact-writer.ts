@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Coding, EncounterInput, FactInput } from '../../model/clinical.ts';
+import type { KeyEncryptionService } from '../../controls/keys/keyring.ts';
 import type { ProvenanceRecord } from '../../model/provenance.ts';
 import { confidenceOf } from '../../model/quality.ts';
 import { fixedStatement } from '../../store/fixed-statement.ts';
@@ -23,6 +24,8 @@ export interface FactTarget {
   encounterId: string | null;
   encounterKey: string | null;
   provenance: ProvenanceRecord;
+  /** Seals a document's content under the patient's key; a fact that carries content cannot be written without it. */
+  documentKeys?: KeyEncryptionService;
 }
 
 const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -110,12 +113,12 @@ export function prepareFacts(provenance: ProvenanceRecord, facts: readonly FactI
 }
 
 /** After the upsert: a new version's document content is sealed under the patient's key; returns ids in input order. */
-export async function afterFactUpsert(db: Db | Tx, patientId: string, prepared: PreparedFacts, upserted: readonly UpsertedFact[]): Promise<string[]> {
+export async function afterFactUpsert(db: Db | Tx, target: Pick<FactTarget, 'patientId' | 'documentKeys'>, prepared: PreparedFacts, upserted: readonly UpsertedFact[]): Promise<string[]> {
   const ids: string[] = new Array(prepared.facts.length);
   for (const r of upserted) {
     ids[r.ord] = r.fact_id;
     const content = prepared.facts[r.ord]!.content;
-    if (r.versioned && content) await storeDocumentContent(db, patientId, r.fact_id, prepared.rows[r.ord]!.version_id, content);
+    if (r.versioned && content) await storeDocumentContent(db, target.documentKeys, target.patientId, r.fact_id, prepared.rows[r.ord]!.version_id, content);
   }
   return ids;
 }
@@ -134,7 +137,7 @@ export async function writeFacts(db: Db | Tx, target: FactTarget, facts: readonl
     return ids;
   }
   const result = await upsertFacts(db, prepared.json, target.sourceId, target.recordId, target.patientId, target.encounterId, target.encounterKey, target.provenance.derivation, sourceTime);
-  return afterFactUpsert(db, target.patientId, prepared, result.rows[0]!.facts);
+  return afterFactUpsert(db, target, prepared, result.rows[0]!.facts);
 }
 
 /**
