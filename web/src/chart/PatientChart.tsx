@@ -44,10 +44,10 @@ export function PatientChart({ chart, patientId }: { chart: Loaded<Chart>; patie
         <>
           <Results patientId={patientId} section={data.results} onHistory={setHistoryOf} />
           <Medications patientId={patientId} section={data.medications} onHistory={setHistoryOf} />
-          <Problems patientId={patientId} section={data.problems} onHistory={setHistoryOf} />
-          <AllergyTable patientId={patientId} section={data.allergies} onHistory={setHistoryOf} />
+          <FactListSection patientId={patientId} section={data.problems} onHistory={setHistoryOf} spec={PROBLEMS} />
+          <FactListSection patientId={patientId} section={data.allergies} onHistory={setHistoryOf} spec={ALLERGIES} />
           <Encounters patientId={patientId} section={data.encounters} />
-          <Documents patientId={patientId} section={data.documents} onHistory={setHistoryOf} />
+          <FactListSection patientId={patientId} section={data.documents} onHistory={setHistoryOf} spec={DOCUMENTS} />
           <Identifiers identifiers={data.identifiers} />
         </>
       ) : null}
@@ -245,21 +245,8 @@ function Medications({ patientId, section, onHistory }: { patientId: string; sec
 
 // ── Problems, allergies and documents: one fact a row ──────────────────────────────────────────────────────────────
 
-/** A section whose entries are facts of one kind, one row each, newest first: `cells` draws a row inside its FactRow. */
-function FactListSection({
-  patientId,
-  section,
-  name,
-  title,
-  one,
-  many,
-  emptyText,
-  columns,
-  footnote,
-  cells,
-}: {
-  patientId: string;
-  section: ChartSection<ChartFact>;
+/** What sets a section of one fact a row apart: its words, its columns, and `cells`, which draws a row's cells. */
+interface FactListSpec {
   name: 'problems' | 'allergies' | 'documents';
   title: string;
   one: string;
@@ -267,34 +254,31 @@ function FactListSection({
   emptyText: string;
   columns: readonly string[];
   footnote?: string;
-  cells: (fact: ChartFact) => ReactNode;
-}) {
-  const pages = useSectionPages(patientId, name, section);
+  cells: (fact: ChartFact, onHistory: OpenHistory) => ReactNode;
+}
+
+function FactListSection({ patientId, section, onHistory, spec }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory; spec: FactListSpec }) {
+  const pages = useSectionPages(patientId, spec.name, section);
   const facts = pages.items;
-  const more = <ShowMore pages={pages} shown={facts.length} one={one} many={many} testId={`chart-${name}`} />;
   return (
     <SectionTable
-      id={name}
-      title={title}
-      count={plural(pages.total, one, many)}
+      id={spec.name}
+      title={spec.title}
+      count={plural(pages.total, spec.one, spec.many)}
       empty={facts.length === 0}
-      emptyText={emptyText}
-      columns={columns}
+      emptyText={spec.emptyText}
+      columns={spec.columns}
       footer={
-        footnote ? (
-          <>
-            {more}
-            <p className="muted chart__note">{footnote}</p>
-          </>
-        ) : (
-          more
-        )
+        <>
+          <ShowMore pages={pages} shown={facts.length} one={spec.one} many={spec.many} testId={`chart-${spec.name}`} />
+          {spec.footnote ? <p className="muted chart__note">{spec.footnote}</p> : null}
+        </>
       }
     >
       <tbody>
         {facts.map((fact) => (
           <FactRow key={fact.id} fact={fact}>
-            {cells(fact)}
+            {spec.cells(fact, onHistory)}
           </FactRow>
         ))}
       </tbody>
@@ -302,114 +286,96 @@ function FactListSection({
   );
 }
 
-function Problems({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
-  return (
-    <FactListSection
-      patientId={patientId}
-      section={section}
-      name="problems"
-      title="Problems"
-      one="problem"
-      emptyText="No problems received from the connected sources."
-      columns={['Problem', 'Status', 'Since', 'Source']}
-      cells={(fact) => {
-        const body = fact.body as ConditionBody;
-        const code = fact.code ? fact.code.code : undefined;
-        const sub = [body.category ? CONDITION_CATEGORY[body.category] ?? body.category : null, code].filter(Boolean).join(' · ');
-        return (
-          <>
-            <th scope="row">
-              <Name fact={fact} sub={sub || undefined} />
-            </th>
-            <StatusCell fact={fact} onHistory={onHistory} />
-            <td className="num">{body.onset ? sourceTimeText(body.onset) : <span className="muted">Not stated</span>}</td>
-            <SourceCell fact={fact} onHistory={onHistory} />
-          </>
-        );
-      }}
-    />
-  );
-}
+const PROBLEMS: FactListSpec = {
+  name: 'problems',
+  title: 'Problems',
+  one: 'problem',
+  emptyText: 'No problems received from the connected sources.',
+  columns: ['Problem', 'Status', 'Since', 'Source'],
+  cells: (fact, onHistory) => {
+    const body = fact.body as ConditionBody;
+    const code = fact.code ? fact.code.code : undefined;
+    const sub = [body.category ? CONDITION_CATEGORY[body.category] ?? body.category : null, code].filter(Boolean).join(' · ');
+    return (
+      <>
+        <th scope="row">
+          <Name fact={fact} sub={sub || undefined} />
+        </th>
+        <StatusCell fact={fact} onHistory={onHistory} />
+        <td className="num">{body.onset ? sourceTimeText(body.onset) : <span className="muted">Not stated</span>}</td>
+        <SourceCell fact={fact} onHistory={onHistory} />
+      </>
+    );
+  },
+};
 
-function AllergyTable({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
-  return (
-    <FactListSection
-      patientId={patientId}
-      section={section}
-      name="allergies"
-      title="Allergies"
-      one="allergy"
-      many="allergies"
-      emptyText="None received from the connected sources. That does not mean the patient has none."
-      columns={['Allergy', 'Criticality', 'Status', 'Source']}
-      cells={(fact) => {
-        const body = fact.body as AllergyBody;
-        const sub = [body.category ? ALLERGY_CATEGORY[body.category] ?? body.category : null, body.reaction ? `Reaction: ${body.reaction}` : null].filter(Boolean).join(' · ');
-        return (
-          <>
-            <th scope="row">
-              <Name fact={fact} sub={sub || undefined} />
-            </th>
-            <td>
-              {body.criticality === 'high' ? (
-                <span className="flag flag--critical">
-                  <span aria-hidden="true">! </span>
-                  {CRITICALITY.high}
-                </span>
-              ) : body.criticality ? (
-                (CRITICALITY[body.criticality] ?? body.criticality)
-              ) : (
-                <span className="muted">Not stated</span>
-              )}
-            </td>
-            <StatusCell fact={fact} onHistory={onHistory} />
-            <SourceCell fact={fact} onHistory={onHistory} />
-          </>
-        );
-      }}
-    />
-  );
-}
+const ALLERGIES: FactListSpec = {
+  name: 'allergies',
+  title: 'Allergies',
+  one: 'allergy',
+  many: 'allergies',
+  emptyText: 'None received from the connected sources. That does not mean the patient has none.',
+  columns: ['Allergy', 'Criticality', 'Status', 'Source'],
+  cells: (fact, onHistory) => {
+    const body = fact.body as AllergyBody;
+    const sub = [body.category ? ALLERGY_CATEGORY[body.category] ?? body.category : null, body.reaction ? `Reaction: ${body.reaction}` : null].filter(Boolean).join(' · ');
+    return (
+      <>
+        <th scope="row">
+          <Name fact={fact} sub={sub || undefined} />
+        </th>
+        <td>
+          {body.criticality === 'high' ? (
+            <span className="flag flag--critical">
+              <span aria-hidden="true">! </span>
+              {CRITICALITY.high}
+            </span>
+          ) : body.criticality ? (
+            (CRITICALITY[body.criticality] ?? body.criticality)
+          ) : (
+            <span className="muted">Not stated</span>
+          )}
+        </td>
+        <StatusCell fact={fact} onHistory={onHistory} />
+        <SourceCell fact={fact} onHistory={onHistory} />
+      </>
+    );
+  },
+};
 
-function Documents({ patientId, section, onHistory }: { patientId: string; section: ChartSection<ChartFact>; onHistory: OpenHistory }) {
-  return (
-    <FactListSection
-      patientId={patientId}
-      section={section}
-      name="documents"
-      title="Documents"
-      one="document"
-      emptyText="No documents received from the connected sources."
-      columns={['Document', 'Dated', 'Size', 'Status', 'Source']}
-      footnote="Documents are stored encrypted; opening one is recorded against the patient. One without “Open the document” arrived without its text: read it in the source system."
-      cells={(fact) => {
-        const body = fact.body as DocumentBody;
-        return (
-          <>
-            <th scope="row">
-              <span className="chart__name">{body.title ?? factName(fact)}</span> <InferredMark fact={fact} /> <RestrictedMark fact={fact} />
-              {body.title && body.title !== factName(fact) ? <span className="cell__sub">{factName(fact)}</span> : null}
-              {body.digest && fact.status !== 'entered-in-error' ? (
-                <span className="cell__sub">
-                  <a href={`/fhir/R4/Binary/${fact.id}`} target="_blank" rel="noopener noreferrer" data-testid="open-document">
-                    Open the document
-                  </a>
-                </span>
-              ) : null}
-            </th>
-            <td className="num">{chartTime(fact.effectiveAt)}</td>
-            <td className="num">
-              {bytesText(body.size)}
-              {body.contentType ? <span className="cell__sub">{body.contentType}</span> : null}
-            </td>
-            <StatusCell fact={fact} onHistory={onHistory} />
-            <SourceCell fact={fact} onHistory={onHistory} />
-          </>
-        );
-      }}
-    />
-  );
-}
+const DOCUMENTS: FactListSpec = {
+  name: 'documents',
+  title: 'Documents',
+  one: 'document',
+  emptyText: 'No documents received from the connected sources.',
+  columns: ['Document', 'Dated', 'Size', 'Status', 'Source'],
+  footnote: 'Documents are stored encrypted; opening one is recorded against the patient. One without “Open the document” arrived without its text: read it in the source system.',
+  cells: (fact, onHistory) => {
+    const body = fact.body as DocumentBody;
+    return (
+      <>
+        <th scope="row">
+          <span className="chart__name">{body.title ?? factName(fact)}</span> <InferredMark fact={fact} /> <RestrictedMark fact={fact} />
+          {body.title && body.title !== factName(fact) ? <span className="cell__sub">{factName(fact)}</span> : null}
+          {body.digest && fact.status !== 'entered-in-error' ? (
+            <span className="cell__sub">
+              <a href={`/fhir/R4/Binary/${fact.id}`} target="_blank" rel="noopener noreferrer" data-testid="open-document">
+                Open the document
+              </a>
+            </span>
+          ) : null}
+        </th>
+        <td className="num">{chartTime(fact.effectiveAt)}</td>
+        <td className="num">
+          {bytesText(body.size)}
+          {body.contentType ? <span className="cell__sub">{body.contentType}</span> : null}
+        </td>
+        <StatusCell fact={fact} onHistory={onHistory} />
+        <SourceCell fact={fact} onHistory={onHistory} />
+      </>
+    );
+  },
+};
 
 // ── Encounters and identifiers ─────────────────────────────────────────────────────────────────────────────────────
 
