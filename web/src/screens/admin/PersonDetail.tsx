@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
 import { api } from '../../api/client.ts';
 import type { Coverage, Page as ListPage, Person } from '../../api/types.ts';
@@ -196,58 +196,50 @@ function NameAndStatus({ person, isMe, onChanged }: { person: Person; isMe: bool
 
 function RolesPanel({ person, allRoles, canWrite, onChanged }: { person: Person; allRoles: string[]; canWrite: boolean; onChanged: () => void }) {
   return (
-    <section className="panel" aria-labelledby="roles-title">
-      <h2 id="roles-title" className="panel__title">
-        Roles
-      </h2>
-      {!canWrite ? (
-        <ul className="tags">
-          {person.roles.map((r) => (
-            <li key={r} className="tag">
-              {roleName(r)}
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <ChecklistForm
-          current={person.roles}
-          options={allRoles.map((r) => ({ id: r, label: roleName(r), hint: roleHint(r) }))}
-          legend="Roles this person holds"
-          whenRemoving="Removing a role ends this person’s sessions: they sign in again with the roles that remain."
-          save={(roles) => api<Person>(`/api/admin/people/${person.id}/roles`, { method: 'PUT', body: { roles } })}
-          what="roles"
-          onChanged={onChanged}
-        />
-      )}
-    </section>
+    <ChecklistPanel
+      readView={
+        canWrite ? null : (
+          <ul className="tags">
+            {person.roles.map((r) => (
+              <li key={r} className="tag">
+                {roleName(r)}
+              </li>
+            ))}
+          </ul>
+        )
+      }
+      current={person.roles}
+      options={allRoles.map((r) => ({ id: r, label: roleName(r), hint: roleHint(r) }))}
+      legend="Roles this person holds"
+      whenRemoving="Removing a role ends this person’s sessions: they sign in again with the roles that remain."
+      save={(roles) => api<Person>(`/api/admin/people/${person.id}/roles`, { method: 'PUT', body: { roles } })}
+      what="roles"
+      onChanged={onChanged}
+    />
   );
 }
 
 function FacilitiesPanel({ person, facilities, canWrite, onChanged }: { person: Person; facilities: { id: string; name: string; code: string }[]; canWrite: boolean; onChanged: () => void }) {
   return (
-    <section className="panel" aria-labelledby="facilities-title">
-      <h2 id="facilities-title" className="panel__title">
-        Facilities
-      </h2>
-      {!canWrite ? (
-        <p>{person.facilityIds.map((id) => facilities.find((f) => f.id === id)?.name ?? id).join(', ') || 'None'}</p>
-      ) : (
-        <ChecklistForm
-          current={person.facilityIds}
-          options={facilities.map((f) => ({ id: f.id, label: f.name, hint: f.code }))}
-          legend="Works at"
-          hint="Patient access applies only at these facilities."
-          save={(facilityIds) => api<Person>(`/api/admin/people/${person.id}`, { method: 'PATCH', body: { facilityIds } })}
-          what="facilities"
-          onChanged={onChanged}
-        />
-      )}
-    </section>
+    <ChecklistPanel
+      readView={canWrite ? null : <p>{person.facilityIds.map((id) => facilities.find((f) => f.id === id)?.name ?? id).join(', ') || 'None'}</p>}
+      current={person.facilityIds}
+      options={facilities.map((f) => ({ id: f.id, label: f.name, hint: f.code }))}
+      legend="Works at"
+      hint="Patient access applies only at these facilities."
+      save={(facilityIds) => api<Person>(`/api/admin/people/${person.id}`, { method: 'PATCH', body: { facilityIds } })}
+      what="facilities"
+      onChanged={onChanged}
+    />
   );
 }
 
-/** A set of checkboxes over what a person holds (roles, facilities), saved as a whole; says so once it is saved. */
-function ChecklistForm({
+/**
+ * A panel over what a person holds (roles, facilities): `readView` for a reader who may not change it, otherwise a set
+ * of checkboxes saved as a whole, which says so once it is saved.
+ */
+function ChecklistPanel({
+  readView,
   current,
   options,
   legend,
@@ -257,6 +249,8 @@ function ChecklistForm({
   what,
   onChanged,
 }: {
+  /** Shown instead of the form; null when the reader may change the list. */
+  readView: ReactNode;
   current: string[];
   options: { id: string; label: string; hint?: string }[];
   legend: string;
@@ -284,25 +278,33 @@ function ChecklistForm({
     }
   }
 
+  const titleId = `${what}-title`;
   return (
-    <form className="form" onSubmit={(e) => void submit(e)}>
-      <ChoiceGroup legend={legend} hint={hint} className="choices--stacked">
-        {options.map((o) => (
-          <Choice key={o.id} type="checkbox" checked={ids.includes(o.id)} onChange={(e) => setIds((list) => (e.target.checked ? [...list, o.id] : list.filter((x) => x !== o.id)))} label={o.label} hint={o.hint} />
-        ))}
-      </ChoiceGroup>
-      {removing && whenRemoving ? <p className="muted">{whenRemoving}</p> : null}
-      {mutation.error ? <ErrorNotice error={mutation.error} title={`The ${what} were not changed`} /> : null}
-      <div className="form-actions">
-        <button type="submit" className="btn btn--primary" disabled={!changed || mutation.pending}>
-          Save {what}
-        </button>
-        {saved && !changed ? (
-          <span className="saved" role="status">
-            {What} saved.
-          </span>
-        ) : null}
-      </div>
-    </form>
+    <section className="panel" aria-labelledby={titleId}>
+      <h2 id={titleId} className="panel__title">
+        {What}
+      </h2>
+      {readView ?? (
+        <form className="form" onSubmit={(e) => void submit(e)}>
+          <ChoiceGroup legend={legend} hint={hint} className="choices--stacked">
+            {options.map((o) => (
+              <Choice key={o.id} type="checkbox" checked={ids.includes(o.id)} onChange={(e) => setIds((list) => (e.target.checked ? [...list, o.id] : list.filter((x) => x !== o.id)))} label={o.label} hint={o.hint} />
+            ))}
+          </ChoiceGroup>
+          {removing && whenRemoving ? <p className="muted">{whenRemoving}</p> : null}
+          {mutation.error ? <ErrorNotice error={mutation.error} title={`The ${what} were not changed`} /> : null}
+          <div className="form-actions">
+            <button type="submit" className="btn btn--primary" disabled={!changed || mutation.pending}>
+              Save {what}
+            </button>
+            {saved && !changed ? (
+              <span className="saved" role="status">
+                {What} saved.
+              </span>
+            ) : null}
+          </div>
+        </form>
+      )}
+    </section>
   );
 }
