@@ -536,6 +536,8 @@ export interface ClinicalFactVersionsTable {
   recorded_at: Generated<Date>;
   /** Arrival number within the fact (migration 0010): the FHIR versionId of this version. */
   seq: number;
+  /** The labels its source gave this version (migration 0019); history shows it only to readers who open them. */
+  security_labels: Generated<string[]>;
 }
 
 /** Migration 0008: document content per fact version, sealed under the patient's data key (core/clinical/document-content.ts). */

@@ -24,11 +24,14 @@ let s: Seeded;
 let client: RawMllpClient;
 let tokens: Map<string, string>;
 
-/** An MDM^T02 whose TXA-18 (document confidentiality status) is `confidentiality`; its text names the patient (a canary). */
-const mdm = (control: string, doc: string, confidentiality: string) =>
+/**
+ * An MDM^T02 whose TXA-18 (document confidentiality status) is `confidentiality`, sent at `at` (MSH-7, the source
+ * time); its text names the patient (a canary).
+ */
+const mdm = (control: string, doc: string, confidentiality: string, at = '20240302100000') =>
   [
-    msh(EHR, '20240302100000', 'MDM^T02^MDM_T02', control),
-    'EVN|T02|20240302100000',
+    msh(EHR, at, 'MDM^T02^MDM_T02', control),
+    `EVN|T02|${at}`,
     pid(PERSON_1),
     'PV1|1|I|WARD1^101^A||||||||||||||||V100',
     `TXA|1|DS^Discharge summary^HL70270|TX|20240302095000||20240302095000||||||${doc}^EHR|||||AU|${confidentiality}|AV`,
@@ -38,8 +41,8 @@ const mdm = (control: string, doc: string, confidentiality: string) =>
 const as = (role: string, path: string) => call(t, tokens.get(role)!, path);
 const own = () => s.fixture.patients['own-team'].id;
 
-async function deliver(control: string, doc: string, confidentiality: string): Promise<string> {
-  assert.equal((await sendForAck(client, mdm(control, doc, confidentiality))).get('MSA-1'), 'AA');
+async function deliver(control: string, doc: string, confidentiality: string, at?: string): Promise<string> {
+  assert.equal((await sendForAck(client, mdm(control, doc, confidentiality, at))).get('MSA-1'), 'AA');
   let id: string | undefined;
   await waitFor(`${control} to be processed`, async () => {
     const row = await sql<{ id: string }>`
@@ -116,6 +119,26 @@ describe('documents their source marked restricted', () => {
     assert.equal(refused.status, 403);
     assert.equal(reasonOf(refused), 'deny-sensitive-label');
     assert.equal((await as('physician', `/fhir/R4/Binary/${restricted}`)).status, 200, 'the physician reads the restricted content');
+    assertNoCanaries(errorBodies);
+  });
+
+  it('keep a version that arrived restricted out of the history of a reader it is closed to, once a later one lifts the label', T, async () => {
+    const id = await deliver('C-CONF-LIFT-1', 'DOC-LIFT', 'R', '20240302100000');
+    assert.equal(await deliver('C-CONF-LIFT-2', 'DOC-LIFT', 'U', '20240302120000'), id, 'the same document, sent again without the restriction');
+    assert.ok((await documentIds('nurse')).includes(id), 'the document is open to a nurse now');
+    const versions = async (role: string) => {
+      const answer = await as(role, `/api/facts/${id}/history`);
+      assert.equal(answer.status, 200);
+      return (answer.json as { versions: { id: string; version: number; current: boolean }[] }).versions;
+    };
+    const nurse = await versions('nurse');
+    const physician = await versions('physician');
+    assert.deepEqual(nurse.map((v) => [v.version, v.current]), [[2, true]], 'the nurse sees the unrestricted version only');
+    assert.deepEqual(physician.map((v) => v.version).sort(), [1, 2], 'the physician, who opens R, sees both');
+    const restrictedVersion = physician.find((v) => v.version === 1)!.id;
+    const provenance = await as('nurse', `/fhir/R4/Provenance/${restrictedVersion}`);
+    assert.ok([403, 404].includes(provenance.status), `the restricted version's provenance is not served to the nurse (${provenance.status})`);
+    assert.equal((await as('physician', `/fhir/R4/Provenance/${restrictedVersion}`)).status, 200);
     assertNoCanaries(errorBodies);
   });
 

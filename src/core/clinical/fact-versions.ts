@@ -29,7 +29,7 @@ interface VersionRow {
 function versionsWhere(where: RawBuilder<SqlBool>, visibility: Visibility) {
   return sql<VersionRow>`
     select * from (
-      select v.id, v.fact_id, f.kind, f.security_labels, v.status, v.codings, v.effective_at, v.body, v.source_time, v.recorded_at, v.provenance,
+      select v.id, v.fact_id, f.kind, v.security_labels || f.security_labels as security_labels, v.status, v.codings, v.effective_at, v.body, v.source_time, v.recorded_at, v.provenance,
         (v.id = f.current_version_id) as current, v.seq as number,
         (row_number() over (partition by v.fact_id
            order by (v.id = f.current_version_id), (v.content_hash = f.content_hash), coalesce(v.source_time, '-infinity'::timestamptz), v.content_hash, v.seq))::int as rank
@@ -53,7 +53,7 @@ export async function loadVersion(trx: Tx, versionId: string, visibility: Visibi
 
 export async function versionFact(trx: Tx, versionId: string): Promise<{ factId: string; patientId: string; kind: FactKind; status: string; labels: string[] } | undefined> {
   const rows = await sql<{ fact_id: string; patient_id: string; kind: FactKind; status: string; security_labels: string[] }>`
-    select v.fact_id, f.patient_id, f.kind, v.status, f.security_labels from clinical_fact_versions v join clinical_facts f on f.id = v.fact_id
+    select v.fact_id, f.patient_id, f.kind, v.status, v.security_labels || f.security_labels as security_labels from clinical_fact_versions v join clinical_facts f on f.id = v.fact_id
     where v.id = ${versionId}::uuid`.execute(trx);
   const r = rows.rows[0];
   return r ? { factId: r.fact_id, patientId: r.patient_id, kind: r.kind, status: r.status, labels: r.security_labels } : undefined;

@@ -193,8 +193,8 @@ export function factUpsertCtes(rowsJson: string, sourceId: string, owner: FactOw
         current_version_id = CASE WHEN ${newer} THEN excluded.current_version_id ELSE clinical_facts.current_version_id END
       RETURNING id, kind, source_key, version_count),
     v AS (
-      INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance, seq)
-      SELECT i.version_id, f.id, i.status, i.codings, i.effective_at, i.body, ${at}, i.content_hash, i.provenance, f.version_count
+      INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance, seq, security_labels)
+      SELECT i.version_id, f.id, i.status, i.codings, i.effective_at, i.body, ${at}, i.content_hash, i.provenance, f.version_count, i.security_labels
       FROM f JOIN i ON i.kind = f.kind AND i.source_key = f.source_key
       ON CONFLICT (fact_id, content_hash, (COALESCE(source_time, '-infinity'::timestamptz))) DO NOTHING
       RETURNING fact_id)`;
