@@ -37,8 +37,7 @@ const digestOf = (data: Uint8Array) => createHash('sha256').update(data).digest(
  * Called by the fact writer when it has just added a version of a document that carries content. `kek` is the
  * keyring of the process writing it (the gateway's), the same one the Binary read is given.
  */
-export async function storeDocumentContent(db: Db | Tx, kek: KeyEncryptionService | undefined, patientId: string, factId: string, versionId: string, content: DocumentContent): Promise<void> {
-  if (!kek) throw new DocumentKeysUnavailableError();
+export async function storeDocumentContent(db: Db | Tx, kek: KeyEncryptionService, patientId: string, factId: string, versionId: string, content: DocumentContent): Promise<void> {
   const id = uuidv7();
   const keys = new PatientKeys(kek);
   const ciphertext = await keys.encrypt(db, patientId, content.data, purposeOf(id));

@@ -7,7 +7,7 @@ import type { ProvenanceRecord } from '../../model/provenance.ts';
 import { confidenceOf } from '../../model/quality.ts';
 import { fixedStatement } from '../../store/fixed-statement.ts';
 import type { Db, Tx } from '../../store/store.ts';
-import { storeDocumentContent } from './document-content.ts';
+import { DocumentKeysUnavailableError, storeDocumentContent } from './document-content.ts';
 
 /**
  * Writes normalized facts. A fact is identified by (source, kind, source key); every distinct content becomes a
@@ -118,7 +118,9 @@ export async function afterFactUpsert(db: Db | Tx, target: Pick<FactTarget, 'pat
   for (const r of upserted) {
     ids[r.ord] = r.fact_id;
     const content = prepared.facts[r.ord]!.content;
-    if (r.versioned && content) await storeDocumentContent(db, target.documentKeys, target.patientId, r.fact_id, prepared.rows[r.ord]!.version_id, content);
+    if (!r.versioned || !content) continue;
+    if (!target.documentKeys) throw new DocumentKeysUnavailableError();
+    await storeDocumentContent(db, target.documentKeys, target.patientId, r.fact_id, prepared.rows[r.ord]!.version_id, content);
   }
   return ids;
 }

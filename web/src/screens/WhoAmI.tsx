@@ -1,7 +1,8 @@
 import { Page } from '../components/Page.tsx';
 import { useMe } from '../session/session.tsx';
 import { dateTime } from '../text/time.ts';
-import { actionText, AREA_ORDER, roleName, type Area } from '../text/words.ts';
+import { actionText, AREA_ORDER, type Area } from '../text/words.ts';
+import { RoleTags } from '../components/RoleTags.tsx';
 
 /** "Who am I, and what may I do": the answer of GET /auth/me in words. */
 export function WhoAmI() {
@@ -29,13 +30,7 @@ export function WhoAmI() {
             <dt>Roles</dt>
             <dd data-testid="me-roles">
               {me.roles.length === 0 ? 'None' : (
-                <ul className="tags">
-                  {me.roles.map((role) => (
-                    <li key={role} className="tag">
-                      {roleName(role)}
-                    </li>
-                  ))}
-                </ul>
+<RoleTags roles={me.roles} />
               )}
             </dd>
           </div>

@@ -10,6 +10,7 @@ import { shortDateTime } from '../../text/time.ts';
 import { plural, roleName } from '../../text/words.ts';
 import { LIST_LIMIT, useFacilities, usePeople, useRoles } from './directory-data.ts';
 import { ColumnHeads } from '../../components/ColumnHeads.tsx';
+import { RoleTags } from '../../components/RoleTags.tsx';
 
 /** Everyone who can sign in: roles, facilities, status and whether their credentials are set. */
 export function People() {
@@ -88,13 +89,7 @@ export function People() {
                   <span className="cell__sub mono">{p.username}</span>
                 </td>
                 <td>
-                  <ul className="tags">
-                    {p.roles.map((r) => (
-                      <li key={r} className="tag">
-                        {roleName(r)}
-                      </li>
-                    ))}
-                  </ul>
+<RoleTags roles={p.roles} />
                 </td>
                 <td>{p.facilityIds.map(code).join(', ') || <span className="muted">None</span>}</td>
                 <td>{p.status === 'active' ? <Pill tone="ok">Active</Pill> : <Pill tone="unknown">Disabled</Pill>}</td>

@@ -14,6 +14,7 @@ import { CoverageStatePill } from './Coverage.tsx';
 import { facilityName, useCareTeams, useFacilities, usePeople, useRoles } from './directory-data.ts';
 import { IssueCredentials } from './IssueCredentials.tsx';
 import { credentialText } from './People.tsx';
+import { RoleTags } from '../../components/RoleTags.tsx';
 
 /** One person: details, roles, facilities, status, and where they sit in care teams and coverage. */
 export function PersonDetail() {
@@ -199,13 +200,7 @@ function RolesPanel({ person, allRoles, canWrite, onChanged }: { person: Person;
     <ChecklistPanel
       readView={
         canWrite ? null : (
-          <ul className="tags">
-            {person.roles.map((r) => (
-              <li key={r} className="tag">
-                {roleName(r)}
-              </li>
-            ))}
-          </ul>
+<RoleTags roles={person.roles} />
         )
       }
       current={person.roles}

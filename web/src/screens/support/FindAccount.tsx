@@ -8,8 +8,9 @@ import { Page } from '../../components/Page.tsx';
 import { Pill } from '../../components/Pill.tsx';
 import { useApi } from '../../hooks/use-api.ts';
 import { shortDateTime } from '../../text/time.ts';
-import { plural, roleName } from '../../text/words.ts';
+import { plural } from '../../text/words.ts';
 import { ColumnHeads } from '../../components/ColumnHeads.tsx';
+import { RoleTags } from '../../components/RoleTags.tsx';
 
 export const ACCOUNT_LIMIT = 25;
 
@@ -87,13 +88,7 @@ export function FindAccount() {
                   {a.roles.length === 0 ? (
                     <span className="muted">None</span>
                   ) : (
-                    <ul className="tags">
-                      {a.roles.map((r) => (
-                        <li key={r} className="tag">
-                          {roleName(r)}
-                        </li>
-                      ))}
-                    </ul>
+<RoleTags roles={a.roles} />
                   )}
                 </td>
                 <td>
