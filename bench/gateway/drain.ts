@@ -10,6 +10,7 @@ import { openStore } from '../../src/store/store.ts';
 import { cpuMeter, processCpuSeconds, selfCpuSeconds } from '../support/cpu.ts';
 import { measureAdapterFloor, type AdapterFloor } from './adapter-floor.ts';
 import { sendInOrder } from './mllp-load.ts';
+import { measureRowFloor, type RowFloor } from './row-floor.ts';
 import { adminQuery, printStatements, resetStatements, type BenchCluster } from './pg-cluster.ts';
 import type { Traffic } from './traffic.ts';
 import { startVigilProcess, warningSummary, type VigilProcess } from './vigil-processes.ts';
@@ -99,6 +100,8 @@ export interface DrainResult {
   peers: PeerRun[];
   /** The worker's own work on the same messages, without a database (adapter-floor.ts). */
   floor?: AdapterFloor;
+  /** What PostgreSQL spends on the rows alone, measured in the database of the run with `workers` (row-floor.ts). */
+  rowFloor?: RowFloor & { workers: number };
   defaultBatchSize: number;
   pollMs: number;
   timeLimitS: number;
@@ -278,7 +281,7 @@ async function hold(url: string): Promise<{ release(): Promise<void> }> {
   };
 }
 
-async function drainWithWorkers(s: DrainSettings, workers: number, total: number): Promise<DrainRun> {
+async function drainWithWorkers(s: DrainSettings, workers: number, total: number, afterVerify?: (url: string, processed: number) => Promise<void>): Promise<DrainRun> {
   const database = `gw_drain_w${workers}`;
   await s.cluster.createDatabase(database, SEED);
   const url = s.cluster.urlOf(database);
@@ -310,6 +313,7 @@ async function drainWithWorkers(s: DrainSettings, workers: number, total: number
     await Promise.all(processes.map((p) => p.stop()));
     const verification = await verify(url);
     if (s.cluster.statements) await printStatements(url, processed, `the workers' statements, ${workers} worker(s)`);
+    await afterVerify?.(url, processed);
     return { workers, seconds, ended, processed, cpu, waits, messagesPerSecond: processed / seconds, ...(steady ? { steady } : {}), verification, warnings: warningSummary(processes) };
   } finally {
     await held?.release().catch(() => undefined);
@@ -371,9 +375,16 @@ export async function runDrainBench(s: DrainSettings): Promise<DrainResult> {
     const total = loaded.stored.received ?? 0;
     console.log(`    stored in ${loaded.seconds.toFixed(1)} s (${int(s.traffic.messages.length / loaded.seconds)} msg/s); states ${JSON.stringify(loaded.stored)}`);
     const runs: DrainRun[] = [];
+    let rowFloor: DrainResult['rowFloor'];
+    const floorWorkers = s.workerCounts.includes(2) ? 2 : s.workerCounts[0];
+    const measureFloor = async (url: string, processed: number) => {
+      rowFloor = { ...(await measureRowFloor(url, s.cluster.cpuSeconds, processed, s.defaultBatchSize)), workers: floorWorkers! };
+      const top = rowFloor.tables.slice(0, 4).map((t) => `${t.table} ${int(t.wallMicros)}`).join(', ');
+      console.log(`    row floor: the rows written again, one statement per table per batch: postgres ${int(rowFloor.postgresMicros)} + client ${int(rowFloor.clientMicros)} µs CPU/msg (wall µs/msg: ${top}, commit ${int(rowFloor.commitMicros)})`);
+    };
     for (const w of s.workerCounts) {
       if (s.signal.aborted) break;
-      const run = await drainWithWorkers(s, w, total);
+      const run = await drainWithWorkers(s, w, total, w === floorWorkers ? measureFloor : undefined);
       runs.push(run);
       const v = run.verification;
       for (const w of run.waits) console.log(`    sessions ${w.share.toFixed(2)}× ${w.what}`);
@@ -394,7 +405,7 @@ export async function runDrainBench(s: DrainSettings): Promise<DrainResult> {
     }
     const floor = s.signal.aborted ? undefined : measureAdapterFloor(s.traffic);
     if (floor) console.log(`  floor, the same messages opened, parsed, mapped and serialized in this process without a database: ${int(floor.cpuMicrosPerMessage)} µs CPU/msg (${floor.factsPerMessage.toFixed(2)} facts/msg)`);
-    return { messages: total, preload: loaded, runs, peers, ...(floor ? { floor } : {}), defaultBatchSize: s.defaultBatchSize, pollMs: s.pollMs, timeLimitS: s.drainTimeoutMs / 1000, peerSeconds: s.peerSeconds };
+    return { messages: total, preload: loaded, runs, peers, ...(floor ? { floor } : {}), ...(rowFloor ? { rowFloor } : {}), defaultBatchSize: s.defaultBatchSize, pollMs: s.pollMs, timeLimitS: s.drainTimeoutMs / 1000, peerSeconds: s.peerSeconds };
   } finally {
     await s.cluster.dropDatabase(SEED).catch(() => undefined);
   }

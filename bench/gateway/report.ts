@@ -295,6 +295,25 @@ function renderDrain(d: DrainResult, cores: number): string[] {
         `${int(workerUs > 0 ? (100 * d.floor.cpuMicrosPerMessage) / workerUs : 0)}% is that work; the rest is the conversation with PostgreSQL (identity resolution, building statements, sending them, reading results) and the processor's bookkeeping.`,
     );
   }
+  const rf = d.rowFloor;
+  const floorRun = rf && d.runs.find((r) => r.workers === rf.workers);
+  if (rf && floorRun) {
+    const measured = floorRun.steady ? cpuParts(floorRun.steady.cpu, floorRun.steady.processed) : cpuParts(floorRun.cpu, floorRun.processed);
+    const pgUs = measured.parts.find(([k]) => k === 'postgres')?.[1] ?? 0;
+    const rows = (name: string) => rf.tables.find((t) => t.table === name);
+    const facts = rows('public.clinical_facts');
+    const versions = rows('public.clinical_fact_versions');
+    const top = rf.tables.slice(0, 4).map((t) => `${t.table.replace(/^public\./, '')} ${int(t.wallMicros)}`).join(', ');
+    const ideal = rf.postgresMicros + rf.clientMicros + (d.floor?.cpuMicrosPerMessage ?? 0);
+    out.push(
+      `- Row floor, a physical limit (bench/gateway/row-floor.ts): the rows the ${rf.workers}-worker drain wrote ` +
+        `(a message: ${facts ? `${facts.inserted.toFixed(2)} facts inserted and ${facts.updated.toFixed(2)} updated, ` : ''}${versions ? `${versions.inserted.toFixed(2)} fact versions, ` : ''}its inbox row, timeline step, audit event and seal, and the identity rows), ` +
+        `written again into empty copies of their tables with the same indexes, constraints and foreign keys, one statement per table per batch of ${rf.batchSize} messages (${rf.statementsPerBatch} statements a batch), ` +
+        `cost PostgreSQL ${int(rf.postgresMicros)} µs of CPU per message on one session (wall µs a message, most first: ${top}; begin and commit ${int(rf.commitMicros)}). ` +
+        `The drain's PostgreSQL spent ${int(pgUs)} µs per message${floorRun.steady ? ' steady' : ''}: ${int(pgUs > 0 ? (100 * rf.postgresMicros) / pgUs : 0)}% of it is the rows; the rest is the statements around them (executor start-up, plan cache checks, foreign-key checks' set-up, the protocol). ` +
+        `A processor that sent its writes that way, with its own work at the floor above, would spend about ${int(ideal)} µs per message (${int(rf.postgresMicros)} PostgreSQL, ${int(rf.clientMicros)} sending the statements${d.floor ? `, ${int(d.floor.cpuMicrosPerMessage)} the messages' own work` : ''}): about ${int((cores * 1e6) / ideal)} msg/s on ${cores} cores.`,
+    );
+  }
   const warnings = d.runs.filter((r) => r.warnings.length > 0).map((r) => `${r.workers} worker${r.workers > 1 ? 's' : ''}: ${r.warnings.join(', ')}`);
   if (warnings.length) out.push(`- The workers logged warnings (${warnings.join('; ')}): a warning per message set back, as counted above.`);
   out.push(`- Every processed message has exactly one \`processed\` step in its timeline, in every run: ${d.runs.every((r) => r.verification.processedNotOnce === 0 && r.verification.processedSteps === (r.verification.states.processed ?? 0)) ? 'yes' : '**no**'}.`);
