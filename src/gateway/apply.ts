@@ -13,6 +13,7 @@ import type { ProvenanceRecord } from '../model/provenance.ts';
 import { confidenceOf } from '../model/quality.ts';
 import type { Tx } from '../store/store.ts';
 import { recordRider } from './record-facts.ts';
+import type { PendingFacts } from '../core/clinical/pending-facts.ts';
 
 /**
  * Persists one normalized message in the caller's transaction: resolves each patient through the index, writes the
@@ -42,6 +43,11 @@ export interface ApplyContext {
   refreshLater?: Set<string>;
   /** Identifier keys (`system|value`) the caller found known to the index before the batch; others are looked up. */
   known?: ReadonlySet<string>;
+  /**
+   * When given, the message's facts are added here and written with the rest of the batch's (pending-facts.ts). A
+   * message whose work reads facts (an active-only medication list) writes what is pending first, then its own.
+   */
+  pendingFacts?: PendingFacts;
 }
 
 export type ApplyOutcome =
@@ -138,6 +144,8 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
   }
   if (waitingOn.length > 0) return { kind: 'parked', waitFor: waitingOn.map((k) => waitKey(k.system, k.value)), what: 'patient', waitingOn };
 
+  const pending = ctx.profile.medications === 'active-only' ? undefined : ctx.pendingFacts;
+  if (!pending) await ctx.pendingFacts?.flush(trx);
   const patientIds = new Set<string>();
   const madeKnown: string[] = [];
   let facts = 0;
@@ -151,7 +159,8 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     // The record's statements carry the visit and facts only when they are given the visit number (RecordArrival.encounterKey).
     const rideable = !group.encounter || Boolean(encounterKey);
     const visit = group.encounter && registeringVisit && rideable ? encounterValues({ sourceId: ctx.source.id, provenance: factProvenance, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime) : undefined;
-    const rider = rideable ? recordRider(factProvenance, group.facts, visit, encounterKey) : undefined;
+    // Pending facts are written with the batch's, so the record's statement carries only the visit.
+    const rider = rideable ? recordRider(factProvenance, pending ? [] : group.facts, visit, encounterKey) : undefined;
     const resolution = await resolveRecord(
       trx,
       {
@@ -179,21 +188,23 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     const written = rider?.written();
     // The visit a result or order names, when its facts are written on their own.
     const namedVisit = async () => (!encounterKey ? null : resolution.encounterId !== undefined ? resolution.encounterId : await findEncounter(trx, resolution.patientId, encounterKey));
+    /** The group's facts, with the visit the message registers (undefined: the visit their number names). */
+    const putFacts = async (registered: string | null | undefined) => {
+      if (pending) pending.add({ sourceId: ctx.source.id, recordId: resolution.recordId, encounterId: registered ?? null, encounterKey, sourceTime, provenance: factProvenance, facts: group.facts, documentKeys: ctx.documentKeys });
+      else await writeFacts(trx, { ...target, encounterId: registered !== undefined ? registered : await namedVisit(), encounterKey }, group.facts, sourceTime);
+    };
     if (written) {
       // The facts went in before the waiting ones are linked (the other way round below): the link touches only facts
       // without a visit, and these were written with theirs, so both orders end in the same rows.
       if (group.encounter && written.encounterId && resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, written.encounterId);
       if (written.prepared && written.upserted) await afterFactUpsert(trx, target, written.prepared, written.upserted);
-      else await writeFacts(trx, { ...target, encounterId: visit ? written.encounterId : await namedVisit(), encounterKey }, group.facts, sourceTime);
+      else await putFacts(visit ? written.encounterId : undefined);
+    } else if (group.encounter && registeringVisit) {
+      const encounterId = await writeEncounter(trx, { ...target, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime);
+      if (resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, encounterId);
+      await putFacts(encounterId);
     } else {
-      let encounterId: string | null = null;
-      if (group.encounter && registeringVisit) {
-        encounterId = await writeEncounter(trx, { ...target, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime);
-        if (resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, encounterId);
-      } else {
-        encounterId = await namedVisit();
-      }
-      await writeFacts(trx, { ...target, encounterId, encounterKey }, group.facts, sourceTime);
+      await putFacts(undefined);
     }
     if (ctx.profile.medications === 'active-only') {
       await applyActiveMedicationList(trx, { sourceId: ctx.source.id, recordId: resolution.recordId, listedAt: sourceTime, messageId: ctx.messageId, facts: group.facts });

@@ -12,6 +12,7 @@ import { recordAuditMany, SYSTEM_FACTS, type AuditEventInput } from '../controls
 import type { NormalizedMessage } from '../model/clinical.ts';
 import { refreshGoldenRecords } from '../core/identity/golden-record.ts';
 import { linkStrandedFacts } from '../core/clinical/fact-writer.ts';
+import { PendingFacts } from '../core/clinical/pending-facts.ts';
 import { applyNormalized, knownIdentifiers, laneKeysOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
 import { normalizeRaw, PermanentMessageError, transformOf } from './normalize.ts';
 import { retryDelayMs } from './retry.ts';
@@ -77,6 +78,8 @@ interface BatchShared {
   audit: AuditEventInput[];
   known: ReadonlySet<string>;
   refreshLater: Set<string>;
+  /** The batch's facts not written yet; only when the batch is worked without savepoints (pending-facts.ts). */
+  pendingFacts: PendingFacts | undefined;
 }
 
 type Prepared = Ready | { message: ClaimedMessage; started: number; early: Outcome };
@@ -196,11 +199,12 @@ export class GatewayProcessor {
       const audit: AuditEventInput[] = [];
       // A message rolled back to its savepoint may have added a patient here: recomputing it anyway changes nothing.
       const refreshLater = new Set<string>();
+      const pendingFacts = savepoints ? undefined : new PendingFacts();
       let worked = 0;
       for (const item of prepared) {
         if (blocked(item)) continue;
         const own: AuditEventInput[] = [];
-        const outcome = 'early' in item ? item.early : await this.attempt(trx, item, { audit: own, known, refreshLater }, savepoints);
+        const outcome = 'early' in item ? item.early : await this.attempt(trx, item, { audit: own, known, refreshLater, pendingFacts }, savepoints);
         if (outcome.state === 'processed') {
           processed.push({ id: item.message.id, ...outcome });
           audit.push(...own);
@@ -210,6 +214,7 @@ export class GatewayProcessor {
         worked++;
         counted.push({ state: outcome.state, started: item.started });
       }
+      await this.writePending(pendingFacts, trx);
       await refreshGoldenRecords(trx, [...refreshLater]);
       await this.finish(trx, processed, audit);
       return { claimed: claimed.rows.length, worked };
@@ -221,6 +226,16 @@ export class GatewayProcessor {
       this.metrics?.gatewayProcessSeconds.observe((now - c.started) / 1000);
     }
     return result;
+  }
+
+  /** Writes the batch's pending facts; a failure there is some message's, found by working the batch with savepoints. */
+  private async writePending(pending: PendingFacts | undefined, trx: Tx): Promise<void> {
+    if (!pending) return;
+    try {
+      await pending.flush(trx);
+    } catch (err) {
+      throw new RedoWithSavepoints(err);
+    }
   }
 
   /** The batch's sources at their current profile versions, in one query (a profile change applies from the next batch). */
@@ -273,6 +288,9 @@ export class GatewayProcessor {
         throw new RedoWithSavepoints(err);
       }
     }
+    // Earlier messages' facts are written before the savepoint: rolling this message back must not take them along.
+    await this.writePending(shared.pendingFacts, trx);
+    shared = { ...shared, pendingFacts: undefined };
     // Savepoints nest (none is released): the same number of subtransactions as releasing each, one round trip less.
     await sql`SAVEPOINT vigil_message`.execute(trx);
     try {
@@ -305,6 +323,7 @@ export class GatewayProcessor {
         lanesHeld: true,
         known: shared.known,
         refreshLater: shared.refreshLater,
+        ...(shared.pendingFacts ? { pendingFacts: shared.pendingFacts } : {}),
       },
       normalized,
     );

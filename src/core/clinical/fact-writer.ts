@@ -158,6 +158,24 @@ export interface FactOwner {
  * may do more in the same round trip (src/gateway/record-facts.ts writes them with the record's update).
  */
 export function factUpsertCtes(rowsJson: string, sourceId: string, owner: FactOwner, encounterKey: string | null, derivation: string, sourceTime: Date | null): RawBuilder<unknown> {
+  return upsertCtes(rowsJson, { ...owner, sourceId: sql`${sourceId}::uuid`, encounterKey: sql`${encounterKey}::text`, derivation: sql`${derivation}::text`, sourceTime: sql`${sourceTime}::timestamptz`, extraInput: sql``, sameSource: sql`` });
+}
+
+/**
+ * What factUpsertCtes binds once for a message's facts, as expressions: bound values there, columns of `i` for a
+ * batch's facts from many messages (pending-facts.ts). `sourceTime` must read from `i` alone (the versions are
+ * selected from `f` and `i`); `extraInput` adds columns to `i`, and `sameSource` pairs `i` with `f` by source.
+ */
+export interface UpsertShape extends FactOwner {
+  sourceId: RawBuilder<unknown>;
+  encounterKey: RawBuilder<unknown>;
+  derivation: RawBuilder<unknown>;
+  sourceTime: RawBuilder<unknown>;
+  extraInput: RawBuilder<unknown>;
+  sameSource: RawBuilder<unknown>;
+}
+
+export function upsertCtes(rowsJson: string, shape: UpsertShape): RawBuilder<unknown> {
   const newer = sql`(COALESCE(excluded.source_time, '-infinity'::timestamptz), excluded.content_hash) > (COALESCE(clinical_facts.source_time, '-infinity'::timestamptz), clinical_facts.content_hash)`;
   const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE clinical_facts.${sql.ref(column)} END`;
   // A version row is skipped when this exact version is stored already (a repeated message): then nothing is counted.
@@ -167,20 +185,20 @@ export function factUpsertCtes(rowsJson: string, sourceId: string, owner: FactOw
   // table once (a sequential scan, measured at 3 ms on 25,000 versions) instead of probing the index per fact.
   const repeated = sql`(SELECT true FROM clinical_fact_versions v WHERE v.fact_id = clinical_facts.id AND v.content_hash = excluded.content_hash
     AND COALESCE(v.source_time, '-infinity'::timestamptz) = COALESCE(excluded.source_time, '-infinity'::timestamptz) LIMIT 1) IS NOT NULL`;
-  const at = sql`${sourceTime}::timestamptz`;
+  const at = shape.sourceTime;
   return sql`
     i AS (
       SELECT * FROM jsonb_to_recordset(${rowsJson}::jsonb) AS i(ord integer, id uuid, version_id uuid, kind text, source_key text,
         status text, code_system text, code text, code_display text, codings jsonb, effective_at timestamptz, body jsonb, confidence real,
-        content_hash text, provenance jsonb, security_labels text[])),
+        content_hash text, provenance jsonb, security_labels text[]${shape.extraInput})),
     f AS (
       INSERT INTO clinical_facts (id, kind, source_id, source_key, record_id, patient_id, encounter_id, encounter_key, status, code_system,
         code, code_display, codings, effective_at, body, derivation, confidence, source_time, content_hash, version_count, last_version_at, current_version_id,
         security_labels)
-      SELECT i.id, i.kind, ${sourceId}::uuid, i.source_key, ${owner.recordId}, ${owner.patientId}, ${owner.encounterId},
-        ${encounterKey}::text, i.status, i.code_system, i.code, i.code_display, i.codings, i.effective_at, i.body, ${derivation}::text,
+      SELECT i.id, i.kind, ${shape.sourceId}, i.source_key, ${shape.recordId}, ${shape.patientId}, ${shape.encounterId},
+        ${shape.encounterKey}, i.status, i.code_system, i.code, i.code_display, i.codings, i.effective_at, i.body, ${shape.derivation},
         i.confidence, ${at}, i.content_hash, 1, now(), i.version_id, i.security_labels
-      FROM ${owner.from}
+      FROM ${shape.from}
       ON CONFLICT (source_id, kind, source_key) DO UPDATE SET
         status = ${pick('status')}, code_system = ${pick('code_system')}, code = ${pick('code')},
         code_display = ${pick('code_display')}, codings = ${pick('codings')}, effective_at = ${pick('effective_at')},
@@ -193,11 +211,11 @@ export function factUpsertCtes(rowsJson: string, sourceId: string, owner: FactOw
         version_count = clinical_facts.version_count + CASE WHEN ${repeated} THEN 0 ELSE 1 END,
         last_version_at = CASE WHEN ${repeated} THEN clinical_facts.last_version_at ELSE now() END,
         current_version_id = CASE WHEN ${newer} THEN excluded.current_version_id ELSE clinical_facts.current_version_id END
-      RETURNING id, kind, source_key, version_count),
+      RETURNING id, source_id, kind, source_key, version_count, patient_id),
     v AS (
       INSERT INTO clinical_fact_versions (id, fact_id, status, codings, effective_at, body, source_time, content_hash, provenance, seq, security_labels)
       SELECT i.version_id, f.id, i.status, i.codings, i.effective_at, i.body, ${at}, i.content_hash, i.provenance, f.version_count, i.security_labels
-      FROM f JOIN i ON i.kind = f.kind AND i.source_key = f.source_key
+      FROM f JOIN i ON i.kind = f.kind AND i.source_key = f.source_key${shape.sameSource}
       ON CONFLICT (fact_id, content_hash, (COALESCE(source_time, '-infinity'::timestamptz))) DO NOTHING
       RETURNING fact_id)`;
 }

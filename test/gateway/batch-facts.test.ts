@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import type { Store } from '../../src/store/store.ts';
+import { adt, LAB, merge, NORTH, oru, type Person, type Sender } from '../support/hl7-builder.ts';
+import { withProcessor } from '../support/processor-harness.ts';
+
+/**
+ * A batch's facts are written together when the batch ends (src/core/clinical/pending-facts.ts), not as each message is
+ * worked. Messages of one batch that depend on each other must still end as if worked one by one: a result naming a
+ * visit registered later in the batch, three versions of one result, a result for a record merged away later in the
+ * batch, and a result followed by a message rolled back to its savepoint.
+ */
+const T = { timeout: 120_000 };
+
+const P: Person = { mrn: 'BF-1', family: 'Ashgrove', given: 'Ada', birthDate: '19600101', sex: 'F', phone: '5550001111' };
+const DUP: Person = { ...P, mrn: 'BF-1-dup' };
+
+/** An ORU whose results name visit `visit` (PV1-19), for a patient registered by the ADT source. */
+const oruAtVisit = (p: Person, control: string, time: string, order: string, value: string, status: 'P' | 'F' | 'C', visit: string) =>
+  oru(LAB, p, control, time, order, [{ code: '2093-3', name: 'Cholesterol', value, unit: 'mg/dL', status }], status).replace(/(\rPID\|[^\r]*)/, `$1\rPV1|1|I|WARD1^101^A||||||||||||||||${visit}`);
+
+const MESSAGES: { sender: Sender; control: string; text: string }[] = [
+  { sender: NORTH, control: 'BF-1', text: adt(NORTH, 'A04', P, 'BF-1', '20240301080000', 'V-1') },
+  // The result names V-2 before its registration, then is made final, then corrected, all in the same batch.
+  { sender: LAB, control: 'BF-2', text: oruAtVisit(P, 'BF-2', '20240301090000', 'O-1', '150', 'P', 'V-2') },
+  { sender: LAB, control: 'BF-3', text: oruAtVisit(P, 'BF-3', '20240301100000', 'O-1', '160', 'F', 'V-2') },
+  { sender: NORTH, control: 'BF-4', text: adt(NORTH, 'A01', P, 'BF-4', '20240301103000', 'V-2') },
+  { sender: LAB, control: 'BF-5', text: oruAtVisit(P, 'BF-5', '20240301110000', 'O-1', '170', 'C', 'V-2') },
+  // A second record of the same person, a result for it, and the source's merge of the two.
+  { sender: NORTH, control: 'BF-6', text: adt(NORTH, 'A04', DUP, 'BF-6', '20240302080000', 'V-dup') },
+  { sender: LAB, control: 'BF-7', text: oru(LAB, DUP, 'BF-7', '20240302090000', 'O-2', [{ code: '2571-8', name: 'Triglyceride', value: '133', unit: 'mg/dL', status: 'F' }], 'F') },
+  { sender: NORTH, control: 'BF-8', text: merge(NORTH, P, DUP.mrn, 'BF-8', '20240303080000') },
+  // A result, then a merge naming a record never registered: the merge is rolled back and parked, the result stays.
+  { sender: LAB, control: 'BF-9', text: oru(LAB, P, 'BF-9', '20240304090000', 'O-3', [{ code: '2085-9', name: 'HDL', value: '55', unit: 'mg/dL', status: 'F' }], 'F') },
+  { sender: NORTH, control: 'BF-10', text: merge(NORTH, P, 'BF-never', 'BF-10', '20240304100000') },
+];
+
+interface Outcome {
+  claimedAtOnce: number;
+  states: string[];
+  facts: { key: string; status: string; patientMrns: string; visit: string | null; versions: string[] }[];
+}
+
+async function outcome(store: Store, claimedAtOnce: number): Promise<Outcome> {
+  const states = await sql<{ state: string }>`SELECT DISTINCT state FROM gateway_messages ORDER BY state`.execute(store.db);
+  const facts = await sql<{ key: string; status: string; mrns: string; visit: string | null; versions: string[] }>`
+    SELECT f.source_key AS key, f.status,
+      (SELECT string_agg(value, ',' ORDER BY value) FROM patient_identifiers WHERE patient_id = f.patient_id) AS mrns,
+      e.source_key AS visit,
+      ARRAY(SELECT v.status FROM clinical_fact_versions v WHERE v.fact_id = f.id ORDER BY v.seq) AS versions
+    FROM clinical_facts f LEFT JOIN encounters e ON e.id = f.encounter_id
+    WHERE f.kind = 'observation' ORDER BY f.source_key`.execute(store.db);
+  return { claimedAtOnce, states: states.rows.map((r) => r.state), facts: facts.rows.map(({ mrns, ...f }) => ({ ...f, patientMrns: mrns })) };
+}
+
+async function deliver(batchSize: number): Promise<Outcome> {
+  let result: Outcome | undefined;
+  await withProcessor({ workerId: `batch-facts-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain }) => {
+    let first = 0;
+    if (batchSize === 1) {
+      for (const m of MESSAGES) {
+        await arrive(m.text, m.control, m.sender);
+        first = Math.max(first, await processor.runOnce());
+      }
+    } else {
+      for (const m of MESSAGES) await arrive(m.text, m.control, m.sender);
+      first = await processor.runOnce();
+    }
+    await drain();
+    result = await outcome(store, first);
+  });
+  return result!;
+}
+
+describe('facts written when the batch ends', () => {
+  it('end as if each message had been worked on its own', T, async () => {
+    const together = await deliver(32);
+    const oneByOne = await deliver(1);
+    assert.equal(together.claimedAtOnce, MESSAGES.length, 'the messages were worked in one batch');
+    assert.equal(oneByOne.claimedAtOnce, 1);
+    assert.deepEqual(together.states, ['parked', 'processed'], 'the merge of an unknown record waits for it');
+
+    const cholesterol = together.facts.find((f) => f.versions.length === 3);
+    assert.ok(cholesterol, 'the result has its three versions');
+    assert.deepEqual(cholesterol.versions, ['preliminary', 'final', 'corrected'], 'in the order they arrived');
+    assert.equal(cholesterol.status, 'corrected');
+    assert.equal(cholesterol.visit, 'V-2', 'linked to the visit registered after the result named it');
+
+    const triglyceride = together.facts.find((f) => f.key.includes('O-2'));
+    const hdl = together.facts.find((f) => f.key.includes('O-3'));
+    assert.ok(triglyceride && hdl, 'the other two results are there, the one before the parked merge included');
+    assert.equal(triglyceride.patientMrns, `${P.mrn},${DUP.mrn}`, 'the merged-away record’s result belongs to the surviving patient');
+
+    assert.deepEqual({ ...together, claimedAtOnce: 0 }, { ...oneByOne, claimedAtOnce: 0 }, 'the same facts, versions, visits and patients');
+  });
+});
