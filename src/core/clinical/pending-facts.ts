@@ -53,8 +53,10 @@ interface Written {
 
 const upsertBatch = fixedStatement((rowsJson: string) => {
   const shape = {
-    // The owner as it is now: the record's patient, and the visit its number names for that patient.
-    from: sql`i JOIN patient_records r ON r.id = i.record_id
+    // The owner as it is now: the record's patient, and the visit its number names for that patient. Both are probes
+    // per row (LIMIT 1 in a lateral subquery): as a join, the planner, taking the input for 100 rows, may hash every
+    // record there is on each call.
+    from: sql`i CROSS JOIN LATERAL (SELECT p.patient_id FROM patient_records p WHERE p.id = i.record_id LIMIT 1) r
       LEFT JOIN LATERAL (SELECT e.id FROM encounters e WHERE i.encounter_id IS NULL AND e.patient_id = r.patient_id AND e.source_key = i.encounter_key
         ORDER BY e.created_at LIMIT 1) enc ON true`,
     recordId: sql`i.record_id`,
@@ -69,9 +71,10 @@ const upsertBatch = fixedStatement((rowsJson: string) => {
   };
   return sql<{ written: Written[] | null }>`
     WITH ${upsertCtes(rowsJson, shape)}
-    SELECT json_agg(json_build_object('item', i.item, 'fact_id', f.id, 'patient_id', f.patient_id,
-      'versioned', EXISTS (SELECT 1 FROM v WHERE v.fact_id = f.id))) AS written
-    FROM i JOIN f ON f.source_id = i.source_id AND f.kind = i.kind AND f.source_key = i.source_key`;
+    SELECT json_agg(json_build_object('item', i.item, 'fact_id', f.id, 'patient_id', f.patient_id, 'versioned', v.fact_id IS NOT NULL)) AS written
+    FROM i JOIN f ON f.source_id = i.source_id AND f.kind = i.kind AND f.source_key = i.source_key
+    -- A join, not EXISTS per row: that scanned every new version once per fact (measured at a fifth of the statement).
+    LEFT JOIN v ON v.fact_id = f.id`;
 });
 
 export class PendingFacts {
@@ -98,11 +101,10 @@ export class PendingFacts {
         const key = `${group.sourceId}|${fact.kind}|${fact.sourceKey}`;
         const wave = seen.get(key) ?? 0;
         seen.set(key, wave + 1);
-        const row = factRow({ provenance: group.provenance }, fact, 0);
         const item = inputs.length;
-        inputs.push({ fact, group, versionId: row.version_id });
-        (waves[wave] ??= []).push({
-          ...row,
+        // Added to the fact's row, not spread into a new object: spreading made building and serializing the batch
+        // twice as slow (73 against 32 µs a message, measured), which took back on the worker what PostgreSQL saved.
+        const row: BatchRow = Object.assign(factRow({ provenance: group.provenance }, fact, 0), {
           item,
           source_id: group.sourceId,
           record_id: group.recordId,
@@ -111,6 +113,8 @@ export class PendingFacts {
           derivation: group.provenance.derivation,
           source_time: group.sourceTime?.toISOString() ?? null,
         });
+        inputs.push({ fact, group, versionId: row.version_id });
+        (waves[wave] ??= []).push(row);
       }
     }
     for (const rows of waves) {
