@@ -84,11 +84,10 @@ export class PendingFacts {
     if (group.facts.length > 0) this.groups.push(group);
   }
 
-  get size(): number {
-    return this.groups.length;
-  }
-
-  /** Writes every pending fact, in the order the messages gave them, and seals new versions' document content. */
+  /**
+   * Writes every pending fact, in the order the messages gave them, and seals new versions' document content under
+   * the patient each fact belongs to as written.
+   */
   async flush(trx: Tx): Promise<void> {
     const groups = this.groups;
     this.groups = [];
