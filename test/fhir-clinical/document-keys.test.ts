@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { v7 as uuidv7 } from 'uuid';
 import { DocumentKeysUnavailableError, readDocumentContent } from '../../src/core/clinical/document-content.ts';
 import { writeFact, type FactTarget } from '../../src/core/clinical/fact-writer.ts';
-import { resolveRecord, type RecordArrival } from '../../src/core/identity/resolve.ts';
 import type { FactInput } from '../../src/model/clinical.ts';
 import type { ClientSubject } from '../../src/controls/access/subject.ts';
-import { buildAccessFixture } from '../support/access-fixture.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { registeredFactTarget } from './fact-target.ts';
 
 /**
  * Document content is sealed with the keyring the writer is handed, never with one the process happens to hold: a
@@ -36,13 +34,7 @@ const letter = (sourceKey: string): FactInput => ({
 
 before(async () => {
   t = await startTestVigil();
-  const fixture = await buildAccessFixture(t.vigil.store, t.vigil.config, []);
-  const source = await t.vigil.store.tx((trx) => t.vigil.gateway.registry.add(trx, { name: 'd-ehr', kind: 'hl7v2', msh3: 'DEHR', msh4: 'D' }, { actorName: 'test' }));
-  const key = { system: 'urn:test:d-ehr', value: 'D-1' };
-  const provenance = { derivation: 'asserted' as const, sourceId: source.id, sourceName: 'd-ehr', messageId: uuidv7(), receivedAt: new Date().toISOString(), transform: 'test@1', confidence: 1, flags: [] };
-  const arrival = { sourceId: source.id, recordKey: key, record: { identifiers: [key], family: 'Testperson', given: ['Dora'], flags: [] }, sourceTime: new Date('2024-03-01T08:00:00Z'), provenance, messageId: null, actor: 'test', managingFacilityId: fixture.north, registering: true } as RecordArrival;
-  const record = await t.vigil.store.tx((trx) => resolveRecord(trx, arrival, null));
-  target = { sourceId: source.id, recordId: record.recordId, patientId: record.patientId, encounterId: null, encounterKey: null, provenance };
+  target = await registeredFactTarget(t, { name: 'd-ehr', msh3: 'DEHR', msh4: 'D' }, { recordKey: 'D-1', given: 'Dora' });
 });
 after(() => t?.close());
 

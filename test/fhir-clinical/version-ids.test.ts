@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { v7 as uuidv7 } from 'uuid';
 import { ChartService } from '../../src/core/clinical/chart-service.ts';
 import { writeFact, type FactTarget } from '../../src/core/clinical/fact-writer.ts';
 import type { ClientSubject } from '../../src/controls/access/subject.ts';
-import { resolveRecord, type RecordArrival } from '../../src/core/identity/resolve.ts';
 import type { FactInput } from '../../src/model/clinical.ts';
-import { buildAccessFixture } from '../support/access-fixture.ts';
 import { startTestVigil, type TestVigil } from '../support/in-process.ts';
+import { registeredFactTarget } from './fact-target.ts';
 
 /**
  * A version keeps the number it was given when it arrived: the FHIR versionId and `_history/{n}` of a resource never
@@ -33,20 +31,7 @@ const result = (value: number, status: 'preliminary' | 'final' | 'corrected'): F
 
 before(async () => {
   t = await startTestVigil();
-  const fixture = await buildAccessFixture(t.vigil.store, t.vigil.config, []);
-  const source = await t.vigil.store.tx((trx) => t.vigil.gateway.registry.add(trx, { name: 'v-lab', kind: 'hl7v2', msh3: 'VLAB', msh4: 'V' }, { actorName: 'test' }));
-  const key = { system: 'urn:test:v-lab', value: 'V-1' };
-  const provenance = { derivation: 'asserted' as const, sourceId: source.id, sourceName: 'v-lab', messageId: uuidv7(), receivedAt: new Date().toISOString(), transform: 'test@1', confidence: 1, flags: [] };
-  const arrival = { sourceId: source.id, recordKey: key, record: { identifiers: [key], family: 'Testperson', given: ['Vera'], flags: [] }, sourceTime: new Date('2024-03-01T08:00:00Z'), provenance, messageId: null, actor: 'test', managingFacilityId: fixture.north, registering: true } as RecordArrival;
-  const record = await t.vigil.store.tx((trx) => resolveRecord(trx, arrival, null));
-  target = {
-    sourceId: source.id,
-    recordId: record.recordId,
-    patientId: record.patientId,
-    encounterId: null,
-    encounterKey: null,
-    provenance: { derivation: 'asserted', sourceId: source.id, sourceName: 'v-lab', messageId: uuidv7(), receivedAt: new Date().toISOString(), transform: 'test@1', confidence: 1, flags: [] },
-  };
+  target = await registeredFactTarget(t, { name: 'v-lab', msh3: 'VLAB', msh4: 'V' }, { recordKey: 'V-1', given: 'Vera' });
 });
 after(() => t?.close());
 
