@@ -94,4 +94,27 @@ describe('facts written when the batch ends', () => {
 
     assert.deepEqual({ ...together, claimedAtOnce: 0 }, { ...oneByOne, claimedAtOnce: 0 }, 'the same facts, versions, visits and patients');
   });
+
+  it('that fail when written leave the failing message set aside and the others written once', T, async () => {
+    await withProcessor({ workerId: 'batch-facts-fault', batchSize: 32, maxAttempts: 1, senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain }) => {
+      // The fault: one result's fact row can never be written. It fails in the batch's fact statement, after every
+      // message of the batch was worked.
+      await sql`CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.code = '9999-9' THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END $$`.execute(store.db);
+      await sql`CREATE TRIGGER test_fault BEFORE INSERT ON clinical_facts FOR EACH ROW EXECUTE FUNCTION test_fault()`.execute(store.db);
+      await arrive(adt(NORTH, 'A04', P, 'BFF-1', '20240301080000', 'V-1'), 'BFF-1', NORTH);
+      const line = (code: string, value: string) => [{ code, name: 'Test', value, unit: 'mg/dL', status: 'F' as const }];
+      await arrive(oru(LAB, P, 'BFF-2', '20240301090000', 'O-1', line('2093-3', '150')), 'BFF-2', LAB);
+      await arrive(oru(LAB, P, 'BFF-3', '20240301091000', 'O-2', line('9999-9', '1')), 'BFF-3', LAB);
+      await arrive(oru(LAB, P, 'BFF-4', '20240301092000', 'O-3', line('2085-9', '55')), 'BFF-4', LAB);
+      assert.equal(await processor.runOnce(), 4, 'the four messages were claimed in one batch');
+      await drain();
+
+      const states = await sql<{ control_id: string; state: string }>`SELECT control_id, state FROM gateway_messages ORDER BY control_id`.execute(store.db);
+      assert.deepEqual(Object.fromEntries(states.rows.map((r) => [r.control_id, r.state])), { 'BFF-1': 'processed', 'BFF-2': 'processed', 'BFF-3': 'dead-letter', 'BFF-4': 'processed' });
+      const facts = await sql<{ code: string; versions: string }>`
+        SELECT f.code, (SELECT count(*) FROM clinical_fact_versions v WHERE v.fact_id = f.id) AS versions FROM clinical_facts f ORDER BY f.code`.execute(store.db);
+      // Each result is an observation and its lab report (24331-1, the panel): the failing message's report is gone too.
+      assert.deepEqual(facts.rows.map((r) => [r.code, Number(r.versions)]), [['2085-9', 1], ['2093-3', 1], ['24331-1', 1], ['24331-1', 1]], 'the others’ facts once each, none of the failing one');
+    });
+  });
 });
