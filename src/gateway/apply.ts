@@ -14,6 +14,7 @@ import { confidenceOf } from '../model/quality.ts';
 import type { Tx } from '../store/store.ts';
 import { recordRider } from './record-facts.ts';
 import type { PendingFacts } from '../core/clinical/pending-facts.ts';
+import type { BatchRecords } from '../core/identity/batch-records.ts';
 
 /**
  * Persists one normalized message in the caller's transaction: resolves each patient through the index, writes the
@@ -48,6 +49,11 @@ export interface ApplyContext {
    * message whose work reads facts (an active-only medication list) writes what is pending first, then its own.
    */
   pendingFacts?: PendingFacts;
+  /**
+   * The batch's records, looked up and locked when it started (batch-records.ts); only with `lanesHeld`. A message
+   * that changes nothing on a known record then sends no statement for it.
+   */
+  records?: BatchRecords;
 }
 
 export type ApplyOutcome =
@@ -98,6 +104,14 @@ export async function knownIdentifiers(trx: Tx, identifiers: readonly Identifier
     FROM (SELECT DISTINCT system, value FROM unnest(${identifiers.map((i) => i.system)}::text[], ${identifiers.map((i) => i.value)}::text[]) AS u(system, value)) x
     CROSS JOIN LATERAL (SELECT 1 FROM patient_identifiers i WHERE i.system = x.system AND i.value = x.value LIMIT 1) known`.execute(trx);
   return new Set(rows.rows.map((r) => identifierKey(r.system, r.value)));
+}
+
+/** The records a message's patients are filed under, as BatchRecords looks them up. */
+export function recordKeysOf(sourceId: string, profile: SourceProfile, message: NormalizedMessage): { sourceId: string; recordKey: Identifier }[] {
+  return message.groups.flatMap((g) => {
+    const recordKey = recordKeyOf(profile, g.patient);
+    return recordKey ? [{ sourceId, recordKey }] : [];
+  });
 }
 
 /** The identifiers a message refers to without registering them: the ones `applyNormalized` checks are known. */
@@ -161,6 +175,9 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     const visit = group.encounter && registeringVisit && rideable ? encounterValues({ sourceId: ctx.source.id, provenance: factProvenance, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime) : undefined;
     // Pending facts are written with the batch's, so the record's statement carries only the visit.
     const rider = rideable ? recordRider(factProvenance, pending ? [] : group.facts, visit, encounterKey) : undefined;
+    // The record's statement looks up the visit only for whoever reads it: the rider, a registration linking waiting
+    // facts, and facts written now (pending facts look their visit up when written).
+    const visitLookedUp = Boolean(group.encounter?.sourceKey) && (rider !== undefined || registeringVisit || !pending);
     const resolution = await resolveRecord(
       trx,
       {
@@ -175,10 +192,11 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
         ...(ctx.lanesHeld ? { identifiersLocked: true } : {}),
         ...(ctx.refreshLater ? { refreshLater: ctx.refreshLater } : {}),
         // The visit is looked up with the record (see below).
-        ...(group.encounter?.sourceKey ? { encounterKey: group.encounter.sourceKey } : {}),
+        ...(visitLookedUp ? { encounterKey: group.encounter!.sourceKey } : {}),
         ...(ctx.profile.facilityId ? { managingFacilityId: ctx.profile.facilityId } : {}),
         // The visit and facts are written by the statement that finds or files the record (see record-facts.ts).
         ...(rider ? { lookup: rider.lookup, insert: rider.insert } : {}),
+        ...(ctx.records && ctx.lanesHeld ? { batch: ctx.records } : {}),
       },
       ctx.engine,
     );
@@ -213,6 +231,8 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
   }
 
   for (const merge of message.merges) {
+    // A merge or relink moves records between patients: what the batch knew of its records no longer holds.
+    ctx.records?.invalidate();
     if (!ctx.lanesHeld) await lockIdentifiers(trx, [merge.survivor, merge.retired]);
     const survivor = await findRecord(trx, ctx.source.id, merge.survivor);
     const retired = await findRecord(trx, ctx.source.id, merge.retired);

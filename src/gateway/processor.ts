@@ -13,7 +13,8 @@ import type { NormalizedMessage } from '../model/clinical.ts';
 import { refreshGoldenRecords } from '../core/identity/golden-record.ts';
 import { linkStrandedFacts } from '../core/clinical/fact-writer.ts';
 import { PendingFacts } from '../core/clinical/pending-facts.ts';
-import { applyNormalized, knownIdentifiers, laneKeysOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
+import { BatchRecords } from '../core/identity/batch-records.ts';
+import { applyNormalized, knownIdentifiers, laneKeysOf, recordKeysOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
 import { normalizeRaw, PermanentMessageError, transformOf } from './normalize.ts';
 import { retryDelayMs } from './retry.ts';
 import type { SourceRegistry } from './sources.ts';
@@ -80,6 +81,8 @@ interface BatchShared {
   refreshLater: Set<string>;
   /** The batch's facts not written yet; only when the batch is worked without savepoints (pending-facts.ts). */
   pendingFacts: PendingFacts | undefined;
+  /** The batch's records, locked when it started; likewise only without savepoints (batch-records.ts). */
+  records: BatchRecords | undefined;
 }
 
 type Prepared = Ready | { message: ClaimedMessage; started: number; early: Outcome };
@@ -194,7 +197,10 @@ export class GatewayProcessor {
       // Another worker holds one of the message's identifiers: it is left untouched for a later batch rather than
       // wait for that worker's commit (its patient's messages stay in one lane at a time).
       const blocked = (p: Prepared) => 'lanes' in p && p.lanes.some((k) => denied.has(k));
-      const known = await knownIdentifiers(trx, prepared.flatMap((p) => ('lanes' in p && !blocked(p) ? referencedIdentifiers(p.profile, p.normalized) : [])));
+      const ready = prepared.filter((p): p is Ready => 'lanes' in p && !blocked(p));
+      const known = await knownIdentifiers(trx, ready.flatMap((p) => referencedIdentifiers(p.profile, p.normalized)));
+      // Looked up after the lanes are held: their locks are what keep another worker from filing a missing record.
+      const records = savepoints ? undefined : await BatchRecords.load(trx, ready.flatMap((p) => recordKeysOf(p.source.id, p.profile, p.normalized)));
       const processed: ProcessedMessage[] = [];
       const audit: AuditEventInput[] = [];
       // A message rolled back to its savepoint may have added a patient here: recomputing it anyway changes nothing.
@@ -204,7 +210,7 @@ export class GatewayProcessor {
       for (const item of prepared) {
         if (blocked(item)) continue;
         const own: AuditEventInput[] = [];
-        const outcome = 'early' in item ? item.early : await this.attempt(trx, item, { audit: own, known, refreshLater, pendingFacts }, savepoints);
+        const outcome = 'early' in item ? item.early : await this.attempt(trx, item, { audit: own, known, refreshLater, pendingFacts, records }, savepoints);
         if (outcome.state === 'processed') {
           processed.push({ id: item.message.id, ...outcome });
           audit.push(...own);
@@ -214,7 +220,7 @@ export class GatewayProcessor {
         worked++;
         counted.push({ state: outcome.state, started: item.started });
       }
-      await this.writePending(pendingFacts, trx);
+      await this.writePending({ pendingFacts, records }, trx);
       await refreshGoldenRecords(trx, [...refreshLater]);
       await this.finish(trx, processed, audit);
       return { claimed: claimed.rows.length, worked };
@@ -228,11 +234,14 @@ export class GatewayProcessor {
     return result;
   }
 
-  /** Writes the batch's pending facts; a failure there is some message's, found by working the batch with savepoints. */
-  private async writePending(pending: PendingFacts | undefined, trx: Tx): Promise<void> {
-    if (!pending) return;
+  /**
+   * Writes the batch's pending facts and records' later source times; a failure there is some message's, found by
+   * working the batch with savepoints.
+   */
+  private async writePending(pending: Pick<BatchShared, 'pendingFacts' | 'records'>, trx: Tx): Promise<void> {
     try {
-      await pending.flush(trx);
+      await pending.pendingFacts?.flush(trx);
+      await pending.records?.flush(trx);
     } catch (err) {
       throw new RedoWithSavepoints(err);
     }
@@ -288,9 +297,10 @@ export class GatewayProcessor {
         throw new RedoWithSavepoints(err);
       }
     }
-    // Earlier messages' facts are written before the savepoint: rolling this message back must not take them along.
-    await this.writePending(shared.pendingFacts, trx);
-    shared = { ...shared, pendingFacts: undefined };
+    // Earlier messages' writes are made before the savepoint: rolling this message back must not take them along.
+    await this.writePending(shared, trx);
+    const { records } = shared;
+    shared = { ...shared, pendingFacts: undefined, records: undefined };
     // Savepoints nest (none is released): the same number of subtransactions as releasing each, one round trip less.
     await sql`SAVEPOINT vigil_message`.execute(trx);
     try {
@@ -302,6 +312,9 @@ export class GatewayProcessor {
       const outcome = this.classify(err, item.message);
       this.log.warn('gateway.message.failed', { message_id: item.message.id, state: outcome.state, ...describeError(err) });
       return outcome;
+    } finally {
+      // The message worked here without them may have moved records between patients (a merge), or filed records.
+      records?.invalidate();
     }
   }
 
@@ -324,6 +337,7 @@ export class GatewayProcessor {
         known: shared.known,
         refreshLater: shared.refreshLater,
         ...(shared.pendingFacts ? { pendingFacts: shared.pendingFacts } : {}),
+        ...(shared.records ? { records: shared.records } : {}),
       },
       normalized,
     );

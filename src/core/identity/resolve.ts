@@ -5,9 +5,11 @@ import type { Identifier, PatientRecordInput } from '../../model/clinical.ts';
 import type { ProvenanceRecord } from '../../model/provenance.ts';
 import { fixedStatement } from '../../store/fixed-statement.ts';
 import type { Db, Tx } from '../../store/store.ts';
+import type { BatchRecords } from './batch-records.ts';
 import { projectRecordIdentifiers, refreshGoldenRecord } from './golden-record.ts';
 import { identifierKey, isMatchableSystem, waitKey } from './keys.ts';
 import type { MatchEngine, MatchVerdict } from './match-engine.ts';
+import { InvariantError } from '../../errors.ts';
 
 /**
  * Resolving a source's account of a person to a Vigil patient. Deterministic first: the same identifier in the same
@@ -46,6 +48,12 @@ export interface RecordArrival {
   lookup?: ExistingLookup;
   /** Replaces the insert of a new record likewise (see RecordInsert). */
   insert?: RecordInsert;
+  /**
+   * The batch's records, looked up and locked when it started (batch-records.ts): an arrival that changes nothing on
+   * its known record needs no statement, and one whose source had no record skips the lookup. Only with
+   * `identifiersLocked`, which keeps other workers from filing the record meanwhile.
+   */
+  batch?: BatchRecords;
 }
 
 export interface Resolution {
@@ -399,18 +407,32 @@ const insertRecord = fixedStatement((...args: InsertArgs) => sql`WITH ${insertRe
 
 /** Creates or updates the source's record of this person and links it to a Vigil patient. */
 export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine: MatchEngine | null): Promise<Resolution> {
+  const hash = canonicalHash(arrival.record);
+  const { batch } = arrival;
+  if (!batch) return (await resolveFully(db, arrival, engine, hash, false)).resolution;
+  if (!arrival.identifiersLocked) throw new InvariantError('resolveRecord: batch records are only for a caller that holds the identifier locks');
+  // An arrival that writes more with its record (a rider) needs the record's statement anyway.
+  const known = arrival.lookup ? undefined : batch.resolveKnown(arrival, hash);
+  if (known) return known;
+  await batch.beforeFullPath(db, arrival);
+  const { resolution, filed } = await resolveFully(db, arrival, engine, hash, batch.knownAbsent(arrival));
+  batch.afterFullPath(arrival, hash, resolution, filed);
+  return resolution;
+}
+
+/** The record's statements, one arrival at a time; `absent` when the caller knows the source has no record yet. */
+async function resolveFully(db: Db | Tx, arrival: RecordArrival, engine: MatchEngine | null, hash: string, absent: boolean): Promise<{ resolution: Resolution; filed: boolean }> {
   const { record } = arrival;
-  const hash = canonicalHash(record);
   // Most messages are about a person the source already filed: that path takes no identifier lock, so workers do not
   // queue behind each other for a busy patient. Only creating a record (or adding identifiers) locks.
-  const found = await updateExisting(db, arrival, hash, engine);
-  if (found) return found;
+  const found = absent ? undefined : await updateExisting(db, arrival, hash, engine);
+  if (found) return { resolution: found, filed: false };
   const madeKnown = record.identifiers.map((i) => waitKey(i.system, i.value));
   if (!arrival.identifiersLocked) {
     await lockIdentifiers(db, [arrival.recordKey, ...record.identifiers]);
     // Another worker may have filed this person while we waited for the lock.
     const raced = await updateExisting(db, arrival, hash, engine);
-    if (raced) return raced;
+    if (raced) return { resolution: raced, filed: false };
   }
 
   const recordId = uuidv7();
@@ -473,5 +495,5 @@ export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine:
   // A patient made just now is its one record's projection, written above with the same rules as refreshGoldenRecord.
   if (!created) await refreshGolden(db, arrival, patientId);
   // A patient made just now has no facts and no encounters yet.
-  return { recordId, patientId, created, madeKnown, ...(created && arrival.encounterKey ? { encounterId: null, factsWaiting: false } : {}) };
+  return { resolution: { recordId, patientId, created, madeKnown, ...(created && arrival.encounterKey ? { encounterId: null, factsWaiting: false } : {}) }, filed: true };
 }

@@ -1,0 +1,202 @@
+import { sql } from 'kysely';
+import type { Identifier } from '../../model/clinical.ts';
+import type { ProvenanceRecord } from '../../model/provenance.ts';
+import { fixedStatement } from '../../store/fixed-statement.ts';
+import type { Db, Tx } from '../../store/store.ts';
+import { identifierKey, isMatchableSystem } from './keys.ts';
+import type { RecordArrival, Resolution } from './resolve.ts';
+
+/**
+ * The records a batch's messages name, looked up and locked in one statement when the batch starts. Most messages are
+ * results about a person their source filed before, whose account changes nothing on the record: such a message then
+ * needs no statement of its own. What PostgreSQL spends a message is mostly starting statements, not writing rows
+ * (docs/gateway.md, "the row floor").
+ *
+ * A message takes that path (`resolveKnown`) only when the per-message statement would have changed nothing but the
+ * record's newest source time: the record is known, live and locked here; the message adds no identifier and does not
+ * upgrade a mention to a registration; and its account is either older, or the same content at a later time. That
+ * later time, with its provenance and the patient's `demographics_source_time`, is written for the whole batch at
+ * once (`flush`): at the end, before any savepoint, and before a message that takes the full path on the same record,
+ * whose compare must see it. Anything else takes the full path as before, and the entry of a record it touched is
+ * dropped (or, for a record it filed, made from what it wrote).
+ *
+ * Entries hold only while nothing else moves records between patients: after a merge or relink the batch calls
+ * `invalidate`. The lock makes them hold against other workers: a merge elsewhere waits for this batch to commit.
+ * Records another worker holds are skipped, not waited for (SKIP LOCKED): their messages take the full path.
+ */
+interface Entry {
+  id: string;
+  patientId: string;
+  registering: boolean;
+  retired: boolean;
+  /** Milliseconds; null when the source gave no time. */
+  sourceTime: number | null;
+  contentHash: string;
+  /** Whether the patient has other records of the same kind, so that a newer time can change the golden record. */
+  peers: boolean;
+  /** `system|value` keys of the identifiers the record holds. */
+  held: Set<string>;
+}
+
+interface Touch {
+  record_id: string;
+  source_time: string;
+  provenance: ProvenanceRecord;
+}
+
+interface LoadedRow {
+  n: number;
+  found: boolean;
+  id: string | null;
+  patient_id: string;
+  registering: boolean;
+  retired: boolean;
+  source_time: Date | null;
+  content_hash: string;
+  peers: boolean;
+  held: string[];
+}
+
+/**
+ * Each key is probed by index (lateral LIMIT 1: see identity_candidates for why not a join), first without a lock to
+ * tell a missing record from one another worker holds, then locked.
+ */
+const loadRecords = fixedStatement(
+  (sourceIds: string[], recordKeys: string[]) => sql<LoadedRow>`
+    SELECT k.n::integer AS n, e.id IS NOT NULL AS found, r.id, r.patient_id, r.registering, r.retired_into IS NOT NULL AS retired,
+      r.source_time, r.content_hash,
+      EXISTS (SELECT 1 FROM patient_records o WHERE o.patient_id = r.patient_id AND o.id <> r.id
+        AND (o.retired_into IS NULL) = (r.retired_into IS NULL) AND o.registering = r.registering) AS peers,
+      ARRAY(SELECT system || '|' || value FROM patient_record_identifiers WHERE record_id = r.id) AS held
+    FROM unnest(${sourceIds}::uuid[], ${recordKeys}::text[]) WITH ORDINALITY AS k(source_id, record_key, n)
+    LEFT JOIN LATERAL (SELECT p.id FROM patient_records p WHERE p.source_id = k.source_id AND p.record_key = k.record_key LIMIT 1) e ON true
+    LEFT JOIN LATERAL (SELECT p.* FROM patient_records p WHERE p.id = e.id FOR NO KEY UPDATE SKIP LOCKED) r ON true
+    ORDER BY k.n`,
+);
+
+/**
+ * The newest later time per record, as the per-message statement would have left it: the record's time and
+ * provenance, and the patient's newest-demographics time when this one is later (per patient, the latest of its
+ * records': an UPDATE … FROM would take an arbitrary one of several rows).
+ */
+const writeTouches = fixedStatement(
+  (touchesJson: string) => sql`
+    WITH t AS (SELECT * FROM jsonb_to_recordset(${touchesJson}::jsonb) AS t(record_id uuid, source_time timestamptz, provenance jsonb)),
+    u AS (
+      UPDATE patient_records p SET source_time = t.source_time, provenance = t.provenance, updated_at = now()
+      FROM t WHERE p.id = t.record_id AND (p.source_time IS NULL OR p.source_time < t.source_time)
+      RETURNING p.patient_id, t.source_time)
+    UPDATE patients SET demographics_source_time = u.latest
+    FROM (SELECT patient_id, max(source_time) AS latest FROM u GROUP BY patient_id) u
+    WHERE patients.id = u.patient_id AND (patients.demographics_source_time IS NULL OR patients.demographics_source_time < u.latest)`,
+);
+
+const keyOf = (sourceId: string, recordKey: Identifier) => `${sourceId}\n${identifierKey(recordKey.system, recordKey.value)}`;
+
+export class BatchRecords {
+  private readonly entries = new Map<string, Entry>();
+  /** Keys with no record when the batch started. Only matchable keys: their identifier lock keeps others from filing one. */
+  private readonly absent = new Set<string>();
+  private readonly touches = new Map<string, Touch>();
+  /** Patients a full path resolved to in this batch: their records may have changed, so a newer time refreshes them. */
+  private readonly dirty = new Set<string>();
+
+  private constructor() {}
+
+  /** Looks up and locks the records of these (source, record key) pairs; the caller holds the keys' identifier locks. */
+  static async load(db: Db | Tx, wanted: readonly { sourceId: string; recordKey: Identifier }[]): Promise<BatchRecords> {
+    const batch = new BatchRecords();
+    const unique = new Map(wanted.map((w) => [keyOf(w.sourceId, w.recordKey), w]));
+    if (unique.size === 0) return batch;
+    const list = [...unique.entries()];
+    const rows = (await loadRecords(db, list.map(([, w]) => w.sourceId), list.map(([, w]) => identifierKey(w.recordKey.system, w.recordKey.value)))).rows;
+    for (const row of rows) {
+      const [key, w] = list[row.n - 1]!;
+      if (!row.found) {
+        if (isMatchableSystem(w.recordKey.system)) batch.absent.add(key);
+      } else if (row.id !== null) {
+        batch.entries.set(key, {
+          id: row.id,
+          patientId: row.patient_id,
+          registering: row.registering,
+          retired: row.retired,
+          sourceTime: row.source_time?.getTime() ?? null,
+          contentHash: row.content_hash,
+          peers: row.peers,
+          held: new Set(row.held),
+        });
+      }
+    }
+    return batch;
+  }
+
+  /**
+   * The resolution of an arrival that changes nothing on its record but, at most, its newest source time; undefined
+   * when the arrival needs the full path. `hash` is the arrival's content hash.
+   */
+  resolveKnown(arrival: RecordArrival, hash: string): Resolution | undefined {
+    const entry = this.entries.get(keyOf(arrival.sourceId, arrival.recordKey));
+    if (!entry || entry.retired || !arrival.refreshLater || (arrival.registering && !entry.registering)) return undefined;
+    if (!arrival.record.identifiers.every((i) => entry.held.has(identifierKey(i.system, i.value)))) return undefined;
+    const time = arrival.sourceTime?.getTime() ?? null;
+    const mine = time ?? -Infinity;
+    const theirs = entry.sourceTime ?? -Infinity;
+    // The statement's compare is (time, hash) > (time, hash): with equal content only the time decides. Different
+    // content at an earlier time changes nothing either; at a later or equal time it is a change: the full path.
+    if (hash !== entry.contentHash && mine >= theirs) return undefined;
+    if (hash === entry.contentHash && mine > theirs && time !== null) {
+      entry.sourceTime = time;
+      this.touches.set(entry.id, { record_id: entry.id, source_time: arrival.sourceTime!.toISOString(), provenance: arrival.provenance });
+      if (entry.peers || this.dirty.has(entry.patientId)) arrival.refreshLater.add(entry.patientId);
+    }
+    return { recordId: entry.id, patientId: entry.patientId, created: false, madeKnown: [] };
+  }
+
+  /** True when the source had no record under this key when the batch started and none was filed since. */
+  knownAbsent(arrival: RecordArrival): boolean {
+    return this.absent.has(keyOf(arrival.sourceId, arrival.recordKey));
+  }
+
+  /** Before the full path works on this record: its pending later time is written first, so its compare sees it. */
+  async beforeFullPath(db: Db | Tx, arrival: RecordArrival): Promise<void> {
+    const entry = this.entries.get(keyOf(arrival.sourceId, arrival.recordKey));
+    if (entry && this.touches.has(entry.id)) await this.flush(db);
+  }
+
+  /**
+   * After the full path: the entry no longer tells what the record holds, except for a record just filed, whose
+   * every field the arrival wrote. `filed` is true when the full path inserted the record.
+   */
+  afterFullPath(arrival: RecordArrival, hash: string, resolution: Resolution, filed: boolean): void {
+    const key = keyOf(arrival.sourceId, arrival.recordKey);
+    this.entries.delete(key);
+    this.absent.delete(key);
+    this.dirty.add(resolution.patientId);
+    if (!filed) return;
+    this.entries.set(key, {
+      id: resolution.recordId,
+      patientId: resolution.patientId,
+      registering: arrival.registering,
+      retired: false,
+      sourceTime: arrival.sourceTime?.getTime() ?? null,
+      contentHash: hash,
+      // A record linked to a patient found by matching may have peers; a new patient's first record has none.
+      peers: !resolution.created,
+      held: new Set(arrival.record.identifiers.map((i) => identifierKey(i.system, i.value))),
+    });
+  }
+
+  /** After a merge or relink, or a message rolled back: no entry can be trusted any more. Pending times stay. */
+  invalidate(): void {
+    this.entries.clear();
+    this.absent.clear();
+  }
+
+  /** Writes the pending later source times. */
+  async flush(db: Db | Tx): Promise<void> {
+    if (this.touches.size === 0) return;
+    const touches = [...this.touches.values()];
+    this.touches.clear();
+    await writeTouches(db, JSON.stringify(touches));
+  }
+}

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import type { Store } from '../../src/store/store.ts';
+import { adt, LAB, NORTH, oru, type Person, type Sender } from '../support/hl7-builder.ts';
+import { withProcessor } from '../support/processor-harness.ts';
+
+/**
+ * A batch looks up and locks its records when it starts (src/core/identity/batch-records.ts): a result that changes
+ * nothing on a known record sends no statement, and a later source time with the same content is written when the
+ * batch ends. Results of one batch that depend on each other must end as if each had its own batch, where every
+ * later time was written before the next message: same content later, earlier, changed, a new identifier (which
+ * releases a message parked on it), and a change at an earlier time than a pending later one.
+ */
+const T = { timeout: 120_000 };
+
+const P: Person = { mrn: 'BR-P', family: 'Birchwood', given: 'Bea', birthDate: '19610202', sex: 'F', phone: '5550002222' };
+const R: Person = { mrn: 'BR-R', family: 'Rowan', given: 'Rex', birthDate: '19620303', sex: 'M', phone: '5550003333' };
+const NEW_PHONE = '5550009999';
+
+const line = [{ code: '2093-3', name: 'Cholesterol', value: '150', unit: 'mg/dL', status: 'F' as const }];
+/** A lab result for `p` at `time`, with the person's identifiers as given (PID-3 may carry a second one). */
+const result = (p: Person, control: string, time: string, pid3?: string) => {
+  const text = oru(LAB, p, control, time, `O-${control}`, line);
+  return pid3 ? text.replace(`${p.mrn}^^^NORTH^MR`, pid3) : text;
+};
+/** P also known to the south site as BR-Q: a lab result about BR-Q alone waits for that identifier. */
+const WITH_Q = `${P.mrn}^^^NORTH^MR~BR-Q^^^SOUTH^MR`;
+const Q_ALONE: Person = { ...P, mrn: 'BR-Q' };
+
+const BEFORE: { sender: Sender; control: string; text: string }[] = [
+  { sender: NORTH, control: 'BR-1', text: adt(NORTH, 'A04', P, 'BR-1', '20240401080000', 'V-P') },
+  { sender: NORTH, control: 'BR-2', text: adt(NORTH, 'A04', R, 'BR-2', '20240401080000', 'V-R') },
+  { sender: LAB, control: 'BR-3', text: result(P, 'BR-3', '20240401090000') },
+  { sender: LAB, control: 'BR-4', text: result(R, 'BR-4', '20240401090000') },
+  { sender: LAB, control: 'BR-5', text: result(Q_ALONE, 'BR-5', '20240401093000').replace('BR-Q^^^NORTH^MR', 'BR-Q^^^SOUTH^MR') },
+];
+
+const BATCH: { sender: Sender; control: string; text: string }[] = [
+  // R: the same account later, then earlier (nothing), then later again: the record ends at the last.
+  { sender: LAB, control: 'BR-10', text: result(R, 'BR-10', '20240401100000') },
+  { sender: LAB, control: 'BR-11', text: result(R, 'BR-11', '20240401093000') },
+  { sender: LAB, control: 'BR-12', text: result(R, 'BR-12', '20240401110000') },
+  // A changed account with a new identifier, earlier than R's pending later time: the identifier is added, the
+  // account is not (it is older than the one the record holds by then).
+  { sender: LAB, control: 'BR-13', text: result({ ...R, phone: NEW_PHONE }, 'BR-13', '20240401104500', `${R.mrn}^^^NORTH^MR~BR-S^^^SOUTH^MR`) },
+  // P: later with the same account; then changed; then the old account earlier than the change (nothing).
+  { sender: LAB, control: 'BR-14', text: result(P, 'BR-14', '20240401100000') },
+  { sender: LAB, control: 'BR-15', text: result({ ...P, phone: NEW_PHONE }, 'BR-15', '20240401110000') },
+  { sender: LAB, control: 'BR-16', text: result(P, 'BR-16', '20240401103000') },
+  // The changed account with BR-Q: the parked result about BR-Q is released.
+  { sender: LAB, control: 'BR-17', text: result({ ...P, phone: NEW_PHONE }, 'BR-17', '20240401120000', WITH_Q) },
+  // The registration source sends R again, unchanged, later.
+  { sender: NORTH, control: 'BR-18', text: adt(NORTH, 'A08', R, 'BR-18', '20240401123000', 'V-R') },
+];
+
+interface State {
+  messages: Record<string, string>;
+  records: { source: string; key: string; time: string | null; by: string | null; phone: string | null; registering: boolean; identifiers: string[] }[];
+  patients: { mrns: string; demographicsTime: string | null; phone: string | null; family: string | null }[];
+}
+
+async function state(store: Store): Promise<State> {
+  const messages = await sql<{ control_id: string; state: string }>`SELECT control_id, state FROM gateway_messages ORDER BY control_id`.execute(store.db);
+  const records = await sql<State['records'][number]>`
+    SELECT s.name AS source, r.record_key AS key, to_char(r.source_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS time,
+      (SELECT m.control_id FROM gateway_messages m WHERE m.id = (r.provenance->>'messageId')::uuid) AS by,
+      r.demographics->>'phone' AS phone, r.registering,
+      ARRAY(SELECT i.value FROM patient_record_identifiers i WHERE i.record_id = r.id ORDER BY i.value) AS identifiers
+    FROM patient_records r JOIN gateway_sources s ON s.id = r.source_id ORDER BY s.name, r.record_key`.execute(store.db);
+  const patients = await sql<State['patients'][number]>`
+    SELECT (SELECT string_agg(value, ',' ORDER BY value) FROM patient_identifiers WHERE patient_id = p.id) AS mrns,
+      to_char(p.demographics_source_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "demographicsTime", p.phone, p.family_name AS family
+    FROM patients p WHERE p.merged_into IS NULL ORDER BY 1`.execute(store.db);
+  return { messages: Object.fromEntries(messages.rows.map((m) => [m.control_id, m.state])), records: records.rows, patients: patients.rows };
+}
+
+async function deliver(batchSize: number): Promise<{ state: State; claimedAtOnce: number }> {
+  let out: { state: State; claimedAtOnce: number } | undefined;
+  await withProcessor({ workerId: `batch-records-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain }) => {
+    for (const m of BEFORE) await arrive(m.text, m.control, m.sender);
+    await drain();
+    let claimedAtOnce = 0;
+    for (const m of BATCH) {
+      await arrive(m.text, m.control, m.sender);
+      if (batchSize === 1) claimedAtOnce = Math.max(claimedAtOnce, await processor.runOnce());
+    }
+    if (batchSize > 1) claimedAtOnce = await processor.runOnce();
+    await drain();
+    out = { state: await state(store), claimedAtOnce };
+  });
+  return out!;
+}
+
+const recordOf = (s: State, source: string, key: string) => s.records.find((r) => r.source === source && r.key.endsWith(`|${key}`));
+
+describe('records looked up when the batch starts', () => {
+  it('end as if each message had a batch of its own', T, async () => {
+    const together = await deliver(32);
+    const oneByOne = await deliver(1);
+    assert.equal(together.claimedAtOnce, BATCH.length, 'the messages were worked in one batch');
+    assert.equal(oneByOne.claimedAtOnce, 1);
+    const s = together.state;
+    assert.deepEqual(new Set(Object.values(s.messages)), new Set(['processed']), 'every message processed, the parked one released');
+
+    const labR = recordOf(s, 'north-lab', R.mrn)!;
+    assert.deepEqual([labR.time, labR.by, labR.phone], ['2024-04-01 11:00', 'BR-12', R.phone], 'the lab’s record of R keeps its latest account, not the older changed one');
+    assert.deepEqual(labR.identifiers, ['BR-R', 'BR-S'], 'but holds the identifier that account added');
+    const labP = recordOf(s, 'north-lab', P.mrn)!;
+    assert.deepEqual([labP.time, labP.by, labP.phone], ['2024-04-01 12:00', 'BR-17', NEW_PHONE], 'the lab’s record of P has the changed account');
+    assert.deepEqual(labP.identifiers, ['BR-P', 'BR-Q']);
+    const adtR = recordOf(s, 'north-adt', R.mrn)!;
+    assert.deepEqual([adtR.time, adtR.by], ['2024-04-01 12:30', 'BR-18'], 'the registration moved to its later time');
+    const patientR = s.patients.find((p) => p.mrns.includes('BR-R'))!;
+    assert.equal(patientR.demographicsTime, '2024-04-01 12:30', 'R’s newest demographics are the registration’s');
+    assert.ok(s.patients.some((p) => p.mrns.includes('BR-Q') && p.mrns.includes('BR-P')), 'the released result is filed to P');
+
+    assert.deepEqual(together.state, oneByOne.state, 'the same records, identifiers, times and patients');
+  });
+
+  it('that fail when their later times are written leave the failing message set aside and the others applied once', T, async () => {
+    await withProcessor({ workerId: 'batch-records-fault', batchSize: 32, maxAttempts: 1, senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain }) => {
+      await arrive(adt(NORTH, 'A04', P, 'BRF-1', '20240401080000', 'V-P'), 'BRF-1', NORTH);
+      await arrive(result(P, 'BRF-2', '20240401090000'), 'BRF-2', LAB);
+      await drain();
+      // The fault: one later time can never be written. It fails in the batch's statement for later times, after every
+      // message of the batch was worked; worked again with savepoints, it fails in that message's own statement.
+      await sql`CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.source_time = '2024-04-01 10:00:00+00' THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END $$`.execute(store.db);
+      await sql`CREATE TRIGGER test_fault BEFORE UPDATE ON patient_records FOR EACH ROW EXECUTE FUNCTION test_fault()`.execute(store.db);
+      await arrive(result(P, 'BRF-3', '20240401093000'), 'BRF-3', LAB);
+      await arrive(result(R, 'BRF-4', '20240401093000'), 'BRF-4', LAB);
+      await arrive(result(P, 'BRF-5', '20240401100000'), 'BRF-5', LAB);
+      await arrive(adt(NORTH, 'A04', R, 'BRF-6', '20240401080000', 'V-R'), 'BRF-6', NORTH);
+      assert.equal(await processor.runOnce(), 4, 'the four messages were claimed in one batch');
+      await drain();
+
+      const s = await state(store);
+      assert.deepEqual(s.messages, { 'BRF-1': 'processed', 'BRF-2': 'processed', 'BRF-3': 'processed', 'BRF-4': 'processed', 'BRF-5': 'dead-letter', 'BRF-6': 'processed' });
+      const labP = recordOf(s, 'north-lab', P.mrn)!;
+      assert.deepEqual([labP.time, labP.by], ['2024-04-01 09:30', 'BRF-3'], 'the lab’s record of P has the last time that could be written');
+      const facts = await sql<{ n: string }>`SELECT count(*) AS n FROM clinical_facts WHERE code = '2093-3'`.execute(store.db);
+      assert.equal(Number(facts.rows[0]!.n), 3, 'each processed result once (R’s parked, then released by its registration), none of the failing one');
+    });
+  });
+});
