@@ -14,7 +14,7 @@ import { confidenceOf } from '../model/quality.ts';
 import type { Tx } from '../store/store.ts';
 import { recordRider } from './record-facts.ts';
 import type { PendingFacts } from '../core/clinical/pending-facts.ts';
-import type { BatchRecords } from '../core/identity/batch-records.ts';
+import type { BatchRecords, WantedRecord } from '../core/identity/batch-records.ts';
 
 /**
  * Persists one normalized message in the caller's transaction: resolves each patient through the index, writes the
@@ -106,11 +106,11 @@ export async function knownIdentifiers(trx: Tx, identifiers: readonly Identifier
   return new Set(rows.rows.map((r) => identifierKey(r.system, r.value)));
 }
 
-/** The records a message's patients are filed under, as BatchRecords looks them up. */
-export function recordKeysOf(sourceId: string, profile: SourceProfile, message: NormalizedMessage): { sourceId: string; recordKey: Identifier }[] {
+/** The records a message's patients are filed under, with the accounts it gives of them, as BatchRecords looks them up. */
+export function recordsOf(sourceId: string, profile: SourceProfile, message: NormalizedMessage): WantedRecord[] {
   return message.groups.flatMap((g) => {
     const recordKey = recordKeyOf(profile, g.patient);
-    return recordKey ? [{ sourceId, recordKey }] : [];
+    return recordKey ? [{ sourceId, recordKey, record: g.patient }] : [];
   });
 }
 

@@ -14,7 +14,7 @@ import { refreshGoldenRecords } from '../core/identity/golden-record.ts';
 import { linkStrandedFacts } from '../core/clinical/fact-writer.ts';
 import { PendingFacts } from '../core/clinical/pending-facts.ts';
 import { BatchRecords } from '../core/identity/batch-records.ts';
-import { applyNormalized, knownIdentifiers, laneKeysOf, recordKeysOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
+import { applyNormalized, knownIdentifiers, laneKeysOf, recordsOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
 import { normalizeRaw, PermanentMessageError, transformOf } from './normalize.ts';
 import { retryDelayMs } from './retry.ts';
 import type { SourceRegistry } from './sources.ts';
@@ -200,7 +200,7 @@ export class GatewayProcessor {
       const ready = prepared.filter((p): p is Ready => 'lanes' in p && !blocked(p));
       const known = await knownIdentifiers(trx, ready.flatMap((p) => referencedIdentifiers(p.profile, p.normalized)));
       // Looked up after the lanes are held: their locks are what keep another worker from filing a missing record.
-      const records = savepoints ? undefined : await BatchRecords.load(trx, ready.flatMap((p) => recordKeysOf(p.source.id, p.profile, p.normalized)));
+      const records = savepoints ? undefined : await BatchRecords.load(trx, ready.flatMap((p) => recordsOf(p.source.id, p.profile, p.normalized)), this.engine);
       const processed: ProcessedMessage[] = [];
       const audit: AuditEventInput[] = [];
       // A message rolled back to its savepoint may have added a patient here: recomputing it anyway changes nothing.

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { Store } from '../../src/store/store.ts';
-import { adt, LAB, NORTH, oru, type Person, type Sender } from '../support/hl7-builder.ts';
+import type { MatchEngine } from '../../src/core/identity/match-engine.ts';
+import { defaultMatchEngine } from '../../src/runtime/match-engine.ts';
+import { adt, LAB, NORTH, oru, PHARMACY, type Person, type Sender } from '../support/hl7-builder.ts';
 import { withProcessor } from '../support/processor-harness.ts';
 
 /**
@@ -11,6 +13,9 @@ import { withProcessor } from '../support/processor-harness.ts';
  * batch ends. Results of one batch that depend on each other must end as if each had its own batch, where every
  * later time was written before the next message: same content later, earlier, changed, a new identifier (which
  * releases a message parked on it), and a change at an earlier time than a pending later one.
+ *
+ * It also searches, when it starts, for who each record it will file may be; a search the batch's own writes made
+ * stale is made again.
  */
 const T = { timeout: 120_000 };
 
@@ -28,7 +33,13 @@ const result = (p: Person, control: string, time: string, pid3?: string) => {
 const WITH_Q = `${P.mrn}^^^NORTH^MR~BR-Q^^^SOUTH^MR`;
 const Q_ALONE: Person = { ...P, mrn: 'BR-Q' };
 
-const BEFORE: { sender: Sender; control: string; text: string }[] = [
+interface Sent {
+  sender: Sender;
+  control: string;
+  text: string;
+}
+
+const BEFORE: Sent[] = [
   { sender: NORTH, control: 'BR-1', text: adt(NORTH, 'A04', P, 'BR-1', '20240401080000', 'V-P') },
   { sender: NORTH, control: 'BR-2', text: adt(NORTH, 'A04', R, 'BR-2', '20240401080000', 'V-R') },
   { sender: LAB, control: 'BR-3', text: result(P, 'BR-3', '20240401090000') },
@@ -36,7 +47,7 @@ const BEFORE: { sender: Sender; control: string; text: string }[] = [
   { sender: LAB, control: 'BR-5', text: result(Q_ALONE, 'BR-5', '20240401093000').replace('BR-Q^^^NORTH^MR', 'BR-Q^^^SOUTH^MR') },
 ];
 
-const BATCH: { sender: Sender; control: string; text: string }[] = [
+const BATCH: Sent[] = [
   // R: the same account later, then earlier (nothing), then later again: the record ends at the last.
   { sender: LAB, control: 'BR-10', text: result(R, 'BR-10', '20240401100000') },
   { sender: LAB, control: 'BR-11', text: result(R, 'BR-11', '20240401093000') },
@@ -94,6 +105,50 @@ async function deliver(batchSize: number): Promise<{ state: State; claimedAtOnce
 
 const recordOf = (s: State, source: string, key: string) => s.records.find((r) => r.source === source && r.key.endsWith(`|${key}`));
 
+// The pharmacy's feed stands for a second hospital in the search tests: its own MRN authority, registering its own patients.
+const EAST = PHARMACY;
+const east = (text: string) => text.replaceAll('^^^NORTH^MR', '^^^EAST^MR');
+const W: Person = { mrn: 'BS-W', family: 'Whitacre', given: 'William', birthDate: '19620415', sex: 'M', phone: '5550101234' };
+const K: Person = { mrn: 'BS-K', family: 'Kestrel', given: 'Kay', birthDate: '19700505', sex: 'F', phone: '5550104444' };
+const PAT: Person = { mrn: 'BS-P', family: 'Parry', given: 'Pat', birthDate: '19800808', sex: 'F', phone: '5550105555' };
+
+interface SearchOutcome {
+  /** Each patient's record identifiers. */
+  patients: string[];
+  links: Record<string, string>;
+  possible: number;
+  claimed: number;
+}
+
+/** Works `before` one by one, then `batch` in batches of `batchSize`, and tells how the records were linked. */
+async function searchRun(before: readonly Sent[], batch: readonly Sent[], batchSize: number, engine: MatchEngine | null = defaultMatchEngine()): Promise<SearchOutcome> {
+  let out: SearchOutcome | undefined;
+  await withProcessor({ workerId: `batch-search-${batchSize}`, batchSize, senders: [NORTH, LAB, EAST], ...(engine ? { engine } : {}) }, async ({ store, processor, arrive, drain }) => {
+    for (const m of before) await arrive(m.text, m.control, m.sender);
+    await drain();
+    let claimed = 0;
+    for (const m of batch) {
+      await arrive(m.text, m.control, m.sender);
+      if (batchSize === 1) claimed = Math.max(claimed, await processor.runOnce());
+    }
+    if (batchSize > 1) claimed = await processor.runOnce();
+    await drain();
+    const patients = await sql<{ mrns: string }>`
+      SELECT string_agg(DISTINCT i.value, ',' ORDER BY i.value) AS mrns FROM patient_record_identifiers i JOIN patient_records r ON r.id = i.record_id
+      GROUP BY r.patient_id ORDER BY 1`.execute(store.db);
+    const links = await sql<{ source: string; key: string; link_reason: string }>`
+      SELECT s.name AS source, r.record_key AS key, r.link_reason FROM patient_records r JOIN gateway_sources s ON s.id = r.source_id`.execute(store.db);
+    const possible = await sql<{ n: string }>`SELECT count(*) AS n FROM identity_possible_matches`.execute(store.db);
+    out = {
+      patients: patients.rows.map((r) => r.mrns),
+      links: Object.fromEntries(links.rows.map((r) => [`${r.source} ${r.key.split('|')[1]}`, r.link_reason])),
+      possible: Number(possible.rows[0]!.n),
+      claimed,
+    };
+  });
+  return out!;
+}
+
 describe('records looked up when the batch starts', () => {
   it('end as if each message had a batch of its own', T, async () => {
     const together = await deliver(32);
@@ -116,6 +171,41 @@ describe('records looked up when the batch starts', () => {
     assert.ok(s.patients.some((p) => p.mrns.includes('BR-Q') && p.mrns.includes('BR-P')), 'the released result is filed to P');
 
     assert.deepEqual(together.state, oneByOne.state, 'the same records, identifiers, times and patients');
+  });
+
+  it('search again for who a new record may be once the batch filed a record it could have found', T, async () => {
+    const batch = [
+      // A registration, then a result about the person it registered: the result's record joins that patient.
+      { sender: NORTH, control: 'BS-10', text: adt(NORTH, 'A04', PAT, 'BS-10', '20240501090000', 'V-P') },
+      { sender: LAB, control: 'BS-11', text: oru(LAB, PAT, 'BS-11', '20240501091000', 'O-1', line) },
+      // The same person registered at the second hospital: linked by matching to the record filed just before.
+      { sender: NORTH, control: 'BS-12', text: adt(NORTH, 'A04', W, 'BS-12', '20240501100000', 'V-W') },
+      { sender: EAST, control: 'BS-13', text: east(adt(EAST, 'A04', { ...W, mrn: 'BS-E', given: 'Bill', family: 'Whittacre' }, 'BS-13', '20240501101000', 'V-E')) },
+    ];
+    const together = await searchRun([], batch, 32);
+    const oneByOne = await searchRun([], batch, 1);
+    assert.equal(together.claimed, batch.length, 'the messages were worked in one batch');
+    assert.deepEqual(together.patients, ['BS-E,BS-W', 'BS-P'], 'one patient per person');
+    assert.equal(together.links['north-lab BS-P'], 'same-identifier', 'the result joined the patient registered earlier in the batch');
+    assert.equal(together.links['north-pharmacy BS-E'], 'probabilistic', 'the second hospital’s registration matched the first’s');
+    assert.deepEqual({ ...together, claimed: 0 }, { ...oneByOne, claimed: 0 });
+  });
+
+  it('search again for who a new record may be once the batch changed a patient the search found', T, async () => {
+    // Without a match engine there are no blocking keys: only the patient's change tells the search is stale.
+    const before = [{ sender: NORTH, control: 'BS-1', text: adt(NORTH, 'A04', K, 'BS-1', '20240501080000', 'V-K') }];
+    const batch = [
+      // K gains an identifier from the second hospital; then a result names K with another value from it: a conflict,
+      // so the result's record is not linked to K but waits for a person.
+      { sender: NORTH, control: 'BS-14', text: adt(NORTH, 'A08', K, 'BS-14', '20240501110000', 'V-K').replace(`${K.mrn}^^^NORTH^MR`, `${K.mrn}^^^NORTH^MR~BS-X^^^EAST^MR`) },
+      { sender: LAB, control: 'BS-15', text: oru(LAB, K, 'BS-15', '20240501111000', 'O-2', line).replace(`${K.mrn}^^^NORTH^MR`, `${K.mrn}^^^NORTH^MR~BS-Y^^^EAST^MR`) },
+    ];
+    const together = await searchRun(before, batch, 32, null);
+    const oneByOne = await searchRun(before, batch, 1, null);
+    assert.equal(together.claimed, batch.length, 'the messages were worked in one batch');
+    assert.deepEqual(together.patients, ['BS-K,BS-X', 'BS-K,BS-Y'], 'the conflicting result’s record apart from K');
+    assert.equal(together.possible, 1, 'and waiting for a person to review');
+    assert.deepEqual({ ...together, claimed: 0 }, { ...oneByOne, claimed: 0 });
   });
 
   it('that fail when their later times are written leave the failing message set aside and the others applied once', T, async () => {

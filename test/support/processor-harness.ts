@@ -3,6 +3,7 @@ import { ArchiveKeys } from '../../src/controls/keys/archive-keys.ts';
 import { LocalKeyring } from '../../src/controls/keys/keyring.ts';
 import { storeArrival } from '../../src/gateway/inbox.ts';
 import { GatewayProcessor } from '../../src/gateway/processor.ts';
+import type { MatchEngine } from '../../src/core/identity/match-engine.ts';
 import { SourceRegistry } from '../../src/gateway/sources.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -27,7 +28,7 @@ export interface ProcessorHarness {
 const NAMES = new Map<Sender, string>([[NORTH, 'north-adt'], [LAB, 'north-lab'], [PHARMACY, 'north-pharmacy']]);
 
 export async function withProcessor(
-  options: { workerId: string; batchSize?: number; maxAttempts?: number; senders?: Sender[]; profiles?: ReadonlyMap<Sender, unknown> },
+  options: { workerId: string; batchSize?: number; maxAttempts?: number; senders?: Sender[]; profiles?: ReadonlyMap<Sender, unknown>; engine?: MatchEngine },
   fn: (h: ProcessorHarness) => Promise<void>,
 ): Promise<void> {
   const db = await createTestDatabase();
@@ -39,7 +40,7 @@ export async function withProcessor(
     await store.tx(async (trx) => {
       for (const s of options.senders ?? [NORTH]) ids.set(s, (await registry.add(trx, { name: NAMES.get(s)!, kind: 'hl7v2', msh3: s.app, msh4: s.facility, profile: options.profiles?.get(s) }, { actorName: 'test' })).id);
     });
-    const processor = new GatewayProcessor(store, registry, archive, null, createLogger({ level: 'silent' }), null, {
+    const processor = new GatewayProcessor(store, registry, archive, options.engine ?? null, createLogger({ level: 'silent' }), null, {
       batchSize: options.batchSize ?? 8,
       pollMs: 10,
       maxAttempts: options.maxAttempts ?? 5,

@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
-import type { Identifier } from '../../model/clinical.ts';
+import type { Identifier, PatientRecordInput } from '../../model/clinical.ts';
 import type { ProvenanceRecord } from '../../model/provenance.ts';
 import { fixedStatement } from '../../store/fixed-statement.ts';
 import type { Db, Tx } from '../../store/store.ts';
 import { identifierKey, isMatchableSystem } from './keys.ts';
-import type { RecordArrival, Resolution } from './resolve.ts';
+import type { MatchEngine } from './match-engine.ts';
+import { candidatesFromRows, searchedIdentifiers, type CandidateRow, type Candidates, type FullPath, type RecordArrival, type Resolution } from './resolve.ts';
 
 /**
  * The records a batch's messages name, looked up and locked in one statement when the batch starts. Most messages are
@@ -91,6 +92,35 @@ const writeTouches = fixedStatement(
     WHERE patients.id = u.patient_id AND (patients.demographics_source_time IS NULL OR patients.demographics_source_time < u.latest)`,
 );
 
+/**
+ * The candidate search of resolveRecord for every record the batch will file, one per row of the input, in one
+ * statement: the same function, called once per record.
+ */
+const searchCandidates = fixedStatement(
+  (searchesJson: string) => sql<CandidateRow & { n: number }>`
+    SELECT s.n, c.record_id, c.demographics, c.live_patient_id, c.held
+    FROM jsonb_to_recordset(${searchesJson}::jsonb) AS s(n integer, systems text[], "values" text[], keys text[], match_systems text[])
+    CROSS JOIN LATERAL identity_candidates(s.systems, s."values", s.keys, s.match_systems) c
+    ORDER BY s.n`,
+);
+
+/** A search made when the batch started, valid while nothing the batch wrote could change its answer. */
+interface Search {
+  /** What it looked for: the record's matchable identifiers (`system|value`) and blocking keys, sorted. */
+  identifiers: string[];
+  keys: string[];
+  found: Candidates;
+}
+
+export interface WantedRecord {
+  sourceId: string;
+  recordKey: Identifier;
+  record: PatientRecordInput;
+}
+
+const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
 const keyOf = (sourceId: string, recordKey: Identifier) => `${sourceId}\n${identifierKey(recordKey.system, recordKey.value)}`;
 
 export class BatchRecords {
@@ -98,13 +128,24 @@ export class BatchRecords {
   /** Keys with no record when the batch started. Only matchable keys: their identifier lock keeps others from filing one. */
   private readonly absent = new Set<string>();
   private readonly touches = new Map<string, Touch>();
-  /** Patients a full path resolved to in this batch: their records may have changed, so a newer time refreshes them. */
+  /**
+   * Patients a full path resolved to in this batch: their records may have changed, so a newer time refreshes them,
+   * and a search that found them is made again.
+   */
   private readonly dirty = new Set<string>();
+  /** Candidate searches for the records missing when the batch started, by record key. */
+  private readonly searches = new Map<string, Search>();
+  /** Identifiers (`system|value`) and blocking keys the batch's full paths wrote: a search that looked for one is stale. */
+  private readonly writtenIdentifiers = new Set<string>();
+  private readonly writtenKeys = new Set<string>();
 
   private constructor() {}
 
-  /** Looks up and locks the records of these (source, record key) pairs; the caller holds the keys' identifier locks. */
-  static async load(db: Db | Tx, wanted: readonly { sourceId: string; recordKey: Identifier }[]): Promise<BatchRecords> {
+  /**
+   * Looks up and locks the batch's records (the caller holds the identifier locks of their keys), and makes the
+   * candidate search of each record that is missing, with the engine's blocking keys.
+   */
+  static async load(db: Db | Tx, wanted: readonly WantedRecord[], engine: MatchEngine | null): Promise<BatchRecords> {
     const batch = new BatchRecords();
     const unique = new Map(wanted.map((w) => [keyOf(w.sourceId, w.recordKey), w]));
     if (unique.size === 0) return batch;
@@ -127,7 +168,45 @@ export class BatchRecords {
         });
       }
     }
+    await batch.search(db, list.filter(([key]) => batch.absent.has(key)), engine);
     return batch;
+  }
+
+  private async search(db: Db | Tx, missing: readonly [string, WantedRecord][], engine: MatchEngine | null): Promise<void> {
+    const inputs: { n: number; systems: string[]; values: string[]; keys: string[]; match_systems: string[] }[] = [];
+    const planned: [string, Search][] = [];
+    for (const [key, w] of missing) {
+      const pairs = searchedIdentifiers(w.record);
+      const keys = engine ? engine.blockingKeys(w.record) : [];
+      const search: Search = { identifiers: sorted(pairs.map((i) => identifierKey(i.system, i.value))), keys: sorted(keys), found: { holders: [], similar: [] } };
+      planned.push([key, search]);
+      // As candidatesFor: nothing to look for, nothing found.
+      if (pairs.length === 0 && keys.length === 0) continue;
+      inputs.push({ n: planned.length - 1, systems: pairs.map((i) => i.system), values: pairs.map((i) => i.value), keys, match_systems: sorted(pairs.map((i) => i.system)) });
+    }
+    if (inputs.length > 0) {
+      const rows = (await searchCandidates(db, JSON.stringify(inputs))).rows;
+      const byInput = new Map<number, CandidateRow[]>();
+      for (const row of rows) (byInput.get(row.n) ?? byInput.set(row.n, []).get(row.n)!).push(row);
+      for (const [n, found] of byInput) planned[n]![1].found = candidatesFromRows(found);
+    }
+    for (const [key, search] of planned) this.searches.set(key, search);
+  }
+
+  /**
+   * The candidates the batch's search found for this arrival's record, or undefined when they must be looked for again:
+   * the record is not the one searched for (another account under the same key), or the batch has since written one of
+   * the identifiers or blocking keys it looked for, or changed a patient it found.
+   */
+  candidates(arrival: RecordArrival, keys: readonly string[]): Candidates | undefined {
+    const search = this.searches.get(keyOf(arrival.sourceId, arrival.recordKey));
+    if (!search) return undefined;
+    const identifiers = sorted(searchedIdentifiers(arrival.record).map((i) => identifierKey(i.system, i.value)));
+    if (!sameList(identifiers, search.identifiers) || !sameList(sorted(keys), search.keys)) return undefined;
+    if (identifiers.some((i) => this.writtenIdentifiers.has(i)) || keys.some((k) => this.writtenKeys.has(k))) return undefined;
+    const { holders, similar } = search.found;
+    if (holders.some((h) => this.dirty.has(h.patientId)) || similar.some((c) => this.dirty.has(c.patientId))) return undefined;
+    return search.found;
   }
 
   /**
@@ -165,13 +244,16 @@ export class BatchRecords {
 
   /**
    * After the full path: the entry no longer tells what the record holds, except for a record just filed, whose
-   * every field the arrival wrote. `filed` is true when the full path inserted the record.
+   * every field the arrival wrote; and what it wrote makes searches that looked for it stale.
    */
-  afterFullPath(arrival: RecordArrival, hash: string, resolution: Resolution, filed: boolean): void {
+  afterFullPath(arrival: RecordArrival, hash: string, { resolution, filed, identifiers, keys }: FullPath): void {
     const key = keyOf(arrival.sourceId, arrival.recordKey);
     this.entries.delete(key);
     this.absent.delete(key);
+    this.searches.delete(key);
     this.dirty.add(resolution.patientId);
+    for (const i of identifiers) this.writtenIdentifiers.add(identifierKey(i.system, i.value));
+    for (const k of keys) this.writtenKeys.add(k);
     if (!filed) return;
     this.entries.set(key, {
       id: resolution.recordId,
@@ -190,6 +272,7 @@ export class BatchRecords {
   invalidate(): void {
     this.entries.clear();
     this.absent.clear();
+    this.searches.clear();
   }
 
   /** Writes the pending later source times. */

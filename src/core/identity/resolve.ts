@@ -137,22 +137,44 @@ interface Candidate {
 }
 
 /** A live patient who may be this person, with the identifiers it holds in the record's matchable systems. */
-interface Holder {
+export interface Holder {
   patientId: string;
   /** [system, value] pairs. */
   held: [string, string][];
 }
 
-interface SimilarRecord extends Holder {
+export interface SimilarRecord extends Holder {
   recordId: string;
   demographics: PatientRecordInput;
 }
 
-interface CandidateRow {
+export interface CandidateRow {
   record_id: string | null;
   demographics: PatientRecordInput | null;
   live_patient_id: string;
   held: [string, string][];
+}
+
+/** Who a new record may be: the live patients holding its identifiers, else the live records alike (candidatesFor). */
+export interface Candidates {
+  holders: Holder[];
+  similar: SimilarRecord[];
+}
+
+/** The candidate search's rows as holders and similar records. */
+export function candidatesFromRows(rows: readonly CandidateRow[]): Candidates {
+  const holders = new Map<string, Holder>();
+  const similar: SimilarRecord[] = [];
+  for (const r of rows) {
+    if (r.record_id === null) holders.set(r.live_patient_id, { patientId: r.live_patient_id, held: r.held });
+    else similar.push({ recordId: r.record_id, demographics: r.demographics!, patientId: r.live_patient_id, held: r.held });
+  }
+  return { holders: [...holders.values()], similar };
+}
+
+/** The identifiers a candidate search looks for: the record's in matchable systems. */
+export function searchedIdentifiers(record: PatientRecordInput): Identifier[] {
+  return record.identifiers.filter((i) => isMatchableSystem(i.system));
 }
 
 /**
@@ -173,17 +195,10 @@ const candidatesOf = fixedStatement(
     sql<CandidateRow>`SELECT record_id, demographics, live_patient_id, held FROM identity_candidates(${systems}::text[], ${values}::text[], ${keys}::text[], ${matchSystems}::text[])`,
 );
 
-async function candidatesFor(db: Db | Tx, record: PatientRecordInput, keys: readonly string[], systems: readonly string[]): Promise<{ holders: Holder[]; similar: SimilarRecord[] }> {
-  const pairs = record.identifiers.filter((i) => isMatchableSystem(i.system));
+async function candidatesFor(db: Db | Tx, record: PatientRecordInput, keys: readonly string[], systems: readonly string[]): Promise<Candidates> {
+  const pairs = searchedIdentifiers(record);
   if (pairs.length === 0 && keys.length === 0) return { holders: [], similar: [] };
-  const rows = (await candidatesOf(db, pairs.map((i) => i.system), pairs.map((i) => i.value), [...keys], [...systems])).rows;
-  const holders = new Map<string, Holder>();
-  const similar: SimilarRecord[] = [];
-  for (const r of rows) {
-    if (r.record_id === null) holders.set(r.live_patient_id, { patientId: r.live_patient_id, held: r.held });
-    else similar.push({ recordId: r.record_id, demographics: r.demographics!, patientId: r.live_patient_id, held: r.held });
-  }
-  return { holders: [...holders.values()], similar };
+  return candidatesFromRows((await candidatesOf(db, pairs.map((i) => i.system), pairs.map((i) => i.value), [...keys], [...systems])).rows);
 }
 
 /**
@@ -301,7 +316,7 @@ const selectExisting = fixedStatement((...args: ExistingArgs) => sql<ExistingRow
  * identifiers already held and whether the patient's golden record can change. The compare is in the statement, so
  * two workers cannot write an older account over a newer one.
  */
-async function updateExisting(db: Db | Tx, arrival: RecordArrival, hash: string, engine: MatchEngine | null): Promise<Resolution | undefined> {
+async function updateExisting(db: Db | Tx, arrival: RecordArrival, hash: string, engine: MatchEngine | null): Promise<FullPath | undefined> {
   const { record } = arrival;
   const args: ExistingArgs = [arrival.sourceTime, hash, arrival.sourceId, identifierKey(arrival.recordKey.system, arrival.recordKey.value),
     JSON.stringify(record), JSON.stringify(arrival.provenance), arrival.registering, arrival.encounterKey ?? null];
@@ -316,15 +331,17 @@ async function updateExisting(db: Db | Tx, arrival: RecordArrival, hash: string,
   // Same content at a later source time changes no field of the golden record unless the record's rank among others
   // of its kind (live or retired, registration or mention) can change: only then is the projection recomputed.
   const contentChanged = existing.newer && !existing.same_content;
-  if (contentChanged && engine) await writeMatchKeys(db, existing.id, engine.blockingKeys(record));
+  const keys = contentChanged && engine ? engine.blockingKeys(record) : [];
+  await writeMatchKeys(db, existing.id, keys);
   if (contentChanged || (existing.newer && existing.peers) || existing.upgraded || added.length > 0) await refreshGolden(db, arrival, existing.patient_id);
-  return {
+  const resolution: Resolution = {
     recordId: existing.id,
     patientId: existing.patient_id,
     created: false,
     madeKnown: added.map((i) => waitKey(i.system, i.value)),
     ...(arrival.encounterKey ? { encounterId: existing.encounter_id, factsWaiting: existing.facts_waiting } : {}),
   };
+  return { resolution, filed: false, identifiers: added, keys };
 }
 
 async function refreshGolden(db: Db | Tx, arrival: RecordArrival, patientId: string): Promise<void> {
@@ -409,30 +426,38 @@ const insertRecord = fixedStatement((...args: InsertArgs) => sql`WITH ${insertRe
 export async function resolveRecord(db: Db | Tx, arrival: RecordArrival, engine: MatchEngine | null): Promise<Resolution> {
   const hash = canonicalHash(arrival.record);
   const { batch } = arrival;
-  if (!batch) return (await resolveFully(db, arrival, engine, hash, false)).resolution;
+  if (!batch) return (await resolveFully(db, arrival, engine, hash)).resolution;
   if (!arrival.identifiersLocked) throw new InvariantError('resolveRecord: batch records are only for a caller that holds the identifier locks');
   // An arrival that writes more with its record (a rider) needs the record's statement anyway.
   const known = arrival.lookup ? undefined : batch.resolveKnown(arrival, hash);
   if (known) return known;
   await batch.beforeFullPath(db, arrival);
-  const { resolution, filed } = await resolveFully(db, arrival, engine, hash, batch.knownAbsent(arrival));
-  batch.afterFullPath(arrival, hash, resolution, filed);
-  return resolution;
+  const done = await resolveFully(db, arrival, engine, hash);
+  batch.afterFullPath(arrival, hash, done);
+  return done.resolution;
 }
 
-/** The record's statements, one arrival at a time; `absent` when the caller knows the source has no record yet. */
-async function resolveFully(db: Db | Tx, arrival: RecordArrival, engine: MatchEngine | null, hash: string, absent: boolean): Promise<{ resolution: Resolution; filed: boolean }> {
-  const { record } = arrival;
+/** What the full path did: the resolution, whether it filed the record, and the identifiers and blocking keys it wrote. */
+export interface FullPath {
+  resolution: Resolution;
+  filed: boolean;
+  identifiers: readonly Identifier[];
+  keys: readonly string[];
+}
+
+/** The record's statements, one arrival at a time (with what the batch knows, when given: see BatchRecords). */
+async function resolveFully(db: Db | Tx, arrival: RecordArrival, engine: MatchEngine | null, hash: string): Promise<FullPath> {
+  const { record, batch } = arrival;
   // Most messages are about a person the source already filed: that path takes no identifier lock, so workers do not
   // queue behind each other for a busy patient. Only creating a record (or adding identifiers) locks.
-  const found = absent ? undefined : await updateExisting(db, arrival, hash, engine);
-  if (found) return { resolution: found, filed: false };
+  const found = batch?.knownAbsent(arrival) ? undefined : await updateExisting(db, arrival, hash, engine);
+  if (found) return found;
   const madeKnown = record.identifiers.map((i) => waitKey(i.system, i.value));
   if (!arrival.identifiersLocked) {
     await lockIdentifiers(db, [arrival.recordKey, ...record.identifiers]);
     // Another worker may have filed this person while we waited for the lock.
     const raced = await updateExisting(db, arrival, hash, engine);
-    if (raced) return { resolution: raced, filed: false };
+    if (raced) return raced;
   }
 
   const recordId = uuidv7();
@@ -445,7 +470,7 @@ async function resolveFully(db: Db | Tx, arrival: RecordArrival, engine: MatchEn
   const systems = [...new Set(record.identifiers.filter((i) => isMatchableSystem(i.system)).map((i) => i.system))];
   const mine = new Set(record.identifiers.map((i) => identifierKey(i.system, i.value)));
   const keys = engine ? engine.blockingKeys(record) : [];
-  const { holders, similar } = await candidatesFor(db, record, keys, systems);
+  const { holders, similar } = batch?.candidates(arrival, keys) ?? (await candidatesFor(db, record, keys, systems));
   for (const holder of holders) {
     const conflicts = conflictingSystems(holder.held, systems, mine);
     if (conflicts.length === 0 && holders.length === 1) {
@@ -495,5 +520,6 @@ async function resolveFully(db: Db | Tx, arrival: RecordArrival, engine: MatchEn
   // A patient made just now is its one record's projection, written above with the same rules as refreshGoldenRecord.
   if (!created) await refreshGolden(db, arrival, patientId);
   // A patient made just now has no facts and no encounters yet.
-  return { resolution: { recordId, patientId, created, madeKnown, ...(created && arrival.encounterKey ? { encounterId: null, factsWaiting: false } : {}) }, filed: true };
+  const resolution = { recordId, patientId, created, madeKnown, ...(created && arrival.encounterKey ? { encounterId: null, factsWaiting: false } : {}) };
+  return { resolution, filed: true, identifiers: record.identifiers, keys };
 }
