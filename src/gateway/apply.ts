@@ -173,11 +173,12 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     // The record's statements carry the visit and facts only when they are given the visit number (RecordArrival.encounterKey).
     const rideable = !group.encounter || Boolean(encounterKey);
     const visit = group.encounter && registeringVisit && rideable ? encounterValues({ sourceId: ctx.source.id, provenance: factProvenance, facilityId: ctx.profile.facilityId ?? null }, group.encounter, sourceTime) : undefined;
-    // Pending facts are written with the batch's, so the record's statement carries only the visit.
-    const rider = rideable ? recordRider(factProvenance, pending ? [] : group.facts, visit, encounterKey) : undefined;
-    // The record's statement looks up the visit only for whoever reads it: the rider, a registration linking waiting
-    // facts, and facts written now (pending facts look their visit up when written).
-    const visitLookedUp = Boolean(group.encounter?.sourceKey) && (rider !== undefined || registeringVisit || !pending);
+    // With pending facts the visit is pending too (pending-visits.ts), so the record's statement carries nothing and
+    // may be skipped when the record does not change (batch-records.ts).
+    const rider = rideable && !pending ? recordRider(factProvenance, group.facts, visit, encounterKey) : undefined;
+    // The record's statement looks up the visit only for whoever reads it: the rider, and facts written now (pending
+    // facts look their visit up when written).
+    const visitLookedUp = Boolean(group.encounter?.sourceKey) && (rider !== undefined || !pending);
     const resolution = await resolveRecord(
       trx,
       {
@@ -211,7 +212,11 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
       if (pending) pending.add({ sourceId: ctx.source.id, recordId: resolution.recordId, encounterId: registered ?? null, encounterKey, sourceTime, provenance: factProvenance, facts: group.facts, documentKeys: ctx.documentKeys });
       else await writeFacts(trx, { ...target, encounterId: registered !== undefined ? registered : await namedVisit(), encounterKey }, group.facts, sourceTime);
     };
-    if (written) {
+    if (pending && visit) {
+      // The registration's facts take its visit by the source's visit number once the batch's visits are written.
+      pending.addVisit({ recordId: resolution.recordId, values: visit });
+      pending.add({ sourceId: ctx.source.id, recordId: resolution.recordId, encounterId: null, encounterKey, visitSource: ctx.source.id, sourceTime, provenance: factProvenance, facts: group.facts, documentKeys: ctx.documentKeys });
+    } else if (written) {
       // The facts went in before the waiting ones are linked (the other way round below): the link touches only facts
       // without a visit, and these were written with theirs, so both orders end in the same rows.
       if (group.encounter && written.encounterId && resolution.factsWaiting !== false) await linkWaitingFacts(trx, resolution.patientId, group.encounter.sourceKey, written.encounterId);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { Store } from '../../src/store/store.ts';
-import { adt, LAB, merge, NORTH, oru, type Person, type Sender } from '../support/hl7-builder.ts';
+import { adt, atVisit, LAB, merge, NORTH, oru, type Person, type Sender } from '../support/hl7-builder.ts';
 import { withProcessor } from '../support/processor-harness.ts';
 
 /**
@@ -18,7 +18,7 @@ const DUP: Person = { ...P, mrn: 'BF-1-dup' };
 
 /** An ORU whose results name visit `visit` (PV1-19), for a patient registered by the ADT source. */
 const oruAtVisit = (p: Person, control: string, time: string, order: string, value: string, status: 'P' | 'F' | 'C', visit: string) =>
-  oru(LAB, p, control, time, order, [{ code: '2093-3', name: 'Cholesterol', value, unit: 'mg/dL', status }], status).replace(/(\rPID\|[^\r]*)/, `$1\rPV1|1|I|WARD1^101^A||||||||||||||||${visit}`);
+  atVisit(oru(LAB, p, control, time, order, [{ code: '2093-3', name: 'Cholesterol', value, unit: 'mg/dL', status }], status), visit);
 
 const MESSAGES: { sender: Sender; control: string; text: string }[] = [
   { sender: NORTH, control: 'BF-1', text: adt(NORTH, 'A04', P, 'BF-1', '20240301080000', 'V-1') },

@@ -52,6 +52,11 @@ export function oru(s: Sender, p: Person, control: string, time: string, order: 
   return `${msh(s, time, 'ORU^R01^ORU_R01', control)}\r${pid(p)}\rOBR|1|${order}|${order}F|24331-1^Lipid panel^LN|||${time}|||||||||||||||${time}|||${reportStatus}\r${obx}\r`;
 }
 
+/** The message with a PV1 after its PID naming visit `visit` (PV1-19): how a result or order names its visit. */
+export function atVisit(text: string, visit: string): string {
+  return text.replace(/(\rPID\|[^\r]*)/, `$1\rPV1|1|I|WARD1^101^A||||||||||||||||${visit}`);
+}
+
 export interface MedicationLine {
   /** The order number (ORC-2; the filler number is derived from it). */
   order: string;

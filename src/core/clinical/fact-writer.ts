@@ -309,19 +309,36 @@ export interface EncounterOwner {
  * (src/gateway/record-facts.ts writes it with the record's update).
  */
 export function encounterUpsert(owner: EncounterOwner, ...[id, facilityId, status, klass, startsAt, endsAt, sourceId, sourceKey, sourceTime, provenance, location]: EncounterValues): RawBuilder<{ id: string }> {
+  return encounterUpsertOf(owner, [
+    sql`${id}::uuid`, sql`${facilityId}::uuid`, sql`${status}::text`, sql`${klass}::text`, sql`${startsAt}::timestamptz`, sql`${endsAt}::timestamptz`,
+    sql`${sourceId}::uuid`, sql`${sourceKey}::text`, sql`${sourceTime}::timestamptz`, sql`${provenance}::jsonb`, sql`${location}::text`,
+  ]);
+}
+
+/** The columns of a visit in EncounterValues' order, as a relation of many visits (pending-visits.ts) names them. */
+export const ENCOUNTER_COLUMNS = ['id', 'facility_id', 'status', 'class', 'starts_at', 'ends_at', 'source_id', 'source_key', 'source_time', 'provenance', 'location'] as const;
+
+/**
+ * encounterUpsert over expressions for its values, in EncounterValues' order: bound values, or the columns of many
+ * visits in `owner.from` (each written once: an upsert may not touch a row twice).
+ */
+export function encounterUpsertOf(
+  owner: EncounterOwner,
+  [id, facilityId, status, klass, startsAt, endsAt, sourceId, sourceKey, sourceTime, provenance, location]: readonly RawBuilder<unknown>[],
+  returning: RawBuilder<unknown> = sql`id`,
+): RawBuilder<{ id: string }> {
   const newer = sql`COALESCE(excluded.source_time, '-infinity'::timestamptz) >= COALESCE(encounters.source_time, '-infinity'::timestamptz)`;
   const pick = (column: string) => sql`CASE WHEN ${newer} THEN excluded.${sql.ref(column)} ELSE encounters.${sql.ref(column)} END`;
   return sql<{ id: string }>`
     INSERT INTO encounters (id, patient_id, facility_id, status, class, starts_at, ends_at, source_id, source_key, record_id, source_time, provenance, location)
-    SELECT ${id}::uuid, ${owner.patientId}, ${facilityId}::uuid, ${status}::text, ${klass}::text,
-      ${startsAt}::timestamptz, ${endsAt}::timestamptz, ${sourceId}::uuid, ${sourceKey}::text, ${owner.recordId}, ${sourceTime}::timestamptz,
-      ${provenance}::jsonb, ${location}::text
+    SELECT ${id}, ${owner.patientId}, ${facilityId}, ${status}, ${klass}, ${startsAt}, ${endsAt}, ${sourceId}, ${sourceKey}, ${owner.recordId}, ${sourceTime},
+      ${provenance}, ${location}
     ${owner.from ? sql`FROM ${owner.from}` : sql``}
     ON CONFLICT (source_id, source_key) WHERE source_id IS NOT NULL DO UPDATE SET
       status = ${pick('status')}, class = ${pick('class')}, starts_at = COALESCE(${pick('starts_at')}, encounters.starts_at),
       ends_at = ${pick('ends_at')}, location = ${pick('location')}, provenance = ${pick('provenance')},
       source_time = GREATEST(excluded.source_time, encounters.source_time), updated_at = now()
-    RETURNING id`;
+    RETURNING ${returning}`;
 }
 
 /** How many EncounterValues there are: fixedStatement cannot count a rest parameter. */

@@ -6,6 +6,7 @@ import { fixedStatement } from '../../store/fixed-statement.ts';
 import type { Tx } from '../../store/store.ts';
 import { storeDocumentContent } from './document-content.ts';
 import { factRow, upsertCtes, type FactRow } from './fact-writer.ts';
+import { writeVisits, type PendingVisit } from './pending-visits.ts';
 
 /**
  * The facts of a batch's messages, kept until the batch writes them all at once: one statement for a whole batch
@@ -27,6 +28,11 @@ export interface PendingGroup {
   /** The visit the message registers; null when the facts only name a visit (looked up by number when written). */
   encounterId: string | null;
   encounterKey: string | null;
+  /**
+   * When the message registers the visit but its id is not known yet (the visit is pending too): the source whose visit
+   * number it is, looked up when the facts are written, after the batch's visits.
+   */
+  visitSource?: string;
   sourceTime: Date | null;
   provenance: ProvenanceRecord;
   facts: readonly FactInput[];
@@ -40,6 +46,7 @@ interface BatchRow extends FactRow {
   record_id: string;
   encounter_id: string | null;
   encounter_key: string | null;
+  visit_source: string | null;
   derivation: string;
   source_time: string | null;
 }
@@ -57,16 +64,18 @@ const upsertBatch = fixedStatement((rowsJson: string) => {
     // per row (LIMIT 1 in a lateral subquery): as a join, the planner, taking the input for 100 rows, may hash every
     // record there is on each call.
     from: sql`i CROSS JOIN LATERAL (SELECT p.patient_id FROM patient_records p WHERE p.id = i.record_id LIMIT 1) r
-      LEFT JOIN LATERAL (SELECT e.id FROM encounters e WHERE i.encounter_id IS NULL AND e.patient_id = r.patient_id AND e.source_key = i.encounter_key
-        ORDER BY e.created_at LIMIT 1) enc ON true`,
+      LEFT JOIN LATERAL (SELECT e.id FROM encounters e WHERE i.encounter_id IS NULL AND i.visit_source IS NULL AND e.patient_id = r.patient_id
+        AND e.source_key = i.encounter_key ORDER BY e.created_at LIMIT 1) enc ON true
+      LEFT JOIN LATERAL (SELECT e.id FROM encounters e WHERE i.visit_source IS NOT NULL AND e.source_id = i.visit_source AND e.source_key = i.encounter_key
+        LIMIT 1) reg ON true`,
     recordId: sql`i.record_id`,
     patientId: sql`r.patient_id`,
-    encounterId: sql`COALESCE(i.encounter_id, enc.id)`,
+    encounterId: sql`COALESCE(i.encounter_id, reg.id, enc.id)`,
     sourceId: sql`i.source_id`,
     encounterKey: sql`i.encounter_key`,
     derivation: sql`i.derivation`,
     sourceTime: sql`i.source_time`,
-    extraInput: sql`, item integer, source_id uuid, record_id uuid, encounter_id uuid, encounter_key text, derivation text, source_time timestamptz`,
+    extraInput: sql`, item integer, source_id uuid, record_id uuid, encounter_id uuid, encounter_key text, visit_source uuid, derivation text, source_time timestamptz`,
     sameSource: sql` AND i.source_id = f.source_id`,
   };
   return sql<{ written: Written[] | null }>`
@@ -79,16 +88,25 @@ const upsertBatch = fixedStatement((rowsJson: string) => {
 
 export class PendingFacts {
   private groups: PendingGroup[] = [];
+  private visits: PendingVisit[] = [];
 
   add(group: PendingGroup): void {
     if (group.facts.length > 0) this.groups.push(group);
   }
 
+  /** A visit a registration gives, written before the facts (pending-visits.ts). */
+  addVisit(visit: PendingVisit): void {
+    this.visits.push(visit);
+  }
+
   /**
-   * Writes every pending fact, in the order the messages gave them, and seals new versions' document content under
-   * the patient each fact belongs to as written.
+   * Writes every pending visit, then every pending fact, in the order the messages gave them, and seals new versions'
+   * document content under the patient each fact belongs to as written.
    */
   async flush(trx: Tx): Promise<void> {
+    const visits = this.visits;
+    this.visits = [];
+    if (visits.length > 0) await writeVisits(trx, visits);
     const groups = this.groups;
     this.groups = [];
     if (groups.length === 0) return;
@@ -109,6 +127,7 @@ export class PendingFacts {
           record_id: group.recordId,
           encounter_id: group.encounterId,
           encounter_key: group.encounterKey,
+          visit_source: group.visitSource ?? null,
           derivation: group.provenance.derivation,
           source_time: group.sourceTime?.toISOString() ?? null,
         });
