@@ -260,6 +260,8 @@ async function preload(s: DrainSettings): Promise<DrainResult['preload']> {
     await api.stop();
   }
   const stored = Object.fromEntries((await adminQuery<{ state: string; n: string }>(url, 'SELECT state, count(*) AS n FROM gateway_messages GROUP BY state')).map((r) => [r.state, Number(r.n)]));
+  // The copies made of the seed then start with their statistics, and with nothing for autovacuum to do at once.
+  await adminQuery(url, 'VACUUM ANALYZE');
   return { ...sent, stored };
 }
 
@@ -281,10 +283,27 @@ async function hold(url: string): Promise<{ release(): Promise<void> }> {
   };
 }
 
+/**
+ * Waits for the server to be quiet before a run's clock starts: a checkpoint written, and no autovacuum worker busy
+ * (for at most a minute). The cluster's CPU is counted whole, so what an earlier step left behind (the preload's or
+ * the previous run's dirty pages, autovacuum of a table just filled) would otherwise be charged to this run, and more
+ * so the more steps came before it.
+ */
+async function quiet(url: string): Promise<void> {
+  await adminQuery(url, 'CHECKPOINT');
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const [row] = await adminQuery<{ n: string }>(url, "SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'");
+    if (Number(row?.n ?? 0) === 0) return;
+    await sleep(500);
+  }
+}
+
 async function drainWithWorkers(s: DrainSettings, workers: number, total: number, afterVerify?: (url: string, processed: number) => Promise<void>): Promise<DrainRun> {
   const database = `gw_drain_w${workers}`;
   await s.cluster.createDatabase(database, SEED);
   const url = s.cluster.urlOf(database);
+  await quiet(url);
   const processes: VigilProcess[] = [];
   let held: Awaited<ReturnType<typeof hold>> | undefined;
   try {
@@ -326,6 +345,7 @@ async function drainInProcess(s: DrainSettings, batchSize: number, total: number
   const database = `gw_drain_peer_b${batchSize}`;
   await s.cluster.createDatabase(database, SEED);
   const url = s.cluster.urlOf(database);
+  await quiet(url);
   const store = await openStore({ databaseUrl: url, poolSize: 2 });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
