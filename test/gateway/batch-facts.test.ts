@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { Store } from '../../src/store/store.ts';
-import { adt, atVisit, LAB, merge, NORTH, oru, type Person, type Sender } from '../support/hl7-builder.ts';
-import { withProcessor } from '../support/processor-harness.ts';
+import { adt, atVisit, LAB, merge, NORTH, oru, type Person } from '../support/hl7-builder.ts';
+import { withProcessor, workInBatches, type Sent } from '../support/processor-harness.ts';
 
 /**
  * A batch's facts are written together when the batch ends (src/core/clinical/pending-facts.ts), not as each message is
@@ -20,7 +20,7 @@ const DUP: Person = { ...P, mrn: 'BF-1-dup' };
 const oruAtVisit = (p: Person, control: string, time: string, order: string, value: string, status: 'P' | 'F' | 'C', visit: string) =>
   atVisit(oru(LAB, p, control, time, order, [{ code: '2093-3', name: 'Cholesterol', value, unit: 'mg/dL', status }], status), visit);
 
-const MESSAGES: { sender: Sender; control: string; text: string }[] = [
+const MESSAGES: Sent[] = [
   { sender: NORTH, control: 'BF-1', text: adt(NORTH, 'A04', P, 'BF-1', '20240301080000', 'V-1') },
   // The result names V-2 before its registration, then is made final, then corrected, all in the same batch.
   { sender: LAB, control: 'BF-2', text: oruAtVisit(P, 'BF-2', '20240301090000', 'O-1', '150', 'P', 'V-2') },
@@ -56,19 +56,8 @@ async function outcome(store: Store, claimedAtOnce: number): Promise<Outcome> {
 
 async function deliver(batchSize: number): Promise<Outcome> {
   let result: Outcome | undefined;
-  await withProcessor({ workerId: `batch-facts-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain }) => {
-    let first = 0;
-    if (batchSize === 1) {
-      for (const m of MESSAGES) {
-        await arrive(m.text, m.control, m.sender);
-        first = Math.max(first, await processor.runOnce());
-      }
-    } else {
-      for (const m of MESSAGES) await arrive(m.text, m.control, m.sender);
-      first = await processor.runOnce();
-    }
-    await drain();
-    result = await outcome(store, first);
+  await withProcessor({ workerId: `batch-facts-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async (h) => {
+    result = await outcome(h.store, await workInBatches(h, [], MESSAGES, batchSize));
   });
   return result!;
 }

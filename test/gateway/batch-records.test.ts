@@ -4,8 +4,8 @@ import { sql } from 'kysely';
 import type { Store } from '../../src/store/store.ts';
 import type { MatchEngine } from '../../src/core/identity/match-engine.ts';
 import { defaultMatchEngine } from '../../src/runtime/match-engine.ts';
-import { adt, LAB, NORTH, oru, PHARMACY, type Person, type Sender } from '../support/hl7-builder.ts';
-import { withProcessor } from '../support/processor-harness.ts';
+import { adt, LAB, NORTH, oru, PHARMACY, type Person } from '../support/hl7-builder.ts';
+import { withProcessor, workInBatches, type Sent } from '../support/processor-harness.ts';
 
 /**
  * A batch looks up and locks its records when it starts (src/core/identity/batch-records.ts): a result that changes
@@ -32,12 +32,6 @@ const result = (p: Person, control: string, time: string, pid3?: string) => {
 /** P also known to the south site as BR-Q: a lab result about BR-Q alone waits for that identifier. */
 const WITH_Q = `${P.mrn}^^^NORTH^MR~BR-Q^^^SOUTH^MR`;
 const Q_ALONE: Person = { ...P, mrn: 'BR-Q' };
-
-interface Sent {
-  sender: Sender;
-  control: string;
-  text: string;
-}
 
 const BEFORE: Sent[] = [
   { sender: NORTH, control: 'BR-1', text: adt(NORTH, 'A04', P, 'BR-1', '20240401080000', 'V-P') },
@@ -88,16 +82,9 @@ async function state(store: Store): Promise<State> {
 
 async function deliver(batchSize: number): Promise<{ state: State; claimedAtOnce: number }> {
   let out: { state: State; claimedAtOnce: number } | undefined;
-  await withProcessor({ workerId: `batch-records-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain }) => {
-    for (const m of BEFORE) await arrive(m.text, m.control, m.sender);
-    await drain();
-    let claimedAtOnce = 0;
-    for (const m of BATCH) {
-      await arrive(m.text, m.control, m.sender);
-      if (batchSize === 1) claimedAtOnce = Math.max(claimedAtOnce, await processor.runOnce());
-    }
-    if (batchSize > 1) claimedAtOnce = await processor.runOnce();
-    await drain();
+  await withProcessor({ workerId: `batch-records-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async (h) => {
+    const { store } = h;
+    const claimedAtOnce = await workInBatches(h, BEFORE, BATCH, batchSize);
     out = { state: await state(store), claimedAtOnce };
   });
   return out!;
@@ -123,16 +110,9 @@ interface SearchOutcome {
 /** Works `before` one by one, then `batch` in batches of `batchSize`, and tells how the records were linked. */
 async function searchRun(before: readonly Sent[], batch: readonly Sent[], batchSize: number, engine: MatchEngine | null = defaultMatchEngine()): Promise<SearchOutcome> {
   let out: SearchOutcome | undefined;
-  await withProcessor({ workerId: `batch-search-${batchSize}`, batchSize, senders: [NORTH, LAB, EAST], ...(engine ? { engine } : {}) }, async ({ store, processor, arrive, drain }) => {
-    for (const m of before) await arrive(m.text, m.control, m.sender);
-    await drain();
-    let claimed = 0;
-    for (const m of batch) {
-      await arrive(m.text, m.control, m.sender);
-      if (batchSize === 1) claimed = Math.max(claimed, await processor.runOnce());
-    }
-    if (batchSize > 1) claimed = await processor.runOnce();
-    await drain();
+  await withProcessor({ workerId: `batch-search-${batchSize}`, batchSize, senders: [NORTH, LAB, EAST], ...(engine ? { engine } : {}) }, async (h) => {
+    const { store } = h;
+    const claimed = await workInBatches(h, before, batch, batchSize);
     const patients = await sql<{ mrns: string }>`
       SELECT string_agg(DISTINCT i.value, ',' ORDER BY i.value) AS mrns FROM patient_record_identifiers i JOIN patient_records r ON r.id = i.record_id
       GROUP BY r.patient_id ORDER BY 1`.execute(store.db);

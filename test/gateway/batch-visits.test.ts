@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { Store } from '../../src/store/store.ts';
-import { adt, atVisit, LAB, NORTH, oru, type Person, type Sender } from '../support/hl7-builder.ts';
-import { withProcessor } from '../support/processor-harness.ts';
+import { adt, atVisit, LAB, NORTH, oru, type Person } from '../support/hl7-builder.ts';
+import { withProcessor, workInBatches, type Sent } from '../support/processor-harness.ts';
 
 /**
  * A batch's visits are written together before its facts (src/core/clinical/pending-visits.ts), not as each
@@ -15,12 +15,6 @@ const T = { timeout: 120_000 };
 
 const P: Person = { mrn: 'BV-1', family: 'Cedarly', given: 'Cy', birthDate: '19630404', sex: 'M', phone: '5550004444' };
 const line = [{ code: '2093-3', name: 'Cholesterol', value: '150', unit: 'mg/dL', status: 'F' as const }];
-
-interface Sent {
-  sender: Sender;
-  control: string;
-  text: string;
-}
 
 const BEFORE: Sent[] = [
   { sender: NORTH, control: 'BV-1', text: adt(NORTH, 'A04', P, 'BV-1', '20240601080000', 'V-1') },
@@ -59,16 +53,9 @@ async function state(store: Store): Promise<State> {
 
 async function deliver(batchSize: number): Promise<{ state: State; claimedAtOnce: number }> {
   let out: { state: State; claimedAtOnce: number } | undefined;
-  await withProcessor({ workerId: `batch-visits-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain }) => {
-    for (const m of BEFORE) await arrive(m.text, m.control, m.sender);
-    await drain();
-    let claimedAtOnce = 0;
-    for (const m of BATCH) {
-      await arrive(m.text, m.control, m.sender);
-      if (batchSize === 1) claimedAtOnce = Math.max(claimedAtOnce, await processor.runOnce());
-    }
-    if (batchSize > 1) claimedAtOnce = await processor.runOnce();
-    await drain();
+  await withProcessor({ workerId: `batch-visits-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async (h) => {
+    const { store } = h;
+    const claimedAtOnce = await workInBatches(h, BEFORE, BATCH, batchSize);
     const states = await sql<{ state: string }>`SELECT DISTINCT state FROM gateway_messages`.execute(store.db);
     assert.deepEqual(states.rows.map((r) => r.state), ['processed']);
     out = { state: await state(store), claimedAtOnce };

@@ -64,3 +64,28 @@ export async function withProcessor(
     await db.dispose();
   }
 }
+
+/** A message as a test sends it: from which source, under which control id. */
+export interface Sent {
+  sender: Sender;
+  control: string;
+  text: string;
+}
+
+/**
+ * Works `before` to the end, then `batch`: with `batchSize` 1 each message as it arrives (a batch of its own), else
+ * all of them arrived first, so they share batches; then to the end. Returns the most messages one batch of `batch`
+ * claimed, for a test to check which case it ran.
+ */
+export async function workInBatches(h: ProcessorHarness, before: readonly Sent[], batch: readonly Sent[], batchSize: number): Promise<number> {
+  for (const m of before) await h.arrive(m.text, m.control, m.sender);
+  await h.drain();
+  let claimed = 0;
+  for (const m of batch) {
+    await h.arrive(m.text, m.control, m.sender);
+    if (batchSize === 1) claimed = Math.max(claimed, await h.processor.runOnce());
+  }
+  if (batchSize > 1) claimed = await h.processor.runOnce();
+  await h.drain();
+  return claimed;
+}
