@@ -207,15 +207,17 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     const written = rider?.written();
     // The visit a result or order names, when its facts are written on their own.
     const namedVisit = async () => (!encounterKey ? null : resolution.encounterId !== undefined ? resolution.encounterId : await findEncounter(trx, resolution.patientId, encounterKey));
-    /** The group's facts, with the visit the message registers (undefined: the visit their number names). */
-    const putFacts = async (registered: string | null | undefined) => {
-      if (pending) pending.add({ sourceId: ctx.source.id, recordId: resolution.recordId, encounterId: registered ?? null, encounterKey, sourceTime, provenance: factProvenance, facts: group.facts, documentKeys: ctx.documentKeys });
+    /**
+     * The group's facts, with the visit the message registers (undefined: the visit their number names; pending, with
+     * `visitSource`: the source's visit by that number, once the batch's visits are written).
+     */
+    const putFacts = async (registered: string | null | undefined, visitSource?: string) => {
+      if (pending) pending.add({ sourceId: ctx.source.id, recordId: resolution.recordId, encounterId: registered ?? null, encounterKey, ...(visitSource ? { visitSource } : {}), sourceTime, provenance: factProvenance, facts: group.facts, documentKeys: ctx.documentKeys });
       else await writeFacts(trx, { ...target, encounterId: registered !== undefined ? registered : await namedVisit(), encounterKey }, group.facts, sourceTime);
     };
     if (pending && visit) {
-      // The registration's facts take its visit by the source's visit number once the batch's visits are written.
       pending.addVisit({ recordId: resolution.recordId, values: visit });
-      pending.add({ sourceId: ctx.source.id, recordId: resolution.recordId, encounterId: null, encounterKey, visitSource: ctx.source.id, sourceTime, provenance: factProvenance, facts: group.facts, documentKeys: ctx.documentKeys });
+      await putFacts(null, ctx.source.id);
     } else if (written) {
       // The facts went in before the waiting ones are linked (the other way round below): the link touches only facts
       // without a visit, and these were written with theirs, so both orders end in the same rows.

@@ -106,10 +106,18 @@ const searchCandidates = fixedStatement(
 
 /** A search made when the batch started, valid while nothing the batch wrote could change its answer. */
 interface Search {
-  /** What it looked for: the record's matchable identifiers (`system|value`) and blocking keys, sorted. */
+  /** The account it was made for: another account under the same key is searched for anew. */
+  record: PatientRecordInput;
+  /** What it looked for: the record's matchable identifiers (`system|value`) and its blocking keys. */
   identifiers: string[];
   keys: string[];
   found: Candidates;
+}
+
+/** What the batch knows of a record it will file: its blocking keys, and its candidates unless they must be searched again. */
+export interface BatchSearch {
+  keys: string[];
+  found: Candidates | undefined;
 }
 
 export interface WantedRecord {
@@ -117,9 +125,6 @@ export interface WantedRecord {
   recordKey: Identifier;
   record: PatientRecordInput;
 }
-
-const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
-const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
 const keyOf = (sourceId: string, recordKey: Identifier) => `${sourceId}\n${identifierKey(recordKey.system, recordKey.value)}`;
 
@@ -147,7 +152,9 @@ export class BatchRecords {
    */
   static async load(db: Db | Tx, wanted: readonly WantedRecord[], engine: MatchEngine | null): Promise<BatchRecords> {
     const batch = new BatchRecords();
-    const unique = new Map(wanted.map((w) => [keyOf(w.sourceId, w.recordKey), w]));
+    // The first account under a key is the one that files the record; later ones find it.
+    const unique = new Map<string, WantedRecord>();
+    for (const w of wanted) if (!unique.has(keyOf(w.sourceId, w.recordKey))) unique.set(keyOf(w.sourceId, w.recordKey), w);
     if (unique.size === 0) return batch;
     const list = [...unique.entries()];
     const rows = (await loadRecords(db, list.map(([, w]) => w.sourceId), list.map(([, w]) => identifierKey(w.recordKey.system, w.recordKey.value)))).rows;
@@ -178,11 +185,11 @@ export class BatchRecords {
     for (const [key, w] of missing) {
       const pairs = searchedIdentifiers(w.record);
       const keys = engine ? engine.blockingKeys(w.record) : [];
-      const search: Search = { identifiers: sorted(pairs.map((i) => identifierKey(i.system, i.value))), keys: sorted(keys), found: { holders: [], similar: [] } };
+      const search: Search = { record: w.record, identifiers: pairs.map((i) => identifierKey(i.system, i.value)), keys, found: { holders: [], similar: [] } };
       planned.push([key, search]);
       // As candidatesFor: nothing to look for, nothing found.
       if (pairs.length === 0 && keys.length === 0) continue;
-      inputs.push({ n: planned.length - 1, systems: pairs.map((i) => i.system), values: pairs.map((i) => i.value), keys, match_systems: sorted(pairs.map((i) => i.system)) });
+      inputs.push({ n: planned.length - 1, systems: pairs.map((i) => i.system), values: pairs.map((i) => i.value), keys, match_systems: [...new Set(pairs.map((i) => i.system))] });
     }
     if (inputs.length > 0) {
       const rows = (await searchCandidates(db, JSON.stringify(inputs))).rows;
@@ -194,19 +201,20 @@ export class BatchRecords {
   }
 
   /**
-   * The candidates the batch's search found for this arrival's record, or undefined when they must be looked for again:
-   * the record is not the one searched for (another account under the same key), or the batch has since written one of
-   * the identifiers or blocking keys it looked for, or changed a patient it found.
+   * What the batch's search found for this arrival's record: undefined when it was made for another account (or none),
+   * and `found` undefined when it must be made again: the batch has since written one of the identifiers or blocking
+   * keys it looked for, or changed a patient it found. The blocking keys are the search's, computed once.
    */
-  candidates(arrival: RecordArrival, keys: readonly string[]): Candidates | undefined {
+  searchOf(arrival: RecordArrival): BatchSearch | undefined {
     const search = this.searches.get(keyOf(arrival.sourceId, arrival.recordKey));
-    if (!search) return undefined;
-    const identifiers = sorted(searchedIdentifiers(arrival.record).map((i) => identifierKey(i.system, i.value)));
-    if (!sameList(identifiers, search.identifiers) || !sameList(sorted(keys), search.keys)) return undefined;
-    if (identifiers.some((i) => this.writtenIdentifiers.has(i)) || keys.some((k) => this.writtenKeys.has(k))) return undefined;
-    const { holders, similar } = search.found;
-    if (holders.some((h) => this.dirty.has(h.patientId)) || similar.some((c) => this.dirty.has(c.patientId))) return undefined;
-    return search.found;
+    if (!search || search.record !== arrival.record) return undefined;
+    const { keys, identifiers, found } = search;
+    const stale =
+      identifiers.some((i) => this.writtenIdentifiers.has(i)) ||
+      keys.some((k) => this.writtenKeys.has(k)) ||
+      found.holders.some((h) => this.dirty.has(h.patientId)) ||
+      found.similar.some((c) => this.dirty.has(c.patientId));
+    return { keys, found: stale ? undefined : found };
   }
 
   /**

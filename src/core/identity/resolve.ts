@@ -469,8 +469,10 @@ async function resolveFully(db: Db | Tx, arrival: RecordArrival, engine: MatchEn
 
   const systems = [...new Set(record.identifiers.filter((i) => isMatchableSystem(i.system)).map((i) => i.system))];
   const mine = new Set(record.identifiers.map((i) => identifierKey(i.system, i.value)));
-  const keys = engine ? engine.blockingKeys(record) : [];
-  const { holders, similar } = batch?.candidates(arrival, keys) ?? (await candidatesFor(db, record, keys, systems));
+  // The batch computed the blocking keys and searched when it started (BatchRecords.searchOf).
+  const searched = batch?.searchOf(arrival);
+  const keys = searched?.keys ?? (engine ? engine.blockingKeys(record) : []);
+  const { holders, similar } = searched?.found ?? (await candidatesFor(db, record, keys, systems));
   for (const holder of holders) {
     const conflicts = conflictingSystems(holder.held, systems, mine);
     if (conflicts.length === 0 && holders.length === 1) {
