@@ -57,7 +57,8 @@ export interface ApplyContext {
 }
 
 export type ApplyOutcome =
-  | { kind: 'processed'; patientIds: string[]; madeKnown: string[]; facts: number }
+  /** `moved`: with merges, the patients whose records the message may have moved or changed, before and after. */
+  | { kind: 'processed'; patientIds: string[]; madeKnown: string[]; facts: number; moved: string[] }
   | { kind: 'parked'; waitFor: string[]; what: 'patient' | 'merge-record'; waitingOn: Identifier[] };
 
 /**
@@ -149,7 +150,8 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     if (!key) continue;
     if (registers(message, group) || ctx.profile.unknownPatient === 'create') continue;
     // Known already (the usual case): no lock. Unknown: look again under the lock the record's creator takes.
-    if (ctx.known?.has(identifierKey(key.system, key.value))) continue;
+    // A record filed earlier in the batch and not written yet is known too.
+    if (ctx.known?.has(identifierKey(key.system, key.value)) || ctx.records?.filedHolds(key)) continue;
     if (!ctx.lanesHeld) {
       if (await identifierKnown(trx, key)) continue;
       await lockIdentifiers(trx, [key]);
@@ -159,7 +161,11 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
   if (waitingOn.length > 0) return { kind: 'parked', waitFor: waitingOn.map((k) => waitKey(k.system, k.value)), what: 'patient', waitingOn };
 
   const pending = ctx.profile.medications === 'active-only' ? undefined : ctx.pendingFacts;
-  if (!pending) await ctx.pendingFacts?.flush(trx);
+  if (!pending) {
+    // This message writes its facts now: earlier messages' pending records and facts go first.
+    await ctx.records?.flush(trx);
+    await ctx.pendingFacts?.flush(trx);
+  }
   const patientIds = new Set<string>();
   const madeKnown: string[] = [];
   let facts = 0;
@@ -197,7 +203,8 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
         ...(ctx.profile.facilityId ? { managingFacilityId: ctx.profile.facilityId } : {}),
         // The visit and facts are written by the statement that finds or files the record (see record-facts.ts).
         ...(rider ? { lookup: rider.lookup, insert: rider.insert } : {}),
-        ...(ctx.records && ctx.lanesHeld ? { batch: ctx.records } : {}),
+        // With pending facts and visits, nothing needs a new record before the batch writes what it holds.
+        ...(ctx.records && ctx.lanesHeld ? { batch: ctx.records, ...(pending ? { fileWithBatch: true } : {}) } : {}),
       },
       ctx.engine,
     );
@@ -237,6 +244,7 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
     facts += group.facts.length;
   }
 
+  const moved = new Set<string>();
   for (const merge of message.merges) {
     // A merge or relink moves records between patients: what the batch knew of its records no longer holds.
     ctx.records?.invalidate();
@@ -248,6 +256,7 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
       return { kind: 'parked', waitFor: [waitKey(missing.system, missing.value)], what: 'merge-record', waitingOn: [missing] };
     }
     const by = { actor: ctx.actor, messageId: ctx.messageId };
+    moved.add(survivor.patientId).add(retired.patientId);
     if (merge.kind === 'link' || merge.kind === 'unlink') {
       const pair = { ...by, firstRecordId: survivor.id, secondRecordId: retired.id, sourceTime };
       const outcome = merge.kind === 'link' ? await linkRecords(trx, pair) : await unlinkRecords(trx, pair);
@@ -272,5 +281,6 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
   }));
   if (ctx.audit) ctx.audit.push(...events);
   else await recordAuditMany(trx, null, SYSTEM_FACTS, events);
-  return { kind: 'processed', patientIds: [...patientIds], madeKnown, facts };
+  // The patients of the message's own records may have changed too (their records took the full path).
+  return { kind: 'processed', patientIds: [...patientIds], madeKnown, facts, moved: moved.size > 0 ? [...new Set([...moved, ...patientIds])] : [] };
 }

@@ -50,7 +50,7 @@ interface ClaimedMessage {
 }
 
 type Outcome =
-  | { state: 'processed'; patientIds: string[]; madeKnown: string[]; profileVersion: number; facts: number }
+  | { state: 'processed'; patientIds: string[]; madeKnown: string[]; profileVersion: number; facts: number; moved: string[] }
   | { state: 'parked'; waitFor: string[]; parkMinutes: number; profileVersion: number; what: string; applied: Extract<ApplyOutcome, { kind: 'parked' }>; sourceId: string }
   | { state: 'quarantined'; code: string; reason: string }
   | { state: 'retrying' | 'dead-letter'; code: string };
@@ -235,13 +235,14 @@ export class GatewayProcessor {
   }
 
   /**
-   * Writes the batch's pending facts and records' later source times; a failure there is some message's, found by
+   * Writes the batch's pending records, their later source times, and facts; a failure there is some message's, found by
    * working the batch with savepoints.
    */
   private async writePending(pending: Pick<BatchShared, 'pendingFacts' | 'records'>, trx: Tx): Promise<void> {
     try {
-      await pending.pendingFacts?.flush(trx);
+      // Records first: the visits and facts refer to them.
       await pending.records?.flush(trx);
+      await pending.pendingFacts?.flush(trx);
     } catch (err) {
       throw new RedoWithSavepoints(err);
     }
@@ -306,15 +307,15 @@ export class GatewayProcessor {
     try {
       const outcome = await this.work(trx, item, shared);
       if (outcome.state !== 'processed') await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
+      // Worked without the batch's records, it may have changed its own and moved others between patients (a merge);
+      // rolled back, it changed nothing the batch knows.
+      else records?.forget(recordsOf(item.source.id, item.profile, item.normalized), outcome.moved);
       return outcome;
     } catch (err) {
       await sql`ROLLBACK TO SAVEPOINT vigil_message`.execute(trx);
       const outcome = this.classify(err, item.message);
       this.log.warn('gateway.message.failed', { message_id: item.message.id, state: outcome.state, ...describeError(err) });
       return outcome;
-    } finally {
-      // The message worked here without them may have moved records between patients (a merge), or filed records.
-      records?.invalidate();
     }
   }
 
@@ -342,7 +343,7 @@ export class GatewayProcessor {
       normalized,
     );
     if (applied.kind === 'parked') return { state: 'parked', waitFor: applied.waitFor, parkMinutes: profile.parkMinutes, profileVersion: source.profileVersion, what: applied.what, applied, sourceId: source.id };
-    return { state: 'processed', patientIds: applied.patientIds, madeKnown: applied.madeKnown, profileVersion: source.profileVersion, facts: applied.facts };
+    return { state: 'processed', patientIds: applied.patientIds, madeKnown: applied.madeKnown, profileVersion: source.profileVersion, facts: applied.facts, moved: applied.moved };
   }
 
   /**

@@ -11,7 +11,7 @@ import {
   type UpsertedFact,
 } from '../core/clinical/fact-writer.ts';
 import {
-  existingRecordColumns,
+  EXISTING_COLUMNS,
   existingRecordCtes,
   insertRecordCtes,
   type ExistingArgs,
@@ -94,7 +94,7 @@ const existingWithFacts = fixedStatement((...a: [...ExistingArgs, ...FactArgs]) 
   const [rowsJson, derivation] = a.slice(EXISTING_ARITY) as FactArgs;
   return sql<ExistingRow & Writes>`
     WITH ${existingRecordCtes(...args)}, ${factsNamingVisit(fromKnown, args[7], rowsJson, args[2], derivation, args[0])}
-    SELECT ${existingRecordColumns(...args)}, ${WRITES}, NULL::uuid AS visit_id FROM r`;
+    SELECT ${EXISTING_COLUMNS}, ${WRITES}, NULL::uuid AS visit_id FROM r`;
 }, EXISTING_ARITY + 2);
 
 const existingWithVisit = fixedStatement((...a: [...ExistingArgs, ...FactArgs, ...EncounterValues]) => {
@@ -102,7 +102,7 @@ const existingWithVisit = fixedStatement((...a: [...ExistingArgs, ...FactArgs, .
   const [rowsJson, derivation] = a.slice(EXISTING_ARITY, EXISTING_ARITY + 2) as FactArgs;
   return sql<ExistingRow & Writes>`
     WITH ${existingRecordCtes(...args)}, ${visitAndFacts(fromKnown, a.slice(EXISTING_ARITY + 2) as EncounterValues, rowsJson, derivation, args[0])}
-    SELECT ${existingRecordColumns(...args)}, ${WRITES}, (SELECT id FROM enc) AS visit_id FROM r`;
+    SELECT ${EXISTING_COLUMNS}, ${WRITES}, (SELECT id FROM enc) AS visit_id FROM r`;
 }, EXISTING_ARITY + 2 + ENCOUNTER_ARITY);
 
 /** The new record's CTEs name their record `r` too, but it holds only the id: the owner is given by value. */

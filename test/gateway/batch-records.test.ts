@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Store } from '../../src/store/store.ts';
 import type { MatchEngine } from '../../src/core/identity/match-engine.ts';
 import { defaultMatchEngine } from '../../src/runtime/match-engine.ts';
-import { adt, LAB, NORTH, oru, PHARMACY, type Person } from '../support/hl7-builder.ts';
+import { adt, LAB, merge, NORTH, oru, PHARMACY, type Person } from '../support/hl7-builder.ts';
 import { withProcessor, workInBatches, type Sent } from '../support/processor-harness.ts';
 
 /**
@@ -211,5 +211,141 @@ describe('records looked up when the batch starts', () => {
       const facts = await sql<{ n: string }>`SELECT count(*) AS n FROM clinical_facts WHERE code = '2093-3'`.execute(store.db);
       assert.equal(Number(facts.rows[0]!.n), 3, 'each processed result once (R’s parked, then released by its registration), none of the failing one');
     });
+  });
+});
+
+describe('records the batch files', () => {
+  const N: Person = { mrn: 'BF-N', family: 'Nettleton', given: 'Nora', birthDate: '19750707', sex: 'F', phone: '5550107777' };
+  const M: Person = { mrn: 'BF-M', family: 'Marlowe', given: 'Max', birthDate: '19760808', sex: 'M', phone: '5550108888' };
+  const WITH_Z = `${P.mrn}^^^NORTH^MR~BF-Z^^^SOUTH^MR`;
+  const before: Sent[] = [{ sender: NORTH, control: 'BF-1', text: adt(NORTH, 'A04', P, 'BF-1', '20240601080000', 'V-P') }];
+  const batch: Sent[] = [
+    // N registered, then registered again with a changed phone before anything wrote the first record.
+    { sender: NORTH, control: 'BF-10', text: adt(NORTH, 'A04', N, 'BF-10', '20240601090000', 'V-N') },
+    { sender: NORTH, control: 'BF-11', text: adt(NORTH, 'A08', { ...N, phone: NEW_PHONE }, 'BF-11', '20240601091000', 'V-N') },
+    // M registered, and a result names M: it is worked in this batch, not parked until the registration is written.
+    { sender: NORTH, control: 'BF-12', text: adt(NORTH, 'A04', M, 'BF-12', '20240601092000', 'V-M') },
+    { sender: LAB, control: 'BF-13', text: oru(LAB, M, 'BF-13', '20240601093000', 'O-M', line) },
+    // The lab's first result about P, with the south site's BF-Z: a new record of P holding BF-Z. Then the registration
+    // adds BF-Z to P's first record: P's identifier index keeps the record that gave BF-Z first.
+    { sender: LAB, control: 'BF-14', text: result(P, 'BF-14', '20240601094000', WITH_Z) },
+    { sender: NORTH, control: 'BF-15', text: adt(NORTH, 'A08', P, 'BF-15', '20240601095000', 'V-P').replace(`${P.mrn}^^^NORTH^MR`, WITH_Z) },
+  ];
+
+  interface Filed {
+    state: State;
+    /** Message states right after the one batch, before anything else was worked. */
+    afterBatch: Record<string, string>;
+    claimed: number;
+    /** Which source's record gave each identifier of P's index. */
+    givenBy: Record<string, string>;
+    /** Batches worked again with savepoints: a record read before it was written would fail its batch. */
+    redone: number;
+  }
+
+  async function file(batchSize: number): Promise<Filed> {
+    let out: Filed | undefined;
+    await withProcessor({ workerId: `batch-filed-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async (h) => {
+      const { store } = h;
+      let afterBatch: Record<string, string> = {};
+      const claimed = await workInBatches(h, before, batch, batchSize, async () => {
+        afterBatch = (await state(store)).messages;
+      });
+      const given = await sql<{ value: string; source: string }>`
+        SELECT i.value, s.name AS source FROM patient_identifiers i JOIN patient_records r ON r.id = i.record_id JOIN gateway_sources s ON s.id = r.source_id
+        WHERE i.patient_id = (SELECT patient_id FROM patient_records WHERE record_key LIKE ${`%|${P.mrn}`} LIMIT 1)`.execute(store.db);
+      out = { state: await state(store), afterBatch, claimed, givenBy: Object.fromEntries(given.rows.map((r) => [r.value, r.source])), redone: await h.redone() };
+    });
+    return out!;
+  }
+
+  it('are written before anything reads them, and end as if each message had a batch of its own', T, async () => {
+    const together = await file(32);
+    const oneByOne = await file(1);
+    assert.equal(together.claimed, batch.length, 'the messages were worked in one batch');
+    assert.deepEqual(new Set(Object.values(together.afterBatch)), new Set(['processed']), 'the result about M was not parked waiting for its registration');
+    assert.equal(together.redone, 0, 'the batch was not worked again: each record was written before something read it');
+    const s = together.state;
+    const adtN = recordOf(s, 'north-adt', N.mrn)!;
+    assert.deepEqual([adtN.time, adtN.by, adtN.phone], ['2024-06-01 09:10', 'BF-11', NEW_PHONE], 'N’s record has the second, changed account');
+    assert.equal(s.patients.filter((p) => p.mrns.split(',').includes(N.mrn)).length, 1, 'one patient for N');
+    assert.ok(s.patients.some((p) => p.mrns === M.mrn && p.family === M.family), 'the lab’s record of M joined M’s patient');
+    assert.deepEqual(recordOf(s, 'north-adt', P.mrn)!.identifiers, ['BF-Z', 'BR-P'], 'the registration added BF-Z to P’s first record');
+    assert.equal(together.givenBy['BF-Z'], 'north-lab', 'P’s index keeps the lab’s record, which gave BF-Z first');
+    assert.deepEqual({ ...together, claimed: 0 }, { ...oneByOne, claimed: 0 });
+  });
+
+  it('that fail when written leave the failing message set aside and the others applied once', T, async () => {
+    await withProcessor({ workerId: 'batch-filed-fault', batchSize: 32, maxAttempts: 1, senders: [NORTH, LAB] }, async ({ store, processor, arrive, drain, redone }) => {
+      // The fault: one person's record can never be filed. It fails in the batch's statement for new records, written
+      // when the result about M searches; worked again with savepoints, it fails in that message's own statement.
+      await sql`CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.record_key LIKE '%|BF-N' THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END $$`.execute(store.db);
+      await sql`CREATE TRIGGER test_fault BEFORE INSERT ON patient_records FOR EACH ROW EXECUTE FUNCTION test_fault()`.execute(store.db);
+      await arrive(adt(NORTH, 'A04', N, 'BFF-1', '20240601090000', 'V-N'), 'BFF-1', NORTH);
+      await arrive(adt(NORTH, 'A04', M, 'BFF-2', '20240601092000', 'V-M'), 'BFF-2', NORTH);
+      await arrive(oru(LAB, M, 'BFF-3', '20240601093000', 'O-M', line), 'BFF-3', LAB);
+      assert.equal(await processor.runOnce(), 3, 'the three messages were claimed in one batch');
+      assert.equal(await redone(), 1, 'the batch was worked again with savepoints');
+      await drain();
+
+      const s = await state(store);
+      assert.deepEqual(s.messages, { 'BFF-1': 'dead-letter', 'BFF-2': 'processed', 'BFF-3': 'processed' });
+      assert.equal(recordOf(s, 'north-adt', N.mrn), undefined, 'no record of N');
+      assert.deepEqual(s.patients.map((p) => p.mrns), [M.mrn], 'M alone, with the lab’s record and the registration’s');
+      const facts = await sql<{ n: string }>`SELECT count(*) AS n FROM clinical_facts WHERE code = '2093-3'`.execute(store.db);
+      assert.equal(Number(facts.rows[0]!.n), 1, 'the result about M once');
+    });
+  });
+});
+
+describe('a merge in a batch', () => {
+  const K2: Person = { mrn: 'BM-K', family: 'Kittredge', given: 'Kim', birthDate: '19770909', sex: 'F', phone: '5550109999' };
+  const before: Sent[] = [P, R, K2].flatMap((p, i) => [
+    { sender: NORTH, control: `BM-${i}A`, text: adt(NORTH, 'A04', p, `BM-${i}A`, '20240701080000', `V-${i}`) },
+    { sender: LAB, control: `BM-${i}L`, text: result(p, `BM-${i}L`, '20240701090000') },
+  ]);
+  const batch: Sent[] = [
+    { sender: LAB, control: 'BM-10', text: result(R, 'BM-10', '20240701100000') },
+    { sender: LAB, control: 'BM-11', text: result(K2, 'BM-11', '20240701100000') },
+    // The hospital merges R into P: R's records, the lab's among them, move to P's patient.
+    { sender: NORTH, control: 'BM-12', text: merge(NORTH, P, R.mrn, 'BM-12', '20240701103000') },
+    // Then the lab's results about R belong to P's patient; K's record was not moved.
+    { sender: LAB, control: 'BM-13', text: result(R, 'BM-13', '20240701110000') },
+    { sender: LAB, control: 'BM-14', text: result(K2, 'BM-14', '20240701110000') },
+  ];
+
+  async function run(batchSize: number) {
+    let out: { state: State; facts: Record<string, number>; audited: Record<string, string>; claimed: number; redone: number } | undefined;
+    await withProcessor({ workerId: `batch-merge-${batchSize}`, batchSize, senders: [NORTH, LAB] }, async (h) => {
+      const claimed = await workInBatches(h, before, batch, batchSize);
+      const facts = await sql<{ mrns: string; n: string }>`
+        SELECT (SELECT string_agg(value, ',' ORDER BY value) FROM patient_identifiers WHERE patient_id = f.patient_id) AS mrns, count(*) AS n
+        FROM clinical_facts f GROUP BY f.patient_id ORDER BY 1`.execute(h.store.db);
+      // Whom each message's audit event names: the patient its records were on when it was worked.
+      const audited = await sql<{ control_id: string; mrns: string }>`
+        SELECT m.control_id, string_agg((SELECT string_agg(value, ',' ORDER BY value) FROM patient_identifiers i WHERE i.patient_id = p.id), ';') AS mrns
+        FROM audit.events e JOIN gateway_messages m ON m.id::text = e.resource_ids[1] JOIN patients p ON p.id = e.patient_id
+        WHERE e.action = 'gateway.message.apply' AND p.merged_into IS NULL GROUP BY m.control_id`.execute(h.store.db);
+      out = {
+        state: await state(h.store),
+        facts: Object.fromEntries(facts.rows.map((r) => [r.mrns, Number(r.n)])),
+        audited: Object.fromEntries(audited.rows.map((r) => [r.control_id, r.mrns])),
+        claimed,
+        redone: await h.redone(),
+      };
+    });
+    return out!;
+  }
+
+  it('makes the batch look up again the records of the two patients it names, and only those', T, async () => {
+    const together = await run(32);
+    const oneByOne = await run(1);
+    assert.equal(together.claimed, batch.length, 'the messages were worked in one batch');
+    assert.equal(together.redone, 0);
+    assert.deepEqual(new Set(Object.values(together.state.messages)), new Set(['processed']));
+    // A result is two facts: its report and its one observation.
+    assert.deepEqual(together.facts, { [`${P.mrn},${R.mrn}`]: 8, [K2.mrn]: 6 }, 'every result about R, before the merge or after, is on the surviving patient');
+    assert.equal(together.audited['BM-13'], `${P.mrn},${R.mrn}`, 'the result about R after the merge is audited on the surviving patient');
+    assert.deepEqual({ ...together, claimed: 0 }, { ...oneByOne, claimed: 0 });
   });
 });

@@ -6,6 +6,7 @@ import { GatewayProcessor } from '../../src/gateway/processor.ts';
 import type { MatchEngine } from '../../src/core/identity/match-engine.ts';
 import { SourceRegistry } from '../../src/gateway/sources.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import type { Store } from '../../src/store/store.ts';
 import { LAB, NORTH, PHARMACY, type Sender } from './hl7-builder.ts';
 import { createTestDatabase } from './test-db.ts';
@@ -23,6 +24,8 @@ export interface ProcessorHarness {
   drain(rounds?: number): Promise<void>;
   registry: SourceRegistry;
   sourceId(sender: Sender): string;
+  /** Batches worked again with savepoints after a message failed in them (the operator's vigil_gateway_batch_redone_total). */
+  redone(): Promise<number>;
 }
 
 const NAMES = new Map<Sender, string>([[NORTH, 'north-adt'], [LAB, 'north-lab'], [PHARMACY, 'north-pharmacy']]);
@@ -40,7 +43,8 @@ export async function withProcessor(
     await store.tx(async (trx) => {
       for (const s of options.senders ?? [NORTH]) ids.set(s, (await registry.add(trx, { name: NAMES.get(s)!, kind: 'hl7v2', msh3: s.app, msh4: s.facility, profile: options.profiles?.get(s) }, { actorName: 'test' })).id);
     });
-    const processor = new GatewayProcessor(store, registry, archive, options.engine ?? null, createLogger({ level: 'silent' }), null, {
+    const metrics = createMetrics();
+    const processor = new GatewayProcessor(store, registry, archive, options.engine ?? null, createLogger({ level: 'silent' }), metrics, {
       batchSize: options.batchSize ?? 8,
       pollMs: 10,
       maxAttempts: options.maxAttempts ?? 5,
@@ -58,6 +62,7 @@ export async function withProcessor(
       },
       registry,
       sourceId: (sender) => ids.get(sender)!,
+      redone: async () => (await metrics.gatewayBatchRedone.get()).values.reduce((n, v) => n + v.value, 0),
     });
   } finally {
     await store.close();
@@ -75,9 +80,9 @@ export interface Sent {
 /**
  * Works `before` to the end, then `batch`: with `batchSize` 1 each message as it arrives (a batch of its own), else
  * all of them arrived first, so they share batches; then to the end. Returns the most messages one batch of `batch`
- * claimed, for a test to check which case it ran.
+ * claimed, for a test to check which case it ran. `afterBatch` looks at the database before the rest is worked.
  */
-export async function workInBatches(h: ProcessorHarness, before: readonly Sent[], batch: readonly Sent[], batchSize: number): Promise<number> {
+export async function workInBatches(h: ProcessorHarness, before: readonly Sent[], batch: readonly Sent[], batchSize: number, afterBatch?: () => Promise<void>): Promise<number> {
   for (const m of before) await h.arrive(m.text, m.control, m.sender);
   await h.drain();
   let claimed = 0;
@@ -86,6 +91,7 @@ export async function workInBatches(h: ProcessorHarness, before: readonly Sent[]
     if (batchSize === 1) claimed = Math.max(claimed, await h.processor.runOnce());
   }
   if (batchSize > 1) claimed = await h.processor.runOnce();
+  await afterBatch?.();
   await h.drain();
   return claimed;
 }

@@ -5,7 +5,8 @@ import { fixedStatement } from '../../store/fixed-statement.ts';
 import type { Db, Tx } from '../../store/store.ts';
 import { identifierKey, isMatchableSystem } from './keys.ts';
 import type { MatchEngine } from './match-engine.ts';
-import { candidatesFromRows, searchedIdentifiers, type CandidateRow, type Candidates, type FullPath, type RecordArrival, type Resolution } from './resolve.ts';
+import { InvariantError } from '../../errors.ts';
+import { candidatesFromRows, FILED_COLUMNS, fileRecordsCtes, searchedIdentifiers, type CandidateRow, type Candidates, type FullPath, type InsertArgs, type RecordArrival, type Resolution } from './resolve.ts';
 
 /**
  * The records a batch's messages name, looked up and locked in one statement when the batch starts. Most messages are
@@ -20,6 +21,11 @@ import { candidatesFromRows, searchedIdentifiers, type CandidateRow, type Candid
  * once (`flush`): at the end, before any savepoint, and before a message that takes the full path on the same record,
  * whose compare must see it. Anything else takes the full path as before, and the entry of a record it touched is
  * dropped (or, for a record it filed, made from what it wrote).
+ *
+ * A record the batch files is not written at once either (`file`): the batch's new records go in one statement
+ * (`writeFiled`) before anything reads them: a full path on the same record, a candidate search made anew, identifiers
+ * added to another record, the batch's visits and facts, and any savepoint. Until then the batch answers from memory
+ * whether one of them holds an identifier (`filedHolds`), so that a message naming it does not wait for it.
  *
  * Entries hold only while nothing else moves records between patients: after a merge or relink the batch calls
  * `invalidate`. The lock makes them hold against other workers: a merge elsewhere waits for this batch to commit.
@@ -104,6 +110,28 @@ const searchCandidates = fixedStatement(
     ORDER BY s.n`,
 );
 
+/** The batch's new records, in the order filed, each a row of FILED_COLUMNS. */
+const fileRecords = fixedStatement(
+  (rowsJson: string) => sql`WITH ${fileRecordsCtes(sql`SELECT * FROM jsonb_to_recordset(${rowsJson}::jsonb) AS x(${FILED_COLUMNS})`)} SELECT count(*) AS n FROM r`,
+);
+
+/**
+ * A record's InsertArgs as a JSON object of FILED_COLUMNS. The JSON arguments (demographics, provenance, evidence,
+ * matches) are set in as they are, not parsed and serialized again.
+ */
+function filedRow(
+  ...[patientId, managingFacilityId, demographics, sourceTime, created, recordId, sourceId, recordKey, decision, hash, provenance, registering, systems, values, keys, weight, evidence, actor, messageId, matches]: InsertArgs
+): string {
+  const q = JSON.stringify;
+  return (
+    `{"patient_id":${q(patientId)},"managing_facility_id":${q(managingFacilityId)},"demographics":${demographics},` +
+    `"source_time":${q(sourceTime?.toISOString() ?? null)},"created":${created},"record_id":${q(recordId)},"source_id":${q(sourceId)},` +
+    `"record_key":${q(recordKey)},"decision":${q(decision)},"content_hash":${q(hash)},"provenance":${provenance},"registering":${registering},` +
+    `"systems":${q(systems)},"values":${q(values)},"keys":${q(keys)},"weight":${q(weight)},"evidence":${evidence ?? 'null'},` +
+    `"actor":${q(actor)},"message_id":${q(messageId)},"matches":${matches}}`
+  );
+}
+
 /** A search made when the batch started, valid while nothing the batch wrote could change its answer. */
 interface Search {
   /** The account it was made for: another account under the same key is searched for anew. */
@@ -143,6 +171,9 @@ export class BatchRecords {
   /** Identifiers (`system|value`) and blocking keys the batch's full paths wrote: a search that looked for one is stale. */
   private readonly writtenIdentifiers = new Set<string>();
   private readonly writtenKeys = new Set<string>();
+  /** Records filed and not written yet (FILED_COLUMNS rows), by record key, and the identifiers they hold. */
+  private readonly filed = new Map<string, string>();
+  private readonly filedIdentifiers = new Set<string>();
 
   private constructor() {}
 
@@ -244,10 +275,37 @@ export class BatchRecords {
     return this.absent.has(keyOf(arrival.sourceId, arrival.recordKey));
   }
 
-  /** Before the full path works on this record: its pending later time is written first, so its compare sees it. */
+  /**
+   * Before the full path works on this record: the record, when the batch filed it, and its pending later time are
+   * written first, so that its lookup finds it and its compare sees the time.
+   */
   async beforeFullPath(db: Db | Tx, arrival: RecordArrival): Promise<void> {
-    const entry = this.entries.get(keyOf(arrival.sourceId, arrival.recordKey));
+    const key = keyOf(arrival.sourceId, arrival.recordKey);
+    if (this.filed.has(key)) await this.writeFiled(db);
+    const entry = this.entries.get(key);
     if (entry && this.touches.has(entry.id)) await this.flush(db);
+  }
+
+  /** Keeps a new record for the batch's statement (see writeFiled); the full path calls afterFullPath next. */
+  file(arrival: RecordArrival, args: InsertArgs): void {
+    const key = keyOf(arrival.sourceId, arrival.recordKey);
+    if (this.filed.has(key)) throw new InvariantError('BatchRecords.file: the batch filed this record already; a later account must find it');
+    this.filed.set(key, filedRow(...args));
+    for (const i of arrival.record.identifiers) this.filedIdentifiers.add(identifierKey(i.system, i.value));
+  }
+
+  /** True when a record the batch filed and has not written holds this identifier (as the index will once written). */
+  filedHolds(identifier: Identifier): boolean {
+    return this.filedIdentifiers.has(identifierKey(identifier.system, identifier.value));
+  }
+
+  /** Writes the records the batch filed, in one statement. */
+  async writeFiled(db: Db | Tx): Promise<void> {
+    if (this.filed.size === 0) return;
+    const rows = [...this.filed.values()];
+    this.filed.clear();
+    this.filedIdentifiers.clear();
+    await fileRecords(db, `[${rows.join(',')}]`);
   }
 
   /**
@@ -276,15 +334,34 @@ export class BatchRecords {
     });
   }
 
-  /** After a merge or relink, or a message rolled back: no entry can be trusted any more. Pending times stay. */
+  /**
+   * After a message worked without the batch (under its savepoint): its own records, and every record of the patients
+   * it may have moved records between (`patients`), are looked up again by whoever needs them; so is every search,
+   * which may have missed what it filed. The rest of the batch's records stay known: a merge moves only the records of
+   * the two patients it names.
+   */
+  forget(own: readonly WantedRecord[], patients: readonly string[]): void {
+    for (const w of own) {
+      const key = keyOf(w.sourceId, w.recordKey);
+      this.entries.delete(key);
+      this.absent.delete(key);
+    }
+    const touched = new Set(patients);
+    for (const [key, entry] of this.entries) if (touched.has(entry.patientId)) this.entries.delete(key);
+    for (const p of touched) this.dirty.add(p);
+    this.searches.clear();
+  }
+
+  /** After a merge or relink worked with the batch: no entry can be trusted any more. Pending writes stay. */
   invalidate(): void {
     this.entries.clear();
     this.absent.clear();
     this.searches.clear();
   }
 
-  /** Writes the pending later source times. */
+  /** Writes the records filed, then the pending later source times (which may be theirs). */
   async flush(db: Db | Tx): Promise<void> {
+    await this.writeFiled(db);
     if (this.touches.size === 0) return;
     const touches = [...this.touches.values()];
     this.touches.clear();

@@ -54,6 +54,11 @@ export interface RecordArrival {
    * `identifiersLocked`, which keeps other workers from filing the record meanwhile.
    */
   batch?: BatchRecords;
+  /**
+   * With `batch`: a new record may be filed with the batch's others, in one statement when something reads them
+   * (BatchRecords.writeFiled). Only for a caller that writes nothing needing the record before the batch's pending writes.
+   */
+  fileWithBatch?: boolean;
 }
 
 export interface Resolution {
@@ -269,45 +274,22 @@ export const EXISTING_ARITY = 8;
 export type ExistingLookup = (db: Db | Tx, ...args: ExistingArgs) => Promise<ExistingRow | undefined>;
 
 /**
- * updateExisting's statement as CTEs: `r`, the record, locked (no row when the source has none), and the writes of a
- * newer account. Exported so that a statement may carry more work on the same record (src/gateway/record-facts.ts).
+ * updateExisting's statement as a CTE: `r`, the function `record_account` (migration 0020), which finds the record,
+ * locked, writes a newer account, and returns an ExistingRow (no row when the source has none). A function, so that it
+ * runs on its generic plan: sent as a statement, it was planned on nearly every call, and planning cost three times
+ * what running it did. Exported so that a statement may carry more work on the same record (src/gateway/record-facts.ts).
  */
-export function existingRecordCtes(...[sourceTime, hash, sourceId, recordKey, demographics, provenance, registering]: ExistingArgs): RawBuilder<unknown> {
+export function existingRecordCtes(...[sourceTime, hash, sourceId, recordKey, demographics, provenance, registering, encounterKey]: ExistingArgs): RawBuilder<unknown> {
   return sql`
-    r AS (
-      SELECT id, patient_id, registering, retired_into, content_hash,
-        (COALESCE(${sourceTime}::timestamptz, '-infinity'::timestamptz), ${hash}::text) > (COALESCE(source_time, '-infinity'::timestamptz), content_hash) AS newer
-      FROM patient_records WHERE source_id = ${sourceId} AND record_key = ${recordKey}
-      FOR NO KEY UPDATE),
-    u AS (
-      UPDATE patient_records p SET
-        demographics = CASE WHEN r.newer THEN ${demographics}::jsonb ELSE p.demographics END,
-        source_time = CASE WHEN r.newer THEN ${sourceTime}::timestamptz ELSE p.source_time END,
-        content_hash = CASE WHEN r.newer THEN ${hash} ELSE p.content_hash END,
-        provenance = CASE WHEN r.newer THEN ${provenance}::jsonb ELSE p.provenance END,
-        registering = p.registering OR ${registering}, updated_at = now()
-      FROM r WHERE p.id = r.id AND (r.newer OR (${registering} AND NOT r.registering))
-      RETURNING p.id),
-    -- (Data-modifying CTEs run whether or not the query reads them.) A newer source time with the same content moves only the patient's newest-demographics time (see below).
-    t AS (
-      UPDATE patients SET demographics_source_time = ${sourceTime}::timestamptz
-      FROM r WHERE patients.id = r.patient_id AND r.newer AND r.content_hash = ${hash} AND ${sourceTime}::timestamptz IS NOT NULL
-        AND (patients.demographics_source_time IS NULL OR patients.demographics_source_time < ${sourceTime}::timestamptz)
-      RETURNING patients.id)`;
+    r AS (SELECT * FROM record_account(${sourceTime}::timestamptz, ${hash}::text, ${sourceId}::uuid, ${recordKey}::text, ${demographics}::jsonb,
+      ${provenance}::jsonb, ${registering}::boolean, ${encounterKey}::text))`;
 }
 
 /** The columns of an ExistingRow, over existingRecordCtes' `r`. */
-export function existingRecordColumns(...[, hash, , , , , registering, encounterKey]: ExistingArgs): RawBuilder<unknown> {
-  return sql`r.id, r.patient_id, r.newer, (${registering} AND NOT r.registering) AS upgraded, r.content_hash = ${hash} AS same_content,
-    EXISTS (SELECT 1 FROM patient_records o WHERE o.patient_id = r.patient_id AND o.id <> r.id
-      AND (o.retired_into IS NULL) = (r.retired_into IS NULL) AND o.registering = r.registering) AS peers,
-    ARRAY(SELECT system || '|' || value FROM patient_record_identifiers WHERE record_id = r.id) AS held,
-    (SELECT e.id FROM encounters e WHERE e.patient_id = r.patient_id AND e.source_key = ${encounterKey}::text ORDER BY e.created_at LIMIT 1) AS encounter_id,
-    EXISTS (SELECT 1 FROM clinical_facts f WHERE f.patient_id = r.patient_id AND f.encounter_key = ${encounterKey}::text AND f.encounter_id IS NULL) AS facts_waiting`;
-}
+export const EXISTING_COLUMNS = sql`r.id, r.patient_id, r.newer, r.upgraded, r.same_content, r.peers, r.held, r.encounter_id, r.facts_waiting`;
 
 /** The statement of updateExisting, compiled once (see fixedStatement). */
-const selectExisting = fixedStatement((...args: ExistingArgs) => sql<ExistingRow>`WITH ${existingRecordCtes(...args)} SELECT ${existingRecordColumns(...args)} FROM r`, EXISTING_ARITY);
+const selectExisting = fixedStatement((...args: ExistingArgs) => sql<ExistingRow>`WITH ${existingRecordCtes(...args)} SELECT ${EXISTING_COLUMNS} FROM r`, EXISTING_ARITY);
 
 /**
  * Applies a newer account to an existing record and adds identifiers it did not have, under their locks. Undefined
@@ -326,6 +308,8 @@ async function updateExisting(db: Db | Tx, arrival: RecordArrival, hash: string,
   const added = record.identifiers.filter((i) => !heldKeys.has(identifierKey(i.system, i.value)));
   if (added.length > 0) {
     if (!arrival.identifiersLocked) await lockIdentifiers(db, added);
+    // The projection of a patient's identifiers keeps the first record to give one: records filed before go in first.
+    await arrival.batch?.writeFiled(db);
     await writeIdentifiers(db, existing.id, added);
   }
   // Same content at a later source time changes no field of the golden record unless the record's rank among others
@@ -379,38 +363,62 @@ export const INSERT_ARITY = 20;
 /** Inserts the new record (see insertRecordCtes); a caller may bring its own, to do more in the same statement. */
 export type RecordInsert = (db: Db | Tx, ...args: InsertArgs) => Promise<void>;
 
-/** insertRecord's statement as CTEs (`p`, `r`, `ids`, `ri`, `pi`, `k`, `e`, `m`), for a statement that does more. */
-export function insertRecordCtes(
-  ...[patientId, managingFacilityId, demographics, sourceTime, created, recordId, sourceId, recordKey, decision, hash, provenance, registering, systems, values, keys, weight, evidence, actor, messageId, matches]: InsertArgs
-): RawBuilder<unknown> {
+/**
+ * The columns of `x`, one row per new record, over which fileRecordsCtes files them: InsertArgs by name, for
+ * jsonb_to_recordset.
+ */
+export const FILED_COLUMNS = sql.raw(`patient_id uuid, managing_facility_id uuid, demographics jsonb, source_time timestamptz, created boolean,
+  record_id uuid, source_id uuid, record_key text, decision text, content_hash text, provenance jsonb, registering boolean, systems text[],
+  "values" text[], keys text[], weight double precision, evidence jsonb, actor text, message_id uuid, matches jsonb`);
+
+/**
+ * The CTEs that file new records (`p`, `r`, `ids`, `ri`, `pi`, `k`, `e`, `m`), over the CTE `x` given (FILED_COLUMNS):
+ * one record by insertRecordCtes, a batch's by BatchRecords. No DISTINCT: ON CONFLICT DO NOTHING skips a repeat within
+ * the statement too, and rows go in the order of `x`, so where two records give a patient the same identifier, the
+ * first keeps it, as when they are filed one at a time.
+ */
+export function fileRecordsCtes(x: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`
+    x AS (${x}),
     p AS (
       INSERT INTO patients (id, managing_facility_id, family_name, given_names, birth_date, sex, phone, address_line, address_city,
         address_postal_code, demographics_source_time)
-      SELECT ${patientId}::uuid, ${managingFacilityId}::uuid, d->>'family',
+      SELECT x.patient_id, x.managing_facility_id, d->>'family',
         CASE WHEN d->>'family' IS NOT NULL THEN NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(d->'given')), ' '), '') END,
         (d->>'birthDate')::date, d->>'sex', d->>'phone', d->'address'->>'line', d->'address'->>'city', d->'address'->>'postalCode',
-        ${sourceTime}::timestamptz
-      FROM (SELECT ${demographics}::jsonb AS d) AS x WHERE ${created} RETURNING id),
+        x.source_time
+      FROM x CROSS JOIN LATERAL (SELECT x.demographics AS d) AS dd WHERE x.created RETURNING id),
     r AS (
       INSERT INTO patient_records (id, source_id, record_key, patient_id, link_reason, demographics, source_time, content_hash, provenance, registering, retired_into)
-      VALUES (${recordId}, ${sourceId}, ${recordKey}, ${patientId}, ${decision},
-        ${demographics}::jsonb, ${sourceTime}::timestamptz, ${hash}, ${provenance}::jsonb, ${registering}, NULL)
-      RETURNING id),
-    ids AS (SELECT DISTINCT system, value FROM unnest(${systems}::text[], ${values}::text[]) AS i(system, value)),
-    ri AS (INSERT INTO patient_record_identifiers (record_id, system, value) SELECT ${recordId}::uuid, system, value FROM ids ON CONFLICT DO NOTHING),
+      SELECT x.record_id, x.source_id, x.record_key, x.patient_id, x.decision, x.demographics, x.source_time, x.content_hash, x.provenance, x.registering, NULL
+      FROM x RETURNING id),
+    ids AS (SELECT x.record_id, x.patient_id, i.system, i.value FROM x CROSS JOIN LATERAL unnest(x.systems, x."values") AS i(system, value)),
+    ri AS (INSERT INTO patient_record_identifiers (record_id, system, value) SELECT record_id, system, value FROM ids ON CONFLICT DO NOTHING),
     pi AS (
-      INSERT INTO patient_identifiers (patient_id, system, value, record_id) SELECT ${patientId}::uuid, system, value, ${recordId}::uuid FROM ids
+      INSERT INTO patient_identifiers (patient_id, system, value, record_id) SELECT patient_id, system, value, record_id FROM ids
       ON CONFLICT (system, value, patient_id) DO NOTHING),
-    k AS (INSERT INTO patient_match_keys (key, record_id) SELECT DISTINCT key, ${recordId}::uuid FROM unnest(${keys}::text[]) AS key ON CONFLICT DO NOTHING),
+    k AS (INSERT INTO patient_match_keys (key, record_id) SELECT k.key, x.record_id FROM x CROSS JOIN LATERAL unnest(x.keys) AS k(key) ON CONFLICT DO NOTHING),
     e AS (
       INSERT INTO identity_link_events (record_id, from_patient_id, to_patient_id, decision, weight, evidence, actor, message_id, undoes)
-      VALUES (${recordId}, NULL, ${patientId}, ${decision}, ${weight}::double precision, ${evidence}::jsonb, ${actor}, ${messageId}::uuid, NULL)),
+      SELECT x.record_id, NULL, x.patient_id, x.decision, x.weight, x.evidence, x.actor, x.message_id, NULL FROM x),
     m AS (
       INSERT INTO identity_possible_matches (id, record_id, candidate_patient_id, candidate_record_id, weight, evidence, decided_by, decided_at)
-      SELECT id, ${recordId}::uuid, candidate_patient_id, candidate_record_id, weight, evidence, NULL, NULL
-      FROM jsonb_to_recordset(${matches}::jsonb) AS m(id uuid, candidate_patient_id uuid, candidate_record_id uuid, weight double precision, evidence jsonb)
+      SELECT m.id, x.record_id, m.candidate_patient_id, m.candidate_record_id, m.weight, m.evidence, NULL, NULL
+      FROM x CROSS JOIN LATERAL jsonb_to_recordset(x.matches) AS m(id uuid, candidate_patient_id uuid, candidate_record_id uuid, weight double precision, evidence jsonb)
       ON CONFLICT DO NOTHING)`;
+}
+
+/** insertRecord's statement as CTEs (fileRecordsCtes over the one record), for a statement that does more. */
+export function insertRecordCtes(
+  ...[patientId, managingFacilityId, demographics, sourceTime, created, recordId, sourceId, recordKey, decision, hash, provenance, registering, systems, values, keys, weight, evidence, actor, messageId, matches]: InsertArgs
+): RawBuilder<unknown> {
+  return fileRecordsCtes(sql`
+    SELECT ${patientId}::uuid AS patient_id, ${managingFacilityId}::uuid AS managing_facility_id, ${demographics}::jsonb AS demographics,
+      ${sourceTime}::timestamptz AS source_time, ${created}::boolean AS created, ${recordId}::uuid AS record_id, ${sourceId}::uuid AS source_id,
+      ${recordKey}::text AS record_key, ${decision}::text AS decision, ${hash}::text AS content_hash, ${provenance}::jsonb AS provenance,
+      ${registering}::boolean AS registering, ${systems}::text[] AS systems, ${values}::text[] AS "values", ${keys}::text[] AS keys,
+      ${weight}::double precision AS weight, ${evidence}::jsonb AS evidence, ${actor}::text AS actor, ${messageId}::uuid AS message_id,
+      ${matches}::jsonb AS matches`);
 }
 
 /**
@@ -472,6 +480,8 @@ async function resolveFully(db: Db | Tx, arrival: RecordArrival, engine: MatchEn
   // The batch computed the blocking keys and searched when it started (BatchRecords.searchOf).
   const searched = batch?.searchOf(arrival);
   const keys = searched?.keys ?? (engine ? engine.blockingKeys(record) : []);
+  // A search made now must see the records the batch filed.
+  if (!searched?.found) await batch?.writeFiled(db);
   const { holders, similar } = searched?.found ?? (await candidatesFor(db, record, keys, systems));
   for (const holder of holders) {
     const conflicts = conflictingSystems(holder.held, systems, mine);
@@ -518,6 +528,7 @@ async function resolveFully(db: Db | Tx, arrival: RecordArrival, engine: MatchEn
     record.identifiers.map((i) => i.system), record.identifiers.map((i) => i.value), keys, weight, evidence === undefined ? null : JSON.stringify(evidence),
     arrival.actor, arrival.messageId, JSON.stringify(matches)];
   if (arrival.insert) await arrival.insert(db, ...args);
+  else if (batch && arrival.fileWithBatch) batch.file(arrival, args);
   else await insertRecord(db, ...args);
   // A patient made just now is its one record's projection, written above with the same rules as refreshGoldenRecord.
   if (!created) await refreshGolden(db, arrival, patientId);
