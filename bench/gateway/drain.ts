@@ -299,6 +299,15 @@ async function quiet(url: string): Promise<void> {
   }
 }
 
+/** Where PostgreSQL's CPU of a run went, by kind of process, in µs a message (shares under 1 µs left out). */
+function printServerShares(before: Record<string, number>, after: Record<string, number>, processed: number): void {
+  const shares = Object.entries(after)
+    .map(([kind, v]) => [kind, ((v - (before[kind] ?? 0)) * 1e6) / Math.max(1, processed)] as const)
+    .filter(([, us]) => us >= 1)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`    postgres CPU by process, µs/msg: ${shares.map(([k, us]) => `${k} ${int(us)}`).join(', ')}`);
+}
+
 async function drainWithWorkers(s: DrainSettings, workers: number, total: number, afterVerify?: (url: string, processed: number) => Promise<void>): Promise<DrainRun> {
   const database = `gw_drain_w${workers}`;
   await s.cluster.createDatabase(database, SEED);
@@ -313,11 +322,13 @@ async function drainWithWorkers(s: DrainSettings, workers: number, total: number
     processes.push(...(await Promise.all(Array.from({ length: workers }, (_, i) => startVigilProcess({ role: 'worker', env, name: `drain-w${workers}-${i + 1}`, cpuProfileDir: s.cpuProfileDir })))));
     if (s.cluster.statements) await resetStatements(url);
     const meter = cpuMeter({ workers: () => processes.reduce((sum, p) => sum + (processCpuSeconds(p.pid) ?? 0), 0), postgres: s.cluster.cpuSeconds });
+    const kinds = s.cluster.cpuByKind();
     let cpuAtWarm: Record<string, number> = {};
     await held.release();
     const after = Math.round(total * WARM_SHARE);
     const { seconds, ended, processed, waits, warmAt } = await waitDrained(url, total, s.drainTimeoutMs, s.signal, `${workers} worker(s)`, { after, mark: () => (cpuAtWarm = meter.read()) });
     const cpu = meter.read();
+    printServerShares(kinds, s.cluster.cpuByKind(), processed);
     const steady: SteadyPart | undefined =
       warmAt && warmAt.processed < processed
         ? {

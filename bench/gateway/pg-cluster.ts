@@ -4,7 +4,7 @@ import pg from 'pg';
 import { databaseUrlFor } from '../../src/store/store.ts';
 import { freePort } from '../../test/support/free-port.ts';
 import { initClusterFolder } from '../../test/support/pg-cluster.ts';
-import { treeCpuSeconds } from '../support/cpu.ts';
+import { treeCpuByKind, treeCpuSeconds } from '../support/cpu.ts';
 
 /**
  * A PostgreSQL cluster made for one gateway bench run and destroyed after it. Unlike the test suite's cluster
@@ -22,6 +22,8 @@ export interface BenchCluster {
   durability: string;
   /** CPU seconds used by the whole server so far (postmaster, backends live and ended, background processes). */
   cpuSeconds(): number;
+  /** cpuSeconds by kind of process: `backend` (client connections), each background process by name, `ended`. */
+  cpuByKind(): Record<string, number>;
   urlOf(database: string): string;
   createDatabase(name: string, template?: string): Promise<void>;
   dropDatabase(name: string): Promise<void>;
@@ -29,6 +31,16 @@ export interface BenchCluster {
   statements: boolean;
   /** Stops the server (immediate) and removes its folder; safe to call more than once, and synchronous for exit paths. */
   destroy(): void;
+}
+
+/**
+ * What a PostgreSQL child process is, from its title: `postgres: checkpointer`, `postgres: autovacuum worker`, …; a
+ * client connection's title names its user and database instead (`postgres: postgres gw_drain_w2 127.0.0.1(…) idle`).
+ */
+function postgresKind(title: string): string {
+  const name = title.replace(/^postgres:\s*/, '');
+  const background = ['checkpointer', 'background writer', 'walwriter', 'autovacuum launcher', 'autovacuum worker', 'logical replication launcher'];
+  return background.find((b) => name.startsWith(b)) ?? 'backend';
 }
 
 /** Names built by the bench only: letters, digits and underscores, so they can be placed in DDL. */
@@ -86,6 +98,7 @@ export async function startBenchCluster(options: ClusterOptions = {}): Promise<B
       version: version.split(' on ')[0]!,
       durability: rows.map((r) => `${r.name}=${r.setting}`).join(', '),
       cpuSeconds: () => treeCpuSeconds(postmaster),
+      cpuByKind: () => treeCpuByKind(postmaster, postgresKind),
       statements: options.statements === true,
       urlOf: (database) => databaseUrlFor(adminUrl, checkedName(database)),
       async createDatabase(name, template) {

@@ -47,6 +47,31 @@ export function treeCpuSeconds(rootPid: number): number {
   return total;
 }
 
+/**
+ * treeCpuSeconds split by what each live child is, from its title (`kindOf` of its command line as `ps` shows it);
+ * the children the root reaped are `ended`, the root itself `root`. For PostgreSQL: backends against autovacuum, the
+ * checkpointer and the WAL writer, to tell a run's own work from the server's housekeeping.
+ */
+export function treeCpuByKind(rootPid: number, kindOf: (title: string) => string): Record<string, number> {
+  const root = stat(rootPid);
+  if (!root) return {};
+  const out: Record<string, number> = { root: root.own, ended: root.children };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = stat(Number(entry));
+    if (!s || s.ppid !== rootPid) continue;
+    let title = '';
+    try {
+      title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      continue;
+    }
+    const kind = kindOf(title);
+    out[kind] = (out[kind] ?? 0) + s.own + s.children;
+  }
+  return out;
+}
+
 /** This process's CPU seconds, the load generator's share. */
 export function selfCpuSeconds(): number {
   const u = process.cpuUsage();

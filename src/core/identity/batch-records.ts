@@ -27,8 +27,10 @@ import { candidatesFromRows, FILED_COLUMNS, fileRecordsCtes, searchedIdentifiers
  * added to another record, the batch's visits and facts, and any savepoint. Until then the batch answers from memory
  * whether one of them holds an identifier (`filedHolds`), so that a message naming it does not wait for it.
  *
- * Entries hold only while nothing else moves records between patients: after a merge or relink the batch calls
- * `invalidate`. The lock makes them hold against other workers: a merge elsewhere waits for this batch to commit.
+ * Entries hold only while nothing else moves records between patients. A merge or relink is worked under its own
+ * savepoint, without the batch's records; then the batch forgets what it can have changed (`forget`): its own records
+ * and those of the patients it names. The lock makes entries hold against other workers: a merge elsewhere waits for
+ * this batch to commit.
  * Records another worker holds are skipped, not waited for (SKIP LOCKED): their messages take the full path.
  */
 interface Entry {

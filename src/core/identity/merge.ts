@@ -43,22 +43,37 @@ async function recordsByIds(db: Db | Tx, ids: readonly string[]) {
 }
 
 /**
- * Moves every record of patient `from` onto `to` (facts and encounters follow their record), recording a link event
- * for each record other than `named` (whose own event the caller wrote), and leaves `from` as an empty shell that
- * points to `to`. Returns how many records moved.
+ * Moves every record of patient `from` onto `to` (facts and encounters follow their record, the identifier index
+ * follows too), recording a link event for each record other than `named` (whose own event the caller wrote), and
+ * leaves `from` as an empty shell that points to `to`. Returns how many records moved.
+ *
+ * One statement, where moving record by record took five or six round trips a record (a merge in the gateway's bench
+ * moved two records in about fifteen). Records go in id order: where two of them give the same identifier, the index
+ * keeps the first, as `repoint` one at a time would.
  */
 async function moveAllRecords(
   db: Db | Tx,
   move: { from: string; to: string; named: string; decision: 'moved-by-merge' | 'moved-by-link'; evidence: Record<string, string>; actor: string; messageId: string | null },
 ): Promise<number> {
   if (move.from === move.to) return 0;
-  const moving = await db.selectFrom('patient_records').select('id').where('patient_id', '=', move.from).execute();
-  for (const r of moving) {
-    await repoint(db, r.id, move.to);
-    if (r.id !== move.named) await recordLinkEvent(db, { recordId: r.id, from: move.from, to: move.to, decision: move.decision, evidence: move.evidence, actor: move.actor, messageId: move.messageId });
-  }
-  await db.updateTable('patients').set({ merged_into: move.to, updated_at: sql`now()` }).where('id', '=', move.from).execute();
-  return moving.length;
+  const moved = await sql<{ n: string }>`
+    WITH moving AS (
+      UPDATE patient_records SET patient_id = ${move.to}::uuid, updated_at = now() WHERE patient_id = ${move.from}::uuid RETURNING id),
+    facts AS (UPDATE clinical_facts f SET patient_id = ${move.to}::uuid FROM moving m WHERE f.record_id = m.id),
+    visits AS (UPDATE encounters e SET patient_id = ${move.to}::uuid FROM moving m WHERE e.record_id = m.id),
+    unprojected AS (DELETE FROM patient_identifiers pi USING moving m WHERE pi.record_id = m.id AND pi.patient_id <> ${move.to}::uuid),
+    projected AS (
+      INSERT INTO patient_identifiers (patient_id, system, value, record_id)
+      SELECT ${move.to}::uuid, i.system, i.value, i.record_id FROM moving m JOIN patient_record_identifiers i ON i.record_id = m.id
+      ORDER BY i.record_id, i.system, i.value
+      ON CONFLICT (system, value, patient_id) DO NOTHING),
+    events AS (
+      INSERT INTO identity_link_events (record_id, from_patient_id, to_patient_id, decision, weight, evidence, actor, message_id, undoes)
+      SELECT m.id, ${move.from}::uuid, ${move.to}::uuid, ${move.decision}, NULL, ${JSON.stringify(move.evidence)}::jsonb, ${move.actor}, ${move.messageId}::uuid, NULL
+      FROM moving m WHERE m.id <> ${move.named}::uuid ORDER BY m.id),
+    shell AS (UPDATE patients SET merged_into = ${move.to}::uuid, updated_at = now() WHERE id = ${move.from}::uuid)
+    SELECT count(*) AS n FROM moving`.execute(db);
+  return Number(moved.rows[0]!.n);
 }
 
 /** `sourceTime` is when the source stated the merge (MSH-7), kept as the record's `retired_at`; absent, unknown. */
