@@ -223,7 +223,10 @@ async function waitDrained(
   }
 }
 
-/** What Vigil's database sessions were doing at one poll: a statement's first words, never its parameters. */
+/**
+ * What Vigil's database sessions, and autovacuum's, were doing at one poll: a statement's first words, never its
+ * parameters.
+ */
 export interface WaitSample {
   what: string;
   share: number;
@@ -231,10 +234,11 @@ export interface WaitSample {
 
 async function sampleWaits(client: pg.Client, into: Map<string, number>): Promise<void> {
   const { rows } = await client.query<{ what: string }>(
-    `SELECT CASE WHEN state = 'idle in transaction' THEN 'in transaction, waiting for the worker (round trip or worker CPU)'
+    `SELECT CASE WHEN backend_type = 'autovacuum worker' THEN 'autovacuum in ' || datname || ': ' || left(query, 60)
+                 WHEN state = 'idle in transaction' THEN 'in transaction, waiting for the worker (round trip or worker CPU)'
                  WHEN wait_event IS NULL THEN 'running: ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70)
                  ELSE 'waiting on ' || wait_event_type || ':' || wait_event || ': ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70) END AS what
-       FROM pg_stat_activity WHERE application_name = 'vigil' AND state <> 'idle' AND pid <> pg_backend_pid()`,
+       FROM pg_stat_activity WHERE (application_name = 'vigil' AND state <> 'idle' OR backend_type = 'autovacuum worker') AND pid <> pg_backend_pid()`,
   );
   into.set('(samples)', (into.get('(samples)') ?? 0) + 1);
   for (const r of rows) into.set(r.what, (into.get(r.what) ?? 0) + 1);
