@@ -38,13 +38,18 @@ export function processCpuSeconds(pid: number): number | undefined {
 export function treeCpuSeconds(rootPid: number): number {
   const root = stat(rootPid);
   if (!root) return 0;
-  let total = root.own + root.children;
+  return liveChildren(rootPid).reduce((total, c) => total + c.stat.own + c.stat.children, root.own + root.children);
+}
+
+/** The live children of a process, with their /proc stat. */
+function liveChildren(rootPid: number): { pid: number; stat: Stat }[] {
+  const children: { pid: number; stat: Stat }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const s = stat(Number(entry));
-    if (s && s.ppid === rootPid) total += s.own + s.children;
+    if (s && s.ppid === rootPid) children.push({ pid: Number(entry), stat: s });
   }
-  return total;
+  return children;
 }
 
 /**
@@ -56,13 +61,10 @@ export function treeCpuByKind(rootPid: number, kindOf: (title: string) => string
   const root = stat(rootPid);
   if (!root) return {};
   const out: Record<string, number> = { root: root.own, ended: root.children };
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const s = stat(Number(entry));
-    if (!s || s.ppid !== rootPid) continue;
+  for (const { pid, stat: s } of liveChildren(rootPid)) {
     let title = '';
     try {
-      title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
     } catch {
       continue;
     }

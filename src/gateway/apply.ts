@@ -12,6 +12,7 @@ import type { Identifier, NormalizedMessage, PatientGroup } from '../model/clini
 import type { ProvenanceRecord } from '../model/provenance.ts';
 import { confidenceOf } from '../model/quality.ts';
 import type { Tx } from '../store/store.ts';
+import { InvariantError } from '../errors.ts';
 import { recordRider } from './record-facts.ts';
 import type { PendingFacts } from '../core/clinical/pending-facts.ts';
 import type { BatchRecords, WantedRecord } from '../core/identity/batch-records.ts';
@@ -124,12 +125,24 @@ export function referencedIdentifiers(profile: SourceProfile, message: Normalize
   });
 }
 
+/**
+ * Writes what the batch kept for later: its records and their later source times, then the visits and facts, which
+ * refer to them.
+ */
+export async function writeBatchPending(trx: Tx, held: Pick<ApplyContext, 'records' | 'pendingFacts'>): Promise<void> {
+  await held.records?.flush(trx);
+  await held.pendingFacts?.flush(trx);
+}
+
 /** Known to the index from any source: a lab's result may name a patient the hospital's ADT feed registered. */
 async function identifierKnown(trx: Tx, key: Identifier): Promise<boolean> {
   return (await knownIdentifiers(trx, [key])).size > 0;
 }
 
 export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: NormalizedMessage): Promise<ApplyOutcome> {
+  // A merge or relink moves records between patients, so it is worked without the batch's records, which then forget
+  // what it moved (the processor gives it a savepoint of its own, and calls BatchRecords.forget).
+  if (message.merges.length > 0 && ctx.records) throw new InvariantError('applyNormalized: a merge must be worked without the batch’s records');
   const sourceTime = message.sourceTime ? new Date(message.sourceTime.instant) : null;
   const provenanceBase = (flags: ProvenanceRecord['flags']): ProvenanceRecord => ({
     derivation: 'asserted',
@@ -161,11 +174,8 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
   if (waitingOn.length > 0) return { kind: 'parked', waitFor: waitingOn.map((k) => waitKey(k.system, k.value)), what: 'patient', waitingOn };
 
   const pending = ctx.profile.medications === 'active-only' ? undefined : ctx.pendingFacts;
-  if (!pending) {
-    // This message writes its facts now: earlier messages' pending records and facts go first.
-    await ctx.records?.flush(trx);
-    await ctx.pendingFacts?.flush(trx);
-  }
+  // This message writes its facts now: earlier messages' pending records and facts go first.
+  if (!pending) await writeBatchPending(trx, ctx);
   const patientIds = new Set<string>();
   const madeKnown: string[] = [];
   let facts = 0;
@@ -246,8 +256,6 @@ export async function applyNormalized(trx: Tx, ctx: ApplyContext, message: Norma
 
   const moved = new Set<string>();
   for (const merge of message.merges) {
-    // A merge or relink moves records between patients: what the batch knew of its records no longer holds.
-    ctx.records?.invalidate();
     if (!ctx.lanesHeld) await lockIdentifiers(trx, [merge.survivor, merge.retired]);
     const survivor = await findRecord(trx, ctx.source.id, merge.survivor);
     const retired = await findRecord(trx, ctx.source.id, merge.retired);

@@ -14,7 +14,7 @@ import { refreshGoldenRecords } from '../core/identity/golden-record.ts';
 import { linkStrandedFacts } from '../core/clinical/fact-writer.ts';
 import { PendingFacts } from '../core/clinical/pending-facts.ts';
 import { BatchRecords } from '../core/identity/batch-records.ts';
-import { applyNormalized, knownIdentifiers, laneKeysOf, recordsOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
+import { applyNormalized, knownIdentifiers, writeBatchPending, laneKeysOf, recordsOf, referencedIdentifiers, stillWaiting, type ApplyOutcome } from './apply.ts';
 import { normalizeRaw, PermanentMessageError, transformOf } from './normalize.ts';
 import { retryDelayMs } from './retry.ts';
 import type { SourceRegistry } from './sources.ts';
@@ -240,9 +240,7 @@ export class GatewayProcessor {
    */
   private async writePending(pending: Pick<BatchShared, 'pendingFacts' | 'records'>, trx: Tx): Promise<void> {
     try {
-      // Records first: the visits and facts refer to them.
-      await pending.records?.flush(trx);
-      await pending.pendingFacts?.flush(trx);
+      await writeBatchPending(trx, pending);
     } catch (err) {
       throw new RedoWithSavepoints(err);
     }

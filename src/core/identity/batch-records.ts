@@ -354,13 +354,6 @@ export class BatchRecords {
     this.searches.clear();
   }
 
-  /** After a merge or relink worked with the batch: no entry can be trusted any more. Pending writes stay. */
-  invalidate(): void {
-    this.entries.clear();
-    this.absent.clear();
-    this.searches.clear();
-  }
-
   /** Writes the records filed, then the pending later source times (which may be theirs). */
   async flush(db: Db | Tx): Promise<void> {
     await this.writeFiled(db);

@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { VigilError } from '../../errors.ts';
 import type { Db, Tx } from '../../store/store.ts';
-import { projectRecordIdentifiers, refreshGoldenRecord, refreshGoldenRecords } from './golden-record.ts';
+import { refreshGoldenRecord, refreshGoldenRecords } from './golden-record.ts';
 
 /**
  * Merges that a source states (HL7 ADT A40, FHIR Patient.link `replaced-by`) and their undoing. A merge moves every
@@ -18,11 +18,30 @@ export interface MergeOutcome {
   alreadyMerged: boolean;
 }
 
+/**
+ * Records moved onto patient `to` by the data-modifying CTE `moving` (its rows: the ids of the records moved), with what
+ * follows them, as CTEs to go after it: their facts and encounters, and the identifier index, which holds their
+ * identifiers on `to` and no longer on the patient they left. Identifiers go in record id order: where two records
+ * give the same one, the index keeps the first.
+ */
+function recordsFollowed(moving: RawBuilder<unknown>, to: string): RawBuilder<unknown> {
+  return sql`
+    moving AS (${moving}),
+    facts AS (UPDATE clinical_facts f SET patient_id = ${to}::uuid FROM moving m WHERE f.record_id = m.id),
+    visits AS (UPDATE encounters e SET patient_id = ${to}::uuid FROM moving m WHERE e.record_id = m.id),
+    unprojected AS (DELETE FROM patient_identifiers pi USING moving m WHERE pi.record_id = m.id AND pi.patient_id <> ${to}::uuid),
+    projected AS (
+      INSERT INTO patient_identifiers (patient_id, system, value, record_id)
+      SELECT ${to}::uuid, i.system, i.value, i.record_id FROM moving m JOIN patient_record_identifiers i ON i.record_id = m.id
+      ORDER BY i.record_id, i.system, i.value
+      ON CONFLICT (system, value, patient_id) DO NOTHING)`;
+}
+
+/** Moves one record onto a patient, its facts, encounters and identifiers with it, in one statement. */
 export async function repoint(db: Db | Tx, recordId: string, patientId: string): Promise<void> {
-  await db.updateTable('patient_records').set({ patient_id: patientId, updated_at: sql`now()` }).where('id', '=', recordId).execute();
-  await db.updateTable('clinical_facts').set({ patient_id: patientId }).where('record_id', '=', recordId).execute();
-  await db.updateTable('encounters').set({ patient_id: patientId }).where('record_id', '=', recordId).execute();
-  await projectRecordIdentifiers(db, recordId);
+  await sql`
+    WITH ${recordsFollowed(sql`UPDATE patient_records SET patient_id = ${patientId}::uuid, updated_at = now() WHERE id = ${recordId}::uuid RETURNING id`, patientId)}
+    SELECT count(*) AS n FROM moving`.execute(db);
 }
 
 /** One link decision of a source statement or its undoing (no weight: a source or a person decided, not the matcher). */
@@ -47,9 +66,8 @@ async function recordsByIds(db: Db | Tx, ids: readonly string[]) {
  * follows too), recording a link event for each record other than `named` (whose own event the caller wrote), and
  * leaves `from` as an empty shell that points to `to`. Returns how many records moved.
  *
- * One statement, where moving record by record took five or six round trips a record (a merge in the gateway's bench
- * moved two records in about fifteen). Records go in id order: where two of them give the same identifier, the index
- * keeps the first, as `repoint` one at a time would.
+ * One statement (recordsFollowed, as `repoint` for one record), where moving record by record took five or six round
+ * trips a record (a merge in the gateway's bench moved two records in about fifteen).
  */
 async function moveAllRecords(
   db: Db | Tx,
@@ -57,16 +75,7 @@ async function moveAllRecords(
 ): Promise<number> {
   if (move.from === move.to) return 0;
   const moved = await sql<{ n: string }>`
-    WITH moving AS (
-      UPDATE patient_records SET patient_id = ${move.to}::uuid, updated_at = now() WHERE patient_id = ${move.from}::uuid RETURNING id),
-    facts AS (UPDATE clinical_facts f SET patient_id = ${move.to}::uuid FROM moving m WHERE f.record_id = m.id),
-    visits AS (UPDATE encounters e SET patient_id = ${move.to}::uuid FROM moving m WHERE e.record_id = m.id),
-    unprojected AS (DELETE FROM patient_identifiers pi USING moving m WHERE pi.record_id = m.id AND pi.patient_id <> ${move.to}::uuid),
-    projected AS (
-      INSERT INTO patient_identifiers (patient_id, system, value, record_id)
-      SELECT ${move.to}::uuid, i.system, i.value, i.record_id FROM moving m JOIN patient_record_identifiers i ON i.record_id = m.id
-      ORDER BY i.record_id, i.system, i.value
-      ON CONFLICT (system, value, patient_id) DO NOTHING),
+    WITH ${recordsFollowed(sql`UPDATE patient_records SET patient_id = ${move.to}::uuid, updated_at = now() WHERE patient_id = ${move.from}::uuid RETURNING id`, move.to)},
     events AS (
       INSERT INTO identity_link_events (record_id, from_patient_id, to_patient_id, decision, weight, evidence, actor, message_id, undoes)
       SELECT m.id, ${move.from}::uuid, ${move.to}::uuid, ${move.decision}, NULL, ${JSON.stringify(move.evidence)}::jsonb, ${move.actor}, ${move.messageId}::uuid, NULL
