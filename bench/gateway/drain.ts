@@ -69,6 +69,8 @@ export interface DrainRun {
   messagesPerSecond: number;
   /** The same drain measured from the warm-up mark on (see WARM_SHARE); absent when the drain ended before it. */
   steady?: SteadyPart;
+  /** The VACUUM ANALYZE of what the run wrote, measured after it (autovacuum is off during a drain). */
+  vacuum?: VacuumDebt;
   verification: Verification;
   warnings: string[];
 }
@@ -81,6 +83,39 @@ export interface SteadyPart {
   processed: number;
   cpu: Record<string, number>;
   messagesPerSecond: number;
+}
+
+/**
+ * What cleaning up after a run costs: a `VACUUM (ANALYZE)` of its database once the workers have stopped. The run
+ * left dead row versions (every inbox row updated, facts superseded), pages without their all-visible bit and tables
+ * without fresh statistics; a service's autovacuum does that work while messages flow, on the same cores.
+ */
+export interface VacuumDebt {
+  seconds: number;
+  /** PostgreSQL's CPU seconds while it ran. */
+  cpuSeconds: number;
+  /** cpuSeconds over the messages the run processed. */
+  microsPerMessage: number;
+}
+
+/**
+ * A drain's rate with its vacuum charged: the vacuum's CPU would have come from the same saturated cores, so the rate
+ * falls in the ratio of the run's CPU per message to that plus the vacuum's. Judged on the steady part when there is one.
+ */
+export function chargedRate(run: DrainRun): number {
+  const part = run.steady ?? run;
+  if (!run.vacuum) return part.messagesPerSecond;
+  const cpu = (Object.values(part.cpu).reduce((a, b) => a + b, 0) * 1e6) / Math.max(1, part.processed);
+  return cpu > 0 ? (part.messagesPerSecond * cpu) / (cpu + run.vacuum.microsPerMessage) : part.messagesPerSecond;
+}
+
+async function measureVacuum(url: string, cluster: BenchCluster, processed: number): Promise<VacuumDebt> {
+  const cpuBefore = cluster.cpuSeconds();
+  const started = performance.now();
+  await adminQuery(url, 'VACUUM (ANALYZE)');
+  const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cluster.cpuSeconds() - cpuBefore;
+  return { seconds, cpuSeconds, microsPerMessage: (cpuSeconds * 1e6) / Math.max(1, processed) };
 }
 
 export interface PeerRun {
@@ -345,10 +380,12 @@ async function drainWithWorkers(s: DrainSettings, workers: number, total: number
         : undefined;
     // Checked once the workers have stopped (each finishes the batch in hand), so the figures hold still.
     await Promise.all(processes.map((p) => p.stop()));
+    // Before anything reads the run's rows: a reader would set their hint bits, work that is the vacuum's otherwise.
+    const vacuum = await measureVacuum(url, s.cluster, processed);
     const verification = await verify(url);
     if (s.cluster.statements) await printStatements(url, processed, `the workers' statements, ${workers} worker(s)`);
     await afterVerify?.(url, processed);
-    return { workers, seconds, ended, processed, cpu, waits, messagesPerSecond: processed / seconds, ...(steady ? { steady } : {}), verification, warnings: warningSummary(processes) };
+    return { workers, seconds, ended, processed, cpu, waits, messagesPerSecond: processed / seconds, ...(steady ? { steady } : {}), vacuum, verification, warnings: warningSummary(processes) };
   } finally {
     await held?.release().catch(() => undefined);
     await Promise.all(processes.map((p) => p.stop()));
@@ -407,6 +444,9 @@ export async function runDrainBench(s: DrainSettings): Promise<DrainResult> {
   try {
     console.log(`  receiving ${int(s.traffic.messages.length)} messages into the seed inbox (${s.preloadConnections} connections, in plan order):`);
     const loaded = await preload(s);
+    // Autovacuum starts on a run's tables or not as its launcher's round falls (it did in some runs, at 54-103 µs a
+    // message, and in others not at all): off during the drains, and each run's vacuum is measured after it instead.
+    await s.cluster.setAutovacuum(false);
     const total = loaded.stored.received ?? 0;
     console.log(`    stored in ${loaded.seconds.toFixed(1)} s (${int(s.traffic.messages.length / loaded.seconds)} msg/s); states ${JSON.stringify(loaded.stored)}`);
     const runs: DrainRun[] = [];
@@ -430,6 +470,7 @@ export async function runDrainBench(s: DrainSettings): Promise<DrainResult> {
       );
       const st = run.steady;
       if (st) console.log(`    steady, after the first ${int(st.after)} messages: ${int(st.messagesPerSecond)} msg/s (${int(st.processed)} in ${st.seconds.toFixed(1)} s); ${perMessage(st.cpu, st.processed)}`);
+      if (run.vacuum) console.log(`    vacuum after the run: ${run.vacuum.seconds.toFixed(1)} s, postgres ${int(run.vacuum.microsPerMessage)} µs CPU/msg; ${st ? 'steady ' : ''}rate with it charged: ${int(chargedRate(run))} msg/s`);
     }
     const peers: PeerRun[] = [];
     for (const b of [1, s.defaultBatchSize]) {
@@ -442,6 +483,7 @@ export async function runDrainBench(s: DrainSettings): Promise<DrainResult> {
     if (floor) console.log(`  floor, the same messages opened, parsed, mapped and serialized in this process without a database: ${int(floor.cpuMicrosPerMessage)} µs CPU/msg (${floor.factsPerMessage.toFixed(2)} facts/msg)`);
     return { messages: total, preload: loaded, runs, peers, ...(floor ? { floor } : {}), ...(rowFloor ? { rowFloor } : {}), defaultBatchSize: s.defaultBatchSize, pollMs: s.pollMs, timeLimitS: s.drainTimeoutMs / 1000, peerSeconds: s.peerSeconds };
   } finally {
+    await s.cluster.setAutovacuum(true).catch(() => undefined);
     await s.cluster.dropDatabase(SEED).catch(() => undefined);
   }
 }

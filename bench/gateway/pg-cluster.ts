@@ -27,6 +27,11 @@ export interface BenchCluster {
   urlOf(database: string): string;
   createDatabase(name: string, template?: string): Promise<void>;
   dropDatabase(name: string): Promise<void>;
+  /**
+   * Turns autovacuum on or off for the whole cluster (ALTER SYSTEM, then a reload). A worker already vacuuming
+   * finishes its table.
+   */
+  setAutovacuum(on: boolean): Promise<void>;
   /** Whether pg_stat_statements is loaded (ClusterOptions.statements). */
   statements: boolean;
   /** Stops the server (immediate) and removes its folder; safe to call more than once, and synchronous for exit paths. */
@@ -106,6 +111,10 @@ export async function startBenchCluster(options: ClusterOptions = {}): Promise<B
       },
       async dropDatabase(name) {
         await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${checkedName(name)} WITH (FORCE)`);
+      },
+      async setAutovacuum(on) {
+        await adminQuery(adminUrl, `ALTER SYSTEM SET autovacuum = ${on ? 'on' : 'off'}`);
+        await adminQuery(adminUrl, 'SELECT pg_reload_conf()');
       },
       destroy,
     };

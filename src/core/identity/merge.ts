@@ -23,16 +23,21 @@ export interface MergeOutcome {
  * follows them, as CTEs to go after it: their facts and encounters, and the identifier index, which holds their
  * identifiers on `to` and no longer on the patient they left. Identifiers go in record id order: where two records
  * give the same one, the index keeps the first.
+ *
+ * The followers find the moved records by their ids as an array (an index scan whatever the statistics), not by a
+ * join with `moving`: on tables without statistics yet (a new installation, a table just filled) the planner took the
+ * join for a large one and read the whole of clinical_facts for each merge, 12 ms where the index takes under one.
  */
 function recordsFollowed(moving: RawBuilder<unknown>, to: string): RawBuilder<unknown> {
   return sql`
     moving AS (${moving}),
-    facts AS (UPDATE clinical_facts f SET patient_id = ${to}::uuid FROM moving m WHERE f.record_id = m.id),
-    visits AS (UPDATE encounters e SET patient_id = ${to}::uuid FROM moving m WHERE e.record_id = m.id),
-    unprojected AS (DELETE FROM patient_identifiers pi USING moving m WHERE pi.record_id = m.id AND pi.patient_id <> ${to}::uuid),
+    moved AS (SELECT ARRAY(SELECT id FROM moving) AS ids),
+    facts AS (UPDATE clinical_facts f SET patient_id = ${to}::uuid WHERE f.record_id = ANY ((SELECT ids FROM moved)::uuid[])),
+    visits AS (UPDATE encounters e SET patient_id = ${to}::uuid WHERE e.record_id = ANY ((SELECT ids FROM moved)::uuid[])),
+    unprojected AS (DELETE FROM patient_identifiers pi WHERE pi.record_id = ANY ((SELECT ids FROM moved)::uuid[]) AND pi.patient_id <> ${to}::uuid),
     projected AS (
       INSERT INTO patient_identifiers (patient_id, system, value, record_id)
-      SELECT ${to}::uuid, i.system, i.value, i.record_id FROM moving m JOIN patient_record_identifiers i ON i.record_id = m.id
+      SELECT ${to}::uuid, i.system, i.value, i.record_id FROM patient_record_identifiers i WHERE i.record_id = ANY ((SELECT ids FROM moved)::uuid[])
       ORDER BY i.record_id, i.system, i.value
       ON CONFLICT (system, value, patient_id) DO NOTHING)`;
 }
