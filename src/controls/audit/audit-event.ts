@@ -1,6 +1,6 @@
-import type { Insertable } from 'kysely';
+import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { AuditEventsTable } from '../../store/schema.ts';
+import { fixedStatement } from '../../store/fixed-statement.ts';
 import type { Db, Tx } from '../../store/store.ts';
 import type { RequestFacts, Subject } from '../access/subject.ts';
 
@@ -57,7 +57,36 @@ export function actorOf(subject: Subject | null | undefined): AuditActor {
 
 export const SYSTEM_FACTS: RequestFacts = { requestId: 'system', clientIp: null, userAgent: null, purposeOfUse: 'TREAT' };
 
-function rowOf(subject: Subject | null | undefined, facts: RequestFacts, event: AuditEventInput, recordedAt: Date): Insertable<AuditEventsTable> {
+/** An event's row as the insert reads it from JSON (jsonb_to_recordset): every column of audit.events. */
+interface EventRow {
+  id: string;
+  recorded_at: Date;
+  action: string;
+  action_code: AuditActionCode;
+  resource_type: string;
+  resource_ids: string[];
+  patient_id: string | null;
+  actor_type: AuditActor['actorType'];
+  actor_id: string | null;
+  actor_name: string | null;
+  actor_roles: string[];
+  on_behalf_of: string | null;
+  outcome: AuditOutcome;
+  reason_code: string | null;
+  purpose_of_use: string | null;
+  break_glass: boolean;
+  organization_id: string | null;
+  facility_id: string | null;
+  session_id: string | null;
+  client_ip: string | null;
+  user_agent: string | null;
+  source_system: string | null;
+  request_id: string | null;
+  query: Record<string, unknown> | null;
+  details: Record<string, unknown> | null;
+}
+
+function rowOf(subject: Subject | null | undefined, facts: RequestFacts, event: AuditEventInput, recordedAt: Date): EventRow {
   const actor = { ...actorOf(subject), ...event.actor };
   return {
     id: uuidv7(),
@@ -83,10 +112,33 @@ function rowOf(subject: Subject | null | undefined, facts: RequestFacts, event: 
     user_agent: facts.userAgent,
     source_system: event.sourceSystem ?? null,
     request_id: facts.requestId,
-    query: event.query ? JSON.stringify(event.query) : null,
-    details: event.details ? JSON.stringify(event.details) : null,
+    query: event.query ?? null,
+    details: event.details ?? null,
   };
 }
+
+/**
+ * The events and their place in the sealing queue, in one statement whose text is the same for any number of events
+ * (see fixedStatement): the rows travel as one JSON parameter. Built as a Kysely insert of N rows it was a new text of
+ * 25 parameters a row for each N, compiled on every call and prepared once per N on every connection.
+ */
+const insertEvents = fixedStatement(
+  (rowsJson: string) => sql`
+    WITH x AS (
+      SELECT * FROM jsonb_to_recordset(${rowsJson}::jsonb) AS x(id uuid, recorded_at timestamptz, action text, action_code text,
+        resource_type text, resource_ids text[], patient_id uuid, actor_type text, actor_id text, actor_name text, actor_roles text[],
+        on_behalf_of text, outcome text, reason_code text, purpose_of_use text, break_glass boolean, organization_id uuid, facility_id uuid,
+        session_id uuid, client_ip text, user_agent text, source_system text, request_id text, query jsonb, details jsonb)),
+    event AS (
+      INSERT INTO audit.events (id, recorded_at, action, action_code, resource_type, resource_ids, patient_id, actor_type, actor_id,
+        actor_name, actor_roles, on_behalf_of, outcome, reason_code, purpose_of_use, break_glass, organization_id, facility_id, session_id,
+        client_ip, user_agent, source_system, request_id, query, details)
+      SELECT id, recorded_at, action, action_code, resource_type, resource_ids, patient_id, actor_type, actor_id,
+        actor_name, actor_roles, on_behalf_of, outcome, reason_code, purpose_of_use, break_glass, organization_id, facility_id, session_id,
+        client_ip, user_agent, source_system, request_id, query, details FROM x
+      RETURNING id, recorded_at)
+    INSERT INTO audit.pending (event_id, recorded_at) SELECT id, recorded_at FROM event`,
+);
 
 /**
  * Writes events and queues them for sealing, in one statement (one round trip on the request path). Call it with
@@ -98,12 +150,7 @@ export async function recordAuditMany(db: Db | Tx, subject: Subject | null | und
   // Millisecond precision, set here: the sealed bytes must be reproducible from the row on either engine.
   const recordedAt = new Date();
   const rows = events.map((event) => rowOf(subject, facts, event, recordedAt));
-  await db
-    .with('event', (qb) => qb.insertInto('audit.events').values(rows).returning(['id', 'recorded_at']))
-    .insertInto('audit.pending')
-    .columns(['event_id', 'recorded_at'])
-    .expression((eb) => eb.selectFrom('event').select(['event.id', 'event.recorded_at']))
-    .execute();
+  await insertEvents(db, JSON.stringify(rows));
   return rows.map((r) => r.id);
 }
 
