@@ -94,3 +94,10 @@ test('the heap may grow half again past what is live unless told otherwise; 0 ha
   assert.equal(loadConfig({ env: { VIGIL_HEAP_GROWTH_PERCENT: '120' } }).heapGrowthPercent, 120);
   assert.throws(() => loadConfig({ env: { VIGIL_HEAP_GROWTH_PERCENT: '500' } }), /VIGIL_HEAP_GROWTH_PERCENT must be an integer from 0 to 300/);
 });
+
+test("a worker's batches commit without waiting for the WAL flush unless told on", () => {
+  assert.equal(loadConfig({ env: {} }).gatewaySynchronousCommit, false);
+  assert.equal(loadConfig({ env: { VIGIL_GATEWAY_SYNCHRONOUS_COMMIT: 'on' } }).gatewaySynchronousCommit, true);
+  assert.equal(loadConfig({ env: { VIGIL_GATEWAY_SYNCHRONOUS_COMMIT: 'off' } }).gatewaySynchronousCommit, false);
+  assert.throws(() => loadConfig({ env: { VIGIL_GATEWAY_SYNCHRONOUS_COMMIT: 'yes' } }), /VIGIL_GATEWAY_SYNCHRONOUS_COMMIT must be on or off/);
+});

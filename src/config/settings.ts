@@ -43,6 +43,7 @@ export interface VigilConfig {
   mllpTlsCaFile: string | undefined;
   gatewayBatchSize: number;
   gatewayMaxAttempts: number;
+  gatewaySynchronousCommit: boolean;
   gatewayRetryBaseMs: number;
   gatewayFreshnessCheckMs: number;
   gatewayAlertWebhook: string | undefined;
@@ -134,6 +135,9 @@ export const SETTINGS = [
   spec({ key: 'mllpTlsCaFile', env: 'VIGIL_MLLP_TLS_CA_FILE', allowed: 'a PEM file of CAs whose client certificates are required', default: () => undefined, parse: path }),
   spec({ key: 'heapGrowthPercent', env: 'VIGIL_HEAP_GROWTH_PERCENT', allowed: 'an integer from 0 to 300 (percent the heap may grow past what is live; 0: V8 decides)', default: () => 50, parse: int(0, 300) }),
   spec({ key: 'gatewayBatchSize', env: 'VIGIL_GATEWAY_BATCH_SIZE', allowed: 'an integer from 1 to 1000 (inbox messages per worker transaction)', default: () => 32, parse: int(1, 1000) }),
+  // Off: a worker's commit does not wait for its WAL flush. Safe because the inbox is durable and working is
+  // idempotent: a database crash can only undo the last moments of working, which are redone (docs/gateway.md).
+  spec({ key: 'gatewaySynchronousCommit', env: 'VIGIL_GATEWAY_SYNCHRONOUS_COMMIT', allowed: 'on or off (whether a worker\'s batch waits for its WAL flush at commit)', default: () => false, parse: (raw) => (raw.trim() === 'on' ? true : raw.trim() === 'off' ? false : undefined) }),
   spec({ key: 'gatewayMaxAttempts', env: 'VIGIL_GATEWAY_MAX_ATTEMPTS', allowed: 'an integer from 1 to 100 (tries before a message goes to dead letter)', default: () => 8, parse: int(1, 100) }),
   spec({ key: 'gatewayRetryBaseMs', env: 'VIGIL_GATEWAY_RETRY_BASE_MS', allowed: 'an integer from 10 to 3600000 (milliseconds; doubles per attempt, with jitter)', default: () => 2_000, parse: int(10, 3_600_000) }),
   spec({ key: 'gatewayFreshnessCheckMs', env: 'VIGIL_GATEWAY_FRESHNESS_CHECK_MS', allowed: 'an integer from 100 to 3600000 (milliseconds between feed freshness checks)', default: () => 30_000, parse: int(100, 3_600_000) }),

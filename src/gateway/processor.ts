@@ -33,6 +33,14 @@ import { enqueueApplicationAcks } from './application-acks.ts';
  */
 export interface ProcessorOptions {
   batchSize: number;
+  /**
+   * Whether a batch's commit waits for its WAL flush (PostgreSQL's synchronous_commit). Off by default: the batch
+   * only works messages already durable in the inbox, and working them again changes nothing, so a database crash that
+   * undoes the last batches' commits loses nothing; they are claimed and worked again. Anything that observed such a
+   * commit and then committed itself (a read's audit event, an acknowledgment's lease) flushed it first, since WAL is
+   * flushed in order. Everything else in Vigil commits synchronously.
+   */
+  synchronousCommit?: boolean;
   pollMs: number;
   maxAttempts: number;
   baseRetryMs: number;
@@ -190,6 +198,7 @@ export class GatewayProcessor {
         FOR UPDATE SKIP LOCKED`.execute(trx);
       this.claimedIds = claimed.rows.map((m) => m.id);
       if (claimed.rows.length === 0) return { claimed: 0, worked: 0 };
+      if (!this.options.synchronousCommit) await sql`SET LOCAL synchronous_commit = off`.execute(trx);
       const sources = await this.sourcesOf(trx, claimed.rows);
       const prepared: Prepared[] = [];
       for (const message of claimed.rows) prepared.push(await this.prepare(trx, message, sources));

@@ -47,6 +47,7 @@ export class GatewayRuntime {
       pollMs: this.config.workerPollMs,
       maxAttempts: this.config.gatewayMaxAttempts,
       baseRetryMs: this.config.gatewayRetryBaseMs,
+      synchronousCommit: this.config.gatewaySynchronousCommit,
       workerId,
     });
     this.processor.start();

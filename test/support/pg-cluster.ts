@@ -13,6 +13,8 @@ export interface PgCluster {
   port: number;
   start(): void;
   stop(): void;
+  /** Stops the server the way a crash would (`pg_ctl -m immediate`): no checkpoint, WAL not yet written is lost. */
+  crash(): void;
   destroy(): void;
 }
 
@@ -52,15 +54,17 @@ export function initClusterFolder(prefix: string): { root: string; dataDir: stri
   return { root, dataDir, run };
 }
 
-export async function createPgCluster(): Promise<PgCluster> {
+/** `settings`: more server settings, `name=value` each (passed as `-c`). */
+export async function createPgCluster(settings: readonly string[] = []): Promise<PgCluster> {
   const { root, dataDir, run } = initClusterFolder('vigil-pg-');
   const port = await freePort();
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${root} -c fsync=off`;
+  const options = [`-p ${port} -c listen_addresses=127.0.0.1 -k ${root} -c fsync=off`, ...settings.map((s) => `-c ${s}`)].join(' ');
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     start: () => run('pg_ctl', ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '30', '-o', options, 'start']),
     stop: () => run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']),
+    crash: () => run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', '-t', '30', 'stop']),
     destroy() {
       try {
         run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
