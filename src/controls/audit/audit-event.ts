@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { fixedStatement } from '../../store/fixed-statement.ts';
+import type { AuditEventsTable } from '../../store/schema.ts';
 import type { Db, Tx } from '../../store/store.ts';
 import type { RequestFacts, Subject } from '../access/subject.ts';
 
@@ -58,33 +59,7 @@ export function actorOf(subject: Subject | null | undefined): AuditActor {
 export const SYSTEM_FACTS: RequestFacts = { requestId: 'system', clientIp: null, userAgent: null, purposeOfUse: 'TREAT' };
 
 /** An event's row as the insert reads it from JSON (jsonb_to_recordset): every column of audit.events. */
-interface EventRow {
-  id: string;
-  recorded_at: Date;
-  action: string;
-  action_code: AuditActionCode;
-  resource_type: string;
-  resource_ids: string[];
-  patient_id: string | null;
-  actor_type: AuditActor['actorType'];
-  actor_id: string | null;
-  actor_name: string | null;
-  actor_roles: string[];
-  on_behalf_of: string | null;
-  outcome: AuditOutcome;
-  reason_code: string | null;
-  purpose_of_use: string | null;
-  break_glass: boolean;
-  organization_id: string | null;
-  facility_id: string | null;
-  session_id: string | null;
-  client_ip: string | null;
-  user_agent: string | null;
-  source_system: string | null;
-  request_id: string | null;
-  query: Record<string, unknown> | null;
-  details: Record<string, unknown> | null;
-}
+type EventRow = Omit<Selectable<AuditEventsTable>, 'query' | 'details'> & { query: Record<string, unknown> | null; details: Record<string, unknown> | null };
 
 function rowOf(subject: Subject | null | undefined, facts: RequestFacts, event: AuditEventInput, recordedAt: Date): EventRow {
   const actor = { ...actorOf(subject), ...event.actor };
