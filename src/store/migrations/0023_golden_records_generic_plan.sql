@@ -2,8 +2,10 @@
 -- on its cached generic plan, as record_account (0020) and identity_candidates (0018) do.
 --
 -- Sent as a prepared statement, PostgreSQL planned it anew on every call (pg_stat_statements in a bench drain: 12 µs
--- of planning a message against 13 µs of executing; about 240 µs a plan). It reaches records, identifiers and patients
--- only through `= ANY(p_ids)` on their indexes, so the generic plan is as good as a custom one.
+-- of planning a message against 13 µs of executing; about 240 µs a plan). It reaches records and patients through
+-- `= ANY(p_ids)` on their indexes, and a patient's entered identifiers by a scalar subquery with LIMIT, which the
+-- planner cannot turn into a join: as EXISTS, the generic plan hashed the whole identifier index on every call (the
+-- identity scaling test caught it), since it cannot know how many patients p_ids holds.
 --
 -- Each demographic field comes from the first linked record that has it, records ranked live before source-retired,
 -- registrations before mentions, then newest source time, then content hash; the name is taken whole from one record.
@@ -30,7 +32,7 @@ BEGIN
       (array_agg(d->'address'->>'city' ORDER BY rank) FILTER (WHERE d->'address'->>'city' IS NOT NULL))[1] AS city,
       (array_agg(d->'address'->>'postalCode' ORDER BY rank) FILTER (WHERE d->'address'->>'postalCode' IS NOT NULL))[1] AS postal,
       max(source_time) AS newest,
-      EXISTS (SELECT 1 FROM patient_identifiers e WHERE e.patient_id = ANY (p_ids) AND e.patient_id = ranked.patient_id AND e.record_id IS NULL) AS entered
+      (SELECT true FROM patient_identifiers e WHERE e.patient_id = ranked.patient_id AND e.record_id IS NULL LIMIT 1) IS NOT NULL AS entered
     FROM ranked GROUP BY patient_id)
   UPDATE patients p SET
     family_name = CASE WHEN c.entered THEN COALESCE(c.family, p.family_name) ELSE c.family END,
