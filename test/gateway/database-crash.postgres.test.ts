@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { SourceRegistry } from '../../src/gateway/sources.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
-import { adt, LAB, NORTH, oru, type Person } from '../support/hl7-builder.ts';
+import { assertWorkedOnce, crashPlan, registerCrashSources, sendInOrder, waitForEmptyInbox } from '../support/crash-traffic.ts';
 import { mllpPortOf } from '../support/mllp-port.ts';
 import { createPgCluster } from '../support/pg-cluster.ts';
 import { RawMllpClient } from '../support/raw-mllp-client.ts';
@@ -20,7 +19,6 @@ import { runVigil, type VigilProcess } from '../support/vigil-process.ts';
 const PEOPLE = 150;
 const RESULTS_PER_PERSON = 2;
 
-const count = async (store: Store, query: ReturnType<typeof sql<{ n: string }>>) => Number((await query.execute(store.db)).rows[0]!.n);
 /** A store on the server once it takes connections again after its crash recovery. */
 async function reconnect(url: string): Promise<Store> {
   const until = Date.now() + 60_000;
@@ -36,7 +34,9 @@ async function reconnect(url: string): Promise<Store> {
     }
   }
 }
-const processedCount = (store: Store) => count(store, sql<{ n: string }>`SELECT count(*) AS n FROM gateway_messages WHERE state = 'processed'`);
+
+const processedCount = async (store: Store) => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM gateway_messages WHERE state = 'processed'`.execute(store.db)).rows[0]!.n);
+
 
 test('a database crash undoes the last asynchronous commits of a worker; they are worked again, nothing lost or doubled', { timeout: 300_000 }, async () => {
   const cluster = await createPgCluster(['autovacuum=off', 'bgwriter_lru_maxpages=0']);
@@ -56,30 +56,15 @@ test('a database crash undoes the last asynchronous commits of a worker; they ar
   };
   try {
     await migrate(store, { allowDestructive: true, guardDestructive: false });
-    await store.tx(async (trx) => {
-      const registry = new SourceRegistry();
-      await registry.add(trx, { name: 'north-adt', kind: 'hl7v2', msh3: NORTH.app, msh4: NORTH.facility }, { actorName: 'test' });
-      await registry.add(trx, { name: 'north-lab', kind: 'hl7v2', msh3: LAB.app, msh4: LAB.facility }, { actorName: 'test' });
-    });
-
-    const messages: string[] = [];
-    for (let i = 0; i < PEOPLE; i++) {
-      const p: Person = { mrn: `DC-${i}`, family: `Family${i % 31}`, given: `Given${i % 7}`, birthDate: `19${String(40 + (i % 50)).padStart(2, '0')}0${1 + (i % 9)}1${i % 10}`, sex: i % 2 ? 'M' : 'F', phone: `556${String(i).padStart(7, '0')}` };
-      messages.push(adt(NORTH, 'A01', p, `DC-A-${i}`, '20240301080000', `DCV-${i}`));
-      for (let r = 0; r < RESULTS_PER_PERSON; r++) {
-        messages.push(oru(LAB, p, `DC-O-${i}-${r}`, `2024030109${String(r).padStart(2, '0')}00`, `DCO-${i}-${r}`, [{ code: '2093-3', name: 'Cholesterol', value: String(150 + r), unit: 'mg/dL', status: 'F' }], 'F'));
-      }
-    }
+    await registerCrashSources(store);
+    const plan = crashPlan({ tag: 'DC', people: PEOPLE, resultsPerPerson: RESULTS_PER_PERSON, nameCycle: [31, 7], phonePrefix: '556' });
+    const { messages } = plan;
 
     // Every message is acknowledged, so durable, before any worker runs.
     const api = runVigil('db-crash-api', ['start', '--role', 'api'], base);
     processes.push(api);
     const client = await RawMllpClient.connect(await mllpPortOf(api));
-    for (const [i, m] of messages.entries()) {
-      client.send(m);
-      if (i % 50 === 49) await client.waitForAcks(i + 1, 60_000);
-    }
-    const acks = await client.waitForAcks(messages.length, 60_000);
+    const acks = await sendInOrder(client, messages);
     assert.deepEqual([...new Set(acks.map((a) => a.get('MSA-1')))], ['AA']);
     client.destroy();
     await api.stop();
@@ -116,22 +101,8 @@ test('a database crash undoes the last asynchronous commits of a worker; they ar
 
     const last = runVigil('db-crash-worker-last', ['start', '--role', 'worker'], base);
     processes.push(last);
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const open = await count(store, sql<{ n: string }>`SELECT count(*) AS n FROM gateway_messages WHERE state IN ('received', 'retrying', 'parked')`);
-      if (open === 0) break;
-      assert.ok(Date.now() < deadline, `the inbox drained (${open} left)`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-
-    const states = await sql<{ state: string; n: string }>`SELECT state, count(*) AS n FROM gateway_messages GROUP BY state`.execute(store.db);
-    assert.deepEqual(states.rows.map((r) => [r.state, Number(r.n)]), [['processed', messages.length]], 'every acknowledged message processed, none lost');
-    assert.equal(await count(store, sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT message_id FROM gateway_message_events WHERE step = 'processed' GROUP BY message_id HAVING count(*) <> 1) x`), 0, 'each message has one processed step');
-    assert.equal(await count(store, sql<{ n: string }>`SELECT count(*) AS n FROM patients`), PEOPLE);
-    const facts = await sql<{ kind: string; n: string }>`SELECT kind, count(*) AS n FROM clinical_facts GROUP BY kind ORDER BY kind`.execute(store.db);
-    assert.deepEqual(facts.rows.map((r) => [r.kind, Number(r.n)]), [['diagnostic-report', PEOPLE * RESULTS_PER_PERSON], ['observation', PEOPLE * RESULTS_PER_PERSON]]);
-    assert.equal(await count(store, sql<{ n: string }>`SELECT count(*) AS n FROM clinical_fact_versions`), PEOPLE * RESULTS_PER_PERSON * 2, 'one version per fact: nothing applied twice');
-    assert.equal(await count(store, sql<{ n: string }>`SELECT count(*) AS n FROM audit.events WHERE action = 'gateway.message.apply'`), messages.length, 'one audit event per applied message');
+    await waitForEmptyInbox(store, 120_000);
+    await assertWorkedOnce(store, plan);
     assert.equal((await last.stop()).code, 0);
   } finally {
     for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) await p.stop();
